@@ -1,0 +1,321 @@
+//! The contract between the core and the format modules.
+//!
+//! Bytes come in; a format's [`Handler`] finds the label carriers, computes the content binding
+//! digest, looks for explicit labels and the watermark ([`Handler::scan`]); it changes the content
+//! when asked to ([`Handler::edit_content`]: explicit label, watermark) and writes the label record
+//! back at the byte level ([`Handler::write_label`]). The core parses the record, checks the seal
+//! against the trust store and writes the report; it never looks inside a container itself.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::report::Finding;
+use crate::watermark::WatermarkKey;
+
+/// A file format aigcmark knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Markdown,
+    Png,
+    Jpeg,
+    Webp,
+    Wav,
+    Mp3,
+    Flac,
+    Ogg,
+}
+
+impl Format {
+    /// Every format, in a stable order.
+    pub const ALL: [Format; 9] = [
+        Format::Text,
+        Format::Markdown,
+        Format::Png,
+        Format::Jpeg,
+        Format::Webp,
+        Format::Wav,
+        Format::Mp3,
+        Format::Flac,
+        Format::Ogg,
+    ];
+
+    /// The short name used in reports and in the seal's `f=` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Png => "png",
+            Format::Jpeg => "jpeg",
+            Format::Webp => "webp",
+            Format::Wav => "wav",
+            Format::Mp3 => "mp3",
+            Format::Flac => "flac",
+            Format::Ogg => "ogg",
+        }
+    }
+
+    /// The inverse of [`Format::name`].
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The format a file name's extension says.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "txt" | "text" => Format::Text,
+            "md" | "markdown" => Format::Markdown,
+            "png" => Format::Png,
+            "jpg" | "jpeg" => Format::Jpeg,
+            "webp" => Format::Webp,
+            "wav" | "wave" => Format::Wav,
+            "mp3" => Format::Mp3,
+            "flac" => Format::Flac,
+            "ogg" | "oga" | "opus" => Format::Ogg,
+            _ => return None,
+        })
+    }
+
+    /// The format the first bytes say (magic numbers); `None` for anything else, text included.
+    pub fn sniff(head: &[u8]) -> Option<Format> {
+        let starts = |m: &[u8]| head.starts_with(m);
+        if starts(b"\x89PNG\r\n\x1a\n") {
+            Some(Format::Png)
+        } else if starts(b"\xFF\xD8\xFF") {
+            Some(Format::Jpeg)
+        } else if head.len() >= 12 && starts(b"RIFF") && &head[8..12] == b"WEBP" {
+            Some(Format::Webp)
+        } else if head.len() >= 12 && (starts(b"RIFF") || starts(b"RF64")) && &head[8..12] == b"WAVE"
+        {
+            Some(Format::Wav)
+        } else if starts(b"fLaC") {
+            Some(Format::Flac)
+        } else if starts(b"OggS") {
+            Some(Format::Ogg)
+        } else if starts(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+        {
+            Some(Format::Mp3)
+        } else {
+            None
+        }
+    }
+
+    /// The format of a file: its content's magic first, then its extension, then text when the
+    /// bytes are UTF-8. A mismatch between magic and extension resolves to the magic.
+    pub fn detect(path: Option<&Path>, head: &[u8]) -> Option<Format> {
+        if let Some(f) = Format::sniff(head) {
+            return Some(f);
+        }
+        match path.and_then(Format::from_path) {
+            Some(f @ (Format::Text | Format::Markdown)) => Some(f),
+            Some(_) => None,
+            None if std::str::from_utf8(head).is_ok() => Some(Format::Text),
+            None => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One place in a file that holds a label record, as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Carrier {
+    /// Where it was, for people: e.g. `XMP TC260:AIGC (APP1)`, `tEXt AIGC`, `RIFF AIGC chunk`.
+    pub location: String,
+    /// The record's text as stored (JSON, possibly wrapped or deviating; the core parses it).
+    pub value: String,
+}
+
+/// What kind of explicit label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExplicitKind {
+    /// A text prompt such as `【AI生成】`.
+    TextPrompt,
+    /// A visible mark drawn on an image.
+    VisibleMark,
+    /// The audible Morse "AI" rhythm.
+    AudibleRhythm,
+}
+
+/// An explicit label found in the content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExplicitMark {
+    pub kind: ExplicitKind,
+    /// The prompt's words, when it is text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Where it is: `start`, `end`, `bottom-right`, `0.00s-1.20s`, …
+    pub location: String,
+    /// For a label recorded in the seal: whether it is still there unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intact: Option<bool>,
+}
+
+/// A watermark found in the content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WatermarkFound {
+    /// The 64-bit payload, hex.
+    pub payload: String,
+    /// Its parts, decoded: see [`crate::watermark::Payload`].
+    pub producer_tag: String,
+    pub content_tag: String,
+    /// Keyed bits that matched in the presence test, out of `compared_bits`.
+    pub matching_bits: u32,
+    pub compared_bits: u32,
+    /// Probability that unmarked content gives a detection this strong, all searches included.
+    pub false_positive_probability: f64,
+    /// Where or how it was found (offset, scale, time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Whether it agrees with the sealed label's watermark id (null when there is no label).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agrees_with_label: Option<bool>,
+}
+
+/// Outcome of looking for the watermark.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum WatermarkCheck {
+    /// The format has no watermark, or looking was switched off.
+    NotChecked,
+    Absent,
+    Detected(WatermarkFound),
+}
+
+/// Everything a handler reads from a file in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// Every label carrier found, in file order.
+    pub carriers: Vec<Carrier>,
+    /// SHA-256 of the content as the format defines it, label carriers excluded.
+    pub digest: Option<[u8; 32]>,
+    /// Explicit labels found in the content.
+    pub explicit: Vec<ExplicitMark>,
+    pub watermark: Option<WatermarkCheck>,
+    /// Deviations found in the container (duplicates, odd placements, damage).
+    pub findings: Vec<Finding>,
+}
+
+/// How to read.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions<'a> {
+    pub limits: &'a Limits,
+    /// Look for the watermark with this key; `None` skips watermark detection.
+    pub watermark_key: Option<&'a WatermarkKey>,
+}
+
+/// Where an explicit label goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    Start,
+    End,
+    Both,
+    TopLeft,
+    TopRight,
+    BottomLeft,
+    BottomRight,
+}
+
+impl Placement {
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Start => "start",
+            Placement::End => "end",
+            Placement::Both => "both",
+            Placement::TopLeft => "top-left",
+            Placement::TopRight => "top-right",
+            Placement::BottomLeft => "bottom-left",
+            Placement::BottomRight => "bottom-right",
+        }
+    }
+}
+
+/// What explicit label to add; each format fills in its own defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExplicitOptions {
+    /// The words (text and image labels); `None` picks the format's default.
+    pub text: Option<String>,
+    /// Where; `None` picks the format's default.
+    pub placement: Option<Placement>,
+    /// Size: for images the text height as a fraction of the shortest side (at least 0.05).
+    pub size: Option<f32>,
+}
+
+/// Changes to the content requested before sealing.
+#[derive(Debug, Clone, Copy)]
+pub struct ContentEdits<'a> {
+    pub explicit: Option<&'a ExplicitOptions>,
+    /// Embed this 64-bit payload with this key, where the format has a watermark.
+    pub watermark: Option<(&'a WatermarkKey, [u8; 8])>,
+    /// JPEG quality used when pixels must be re-encoded as JPEG (1–100).
+    pub jpeg_quality: u8,
+    pub limits: &'a Limits,
+}
+
+/// The content after [`Handler::edit_content`].
+#[derive(Debug, Clone)]
+pub struct Edited {
+    /// The new bytes, or `None` when nothing had to change.
+    pub bytes: Option<Vec<u8>>,
+    /// The format of the new bytes (an MP3 that is watermarked comes back as WAV, say).
+    pub format: Format,
+    /// What the seal records about the explicit label (`ex=` field), allowed-character text.
+    pub explicit_record: Option<String>,
+    /// True when the watermark payload was embedded.
+    pub watermarked: bool,
+    /// What the caller should know (re-encoded, format changed, …).
+    pub notes: Vec<Finding>,
+}
+
+/// How to write the label record.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions<'a> {
+    /// Also write the guides' secondary carriers (PNG `tEXt AIGC`, JPEG EXIF UserComment).
+    pub secondary_carriers: bool,
+    pub limits: &'a Limits,
+}
+
+/// One format's reader and writer.
+pub trait Handler: Send + Sync {
+    fn format(&self) -> Format;
+
+    /// Reads carriers, content digest, explicit labels and (when a key is given) the watermark.
+    fn scan(&self, input: &[u8], opts: &ScanOptions<'_>) -> Result<Scan>;
+
+    /// Returns `input` with exactly one label record, `label_json`, in every carrier this format
+    /// writes; carriers already present are replaced, everything else is kept byte for byte.
+    fn write_label(&self, input: &[u8], label_json: &str, opts: &WriteOptions<'_>) -> Result<Vec<u8>>;
+
+    /// Adds the explicit label and/or the watermark. The default handles neither.
+    fn edit_content(&self, _input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
+        if edits.explicit.is_some() {
+            return Err(Error::Unsupported(format!(
+                "explicit labels for {} are not supported",
+                self.format()
+            )));
+        }
+        Ok(Edited {
+            bytes: None,
+            format: self.format(),
+            explicit_record: None,
+            watermarked: false,
+            notes: Vec::new(),
+        })
+    }
+
+    /// Checks an explicit label recorded in the seal (`ex=` text) against the content now.
+    fn check_explicit(&self, _input: &[u8], _record: &str, _limits: &Limits) -> Option<ExplicitMark> {
+        None
+    }
+}

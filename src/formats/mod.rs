@@ -1,0 +1,15 @@
+//! One module per format, each implementing [`crate::format::Handler`], registered here.
+
+pub mod text;
+
+use crate::error::{Error, Result};
+use crate::format::{Format, Handler};
+
+/// The handler for a format.
+pub fn handler(format: Format) -> Result<&'static dyn Handler> {
+    match format {
+        Format::Text => Ok(&text::PLAIN),
+        Format::Markdown => Ok(&text::MARKDOWN),
+        other => Err(Error::Unsupported(format!("{other} files are not supported yet"))),
+    }
+}

@@ -1,0 +1,238 @@
+//! Labeling (the provider) and propagation (the platform): the library's writing side.
+//!
+//! Labeling runs in a fixed order because each step depends on the one before: choose the
+//! ProduceID; derive the watermark payload from it; let the format add the explicit label and the
+//! watermark (the only steps that change the content); hash the content as it now is; seal; write
+//! the record into the format's carriers without touching anything else.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::format::{ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions};
+use crate::formats;
+use crate::keys::Signer;
+use crate::label::{LabelKind, LabelRecord, check_value};
+use crate::limits::Limits;
+use crate::report::Finding;
+use crate::seal::{self, Claims};
+use crate::watermark::{Payload, WatermarkKey};
+
+/// How to label.
+#[derive(Debug, Clone)]
+pub struct LabelOptions {
+    pub kind: LabelKind,
+    /// `ContentProducer`: the provider's 27-character code (a name is allowed if it fits Annex E).
+    pub content_producer: String,
+    /// `ProduceID`; `None` makes a fresh unique one.
+    pub produce_id: Option<String>,
+    /// Add the explicit label too.
+    pub explicit: Option<ExplicitOptions>,
+    /// Embed the watermark where the format has one (default on).
+    pub watermark: bool,
+    pub watermark_key: WatermarkKey,
+    /// Also write the guides' secondary carriers (default on).
+    pub secondary_carriers: bool,
+    /// Replace a label already in the input instead of refusing.
+    pub replace: bool,
+    /// JPEG quality when pixels must be re-encoded (default 92).
+    pub jpeg_quality: u8,
+    /// Signing time in Unix seconds; `None` is now.
+    pub signed_at: Option<u64>,
+    pub limits: Limits,
+}
+
+impl LabelOptions {
+    /// Defaults: Label "1", fresh ProduceID, watermark on, no explicit label.
+    pub fn new(content_producer: &str) -> Self {
+        LabelOptions {
+            kind: LabelKind::Generated,
+            content_producer: content_producer.to_string(),
+            produce_id: None,
+            explicit: None,
+            watermark: true,
+            watermark_key: WatermarkKey::public_default(),
+            secondary_carriers: true,
+            replace: false,
+            jpeg_quality: 92,
+            signed_at: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A labeled file.
+#[derive(Debug, Clone)]
+pub struct Labeled {
+    pub bytes: Vec<u8>,
+    /// The output's format (differs from the input's when the content had to be re-encoded).
+    pub format: Format,
+    pub record: LabelRecord,
+    /// The watermark id, when a watermark was embedded.
+    pub watermark_id: Option<String>,
+    /// What was done besides writing metadata (re-encoding, format change).
+    pub notes: Vec<Finding>,
+}
+
+/// Labels `input` as AI-generated content and seals the label with `signer`.
+pub fn label(input: &[u8], format: Format, signer: &Signer, opts: &LabelOptions) -> Result<Labeled> {
+    check_value("ContentProducer", &opts.content_producer)?;
+    if opts.content_producer.is_empty() {
+        return Err(Error::InvalidLabel("ContentProducer is required".into()));
+    }
+    let produce_id = match &opts.produce_id {
+        Some(id) if id.is_empty() => return Err(Error::InvalidLabel("ProduceID is empty".into())),
+        Some(id) => id.clone(),
+        None => fresh_id(),
+    };
+    check_value("ProduceID", &produce_id)?;
+    let handler = formats::handler(format)?;
+    let scan_opts = ScanOptions {
+        limits: &opts.limits,
+        watermark_key: None,
+    };
+    if !opts.replace && !handler.scan(input, &scan_opts)?.carriers.is_empty() {
+        return Err(Error::Refused(
+            "the input already carries a label; pass `replace` (--replace) to replace it".into(),
+        ));
+    }
+
+    let payload = Payload::new(&opts.content_producer, &produce_id, &signer.seed());
+    let edits = ContentEdits {
+        explicit: opts.explicit.as_ref(),
+        watermark: opts.watermark.then_some((&opts.watermark_key, payload.0)),
+        jpeg_quality: opts.jpeg_quality,
+        limits: &opts.limits,
+    };
+    let edited = handler.edit_content(input, &edits)?;
+    let content = edited.bytes.as_deref().unwrap_or(input);
+    let handler = formats::handler(edited.format)?;
+    let digest = handler.scan(content, &scan_opts)?.digest.ok_or_else(|| {
+        Error::Unsupported(format!("{} content cannot be bound", edited.format))
+    })?;
+
+    let watermark_id = edited.watermarked.then(|| payload.id());
+    let mut record = LabelRecord::new(opts.kind, &opts.content_producer, &produce_id);
+    let claims = Claims {
+        format: edited.format,
+        content_digest: digest,
+        signed_at: opts.signed_at.unwrap_or_else(now),
+        watermark_id: watermark_id.clone(),
+        explicit: edited.explicit_record.clone(),
+    };
+    record.reserved_code1 = Some(seal::seal_provider(signer, &record, &claims)?);
+    let json = record.to_json()?;
+    let bytes = handler.write_label(
+        content,
+        &json,
+        &WriteOptions {
+            secondary_carriers: opts.secondary_carriers,
+            limits: &opts.limits,
+        },
+    )?;
+    Ok(Labeled {
+        bytes,
+        format: edited.format,
+        record,
+        watermark_id,
+        notes: edited.notes,
+    })
+}
+
+/// How a platform propagates.
+#[derive(Debug, Clone)]
+pub struct PropagateOptions {
+    /// `ContentPropagator`: the platform's code or name.
+    pub content_propagator: String,
+    /// `PropagateID`; `None` makes a fresh unique one.
+    pub propagate_id: Option<String>,
+    pub secondary_carriers: bool,
+    pub signed_at: Option<u64>,
+    pub limits: Limits,
+}
+
+impl PropagateOptions {
+    pub fn new(content_propagator: &str) -> Self {
+        PropagateOptions {
+            content_propagator: content_propagator.to_string(),
+            propagate_id: None,
+            secondary_carriers: true,
+            signed_at: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Adds a platform's `ContentPropagator`, `PropagateID` and countersignature (`ReservedCode2`) to
+/// a labeled file, keeping the provider's fields and seal as they are.
+pub fn propagate(input: &[u8], format: Format, signer: &Signer, opts: &PropagateOptions) -> Result<Labeled> {
+    check_value("ContentPropagator", &opts.content_propagator)?;
+    if opts.content_propagator.is_empty() {
+        return Err(Error::InvalidLabel("ContentPropagator is required".into()));
+    }
+    let propagate_id = opts.propagate_id.clone().unwrap_or_else(fresh_id);
+    check_value("PropagateID", &propagate_id)?;
+    let handler = formats::handler(format)?;
+    let scan = handler.scan(
+        input,
+        &ScanOptions {
+            limits: &opts.limits,
+            watermark_key: None,
+        },
+    )?;
+    let carrier = scan.carriers.first().ok_or_else(|| {
+        Error::Refused("the input carries no label to propagate; the provider labels first".into())
+    })?;
+    let mut record = LabelRecord::parse(&carrier.value, opts.limits.max_nesting_depth)
+        .record
+        .ok_or_else(|| Error::Refused("the input's label cannot be read; not propagated".into()))?;
+    if record.kind().is_none() {
+        return Err(Error::Refused(format!(
+            "the input's Label is {:?}, not \"1\", \"2\" or \"3\"; not propagated",
+            record.label.as_deref().unwrap_or("")
+        )));
+    }
+    let digest = scan
+        .digest
+        .ok_or_else(|| Error::Unsupported(format!("{format} content cannot be bound")))?;
+    record.content_propagator = Some(opts.content_propagator.clone());
+    record.propagate_id = Some(propagate_id);
+    record.reserved_code2 = None;
+    let claims = Claims {
+        format,
+        content_digest: digest,
+        signed_at: opts.signed_at.unwrap_or_else(now),
+        watermark_id: None,
+        explicit: None,
+    };
+    record.reserved_code2 = Some(seal::seal_platform(signer, &record, &claims)?);
+    let json = record.to_json()?;
+    let bytes = handler.write_label(
+        input,
+        &json,
+        &WriteOptions {
+            secondary_carriers: opts.secondary_carriers,
+            limits: &opts.limits,
+        },
+    )?;
+    Ok(Labeled {
+        bytes,
+        format,
+        record,
+        watermark_id: None,
+        notes: Vec::new(),
+    })
+}
+
+/// A fresh identifier: 128 random bits as 32 lowercase hex digits.
+pub fn fresh_id() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system's random source is available");
+    crate::watermark::hex(&b)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

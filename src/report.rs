@@ -1,0 +1,234 @@
+//! The verification report: one value per file, serialisable to JSON.
+//!
+//! Tools match on stable strings: the `verdict`, each `status`, and each finding's `code`
+//! (`area.what`, e.g. `seal.signature_invalid`). Sentences are for people and may change.
+
+use serde::Serialize;
+
+use crate::format::{ExplicitMark, WatermarkCheck};
+use crate::label::LabelRecord;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; the label still counts.
+    Info,
+    /// A deviation from the standard that readers tolerate.
+    Warning,
+    /// The label cannot be relied on.
+    Error,
+}
+
+/// One observation about a file: a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity,
+            message: message.into(),
+        }
+    }
+    pub fn info(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Info, message)
+    }
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Warning, message)
+    }
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
+    }
+}
+
+/// What the file is, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A label whose seal is valid, from a trusted key, and matches the content.
+    LabeledIntact,
+    /// A GB 45438 label without a seal: a claim nobody can check.
+    LabeledUnsigned,
+    /// A valid seal from a trusted key, but the content changed since labeling.
+    Altered,
+    /// A valid seal from a key the verifier does not trust (or outside its validity window).
+    Untrusted,
+    /// A seal whose signature does not verify: the label was edited or made up.
+    Forged,
+    /// Labels in the file contradict each other (two records, or watermark vs. label).
+    Conflicting,
+    /// No metadata label, but the watermark was found.
+    WatermarkOnly,
+    /// No metadata label or watermark, but an explicit (visible/audible) label was found.
+    ExplicitOnly,
+    /// No label of any kind.
+    Unlabeled,
+    /// The file could not be read.
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::LabeledIntact => "labeled_intact",
+            Verdict::LabeledUnsigned => "labeled_unsigned",
+            Verdict::Altered => "altered",
+            Verdict::Untrusted => "untrusted",
+            Verdict::Forged => "forged",
+            Verdict::Conflicting => "conflicting",
+            Verdict::WatermarkOnly => "watermark_only",
+            Verdict::ExplicitOnly => "explicit_only",
+            Verdict::Unlabeled => "unlabeled",
+            Verdict::Error => "error",
+        }
+    }
+
+    /// A sentence for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::LabeledIntact => "labeled as AI-generated; seal valid and trusted; content unchanged",
+            Verdict::LabeledUnsigned => "labeled as AI-generated, but the label carries no seal to check",
+            Verdict::Altered => "labeled, but the content was altered after labeling",
+            Verdict::Untrusted => "labeled with a valid seal from a key that is not trusted",
+            Verdict::Forged => "label present but its seal does not verify (forged or edited)",
+            Verdict::Conflicting => "the labels in this file contradict each other",
+            Verdict::WatermarkOnly => "metadata label missing, but the AI-generated watermark was found",
+            Verdict::ExplicitOnly => "only an explicit (visible or audible) label was found",
+            Verdict::Unlabeled => "no AI-generated label found",
+            Verdict::Error => "the file could not be verified",
+        }
+    }
+
+    /// The process exit code class: 0 intact, 1 not verifiably labeled, 2 bad label, 3 error.
+    pub fn exit_class(self) -> u8 {
+        match self {
+            Verdict::LabeledIntact => 0,
+            Verdict::LabeledUnsigned
+            | Verdict::WatermarkOnly
+            | Verdict::ExplicitOnly
+            | Verdict::Unlabeled => 1,
+            Verdict::Altered | Verdict::Untrusted | Verdict::Forged | Verdict::Conflicting => 2,
+            Verdict::Error => 3,
+        }
+    }
+}
+
+/// State of a seal (provider's `ReservedCode1` or platform's `ReservedCode2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureStatus {
+    Valid,
+    Invalid,
+    Untrusted,
+    Absent,
+}
+
+/// The check of one seal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignatureReport {
+    pub status: SignatureStatus,
+    /// Short id of the signing key (hex), when a seal was parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Who the trust store says the key belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Signing time from the seal (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
+}
+
+impl SignatureReport {
+    pub fn absent() -> Self {
+        SignatureReport {
+            status: SignatureStatus::Absent,
+            key_id: None,
+            owner: None,
+            signed_at: None,
+        }
+    }
+}
+
+/// State of the content binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingStatus {
+    Match,
+    Mismatch,
+    Absent,
+}
+
+/// The content binding check: the sealed digest against the one computed now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BindingReport {
+    pub status: BindingStatus,
+    /// Digest recorded in the seal (base64url).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    /// Digest of the content as it is now (base64url).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computed: Option<String>,
+}
+
+/// The platform countersignature, when present.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PropagationReport {
+    pub signature: SignatureReport,
+    pub binding: BindingReport,
+}
+
+/// Everything verify found out about one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The file's path, when verified from a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `png`, `jpeg`, `webp`, `wav`, `mp3`, `flac`, `ogg`, `text`, `markdown`, or `unknown`.
+    pub format: String,
+    pub verdict: Verdict,
+    /// The label fields found, keyed by their Annex E names; null when none.
+    pub label: Option<LabelRecord>,
+    /// The provider's seal (`ReservedCode1`).
+    pub signature: SignatureReport,
+    pub binding: BindingReport,
+    /// The platform's countersignature (`ReservedCode2`), when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagation: Option<PropagationReport>,
+    pub watermark: WatermarkCheck,
+    /// Explicit (visible or audible) labels found.
+    pub explicit: Vec<ExplicitMark>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// A report for a file that could not be read at all.
+    pub fn error(path: Option<String>, format: &str, finding: Finding) -> Self {
+        Report {
+            path,
+            format: format.to_string(),
+            verdict: Verdict::Error,
+            label: None,
+            signature: SignatureReport::absent(),
+            binding: BindingReport {
+                status: BindingStatus::Absent,
+                sealed: None,
+                computed: None,
+            },
+            propagation: None,
+            watermark: WatermarkCheck::NotChecked,
+            explicit: Vec::new(),
+            findings: vec![finding],
+        }
+    }
+
+    /// True when any finding has the given code.
+    pub fn has_finding(&self, code: &str) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+}

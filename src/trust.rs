@@ -1,0 +1,267 @@
+//! The trust store: which public keys a verifier trusts, whose they are, and when.
+//!
+//! A JSON file a person can read and edit:
+//!
+//! ```json
+//! {"aigcmark_trust_store": 1,
+//!  "keys": [{"key_id": "3f9a2c7d1b4e5a60",
+//!            "public_key": "<base64url, 43 characters>",
+//!            "owner": "001191440300708461136T1XGW3",
+//!            "role": "provider",
+//!            "not_before": "2025-09-01T00:00:00Z",
+//!            "not_after": null,
+//!            "comment": "Acme image service, production key 2025"}]}
+//! ```
+//!
+//! `role` is `provider` (may seal `ReservedCode1`), `platform` (may countersign `ReservedCode2`)
+//! or `any` (the default). The validity window, when given, is checked against the seal's signing
+//! time. A trusted key that seals a label naming another producer is not trusted for that label.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::keys;
+
+/// What a key may sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Provider,
+    Platform,
+    #[default]
+    Any,
+}
+
+/// One trusted key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustEntry {
+    pub key_id: String,
+    pub public_key: String,
+    /// The provider code or name (for platforms, the propagator code or name) the key belongs to.
+    pub owner: String,
+    #[serde(default)]
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Loaded {
+    entry: TrustEntry,
+    public_key: [u8; 32],
+    not_before: Option<u64>,
+    not_after: Option<u64>,
+}
+
+/// A set of trusted keys.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    keys: Vec<Loaded>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileForm {
+    aigcmark_trust_store: u32,
+    keys: Vec<TrustEntry>,
+}
+
+/// The trust decision for one seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustDecision {
+    /// The key is trusted for this use; its owner.
+    Trusted { owner: String },
+    /// The key is not in the store.
+    Unknown,
+    /// The key is in the store but the signing time is outside its validity window.
+    OutsideWindow { owner: String },
+    /// The key is in the store for another role (a platform key sealing as provider, say).
+    WrongRole { owner: String },
+    /// The key is trusted, but for another owner than the label names.
+    WrongOwner { owner: String, claimed: String },
+}
+
+impl TrustStore {
+    /// An empty store: every key is unknown.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses a trust store file's text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let form: FileForm = serde_json::from_str(text)
+            .map_err(|e| Error::Key(format!("trust store is not valid: {e}")))?;
+        if form.aigcmark_trust_store != 1 {
+            return Err(Error::Key(format!(
+                "trust store version {} is not supported (expected 1)",
+                form.aigcmark_trust_store
+            )));
+        }
+        let mut store = TrustStore::new();
+        for entry in form.keys {
+            store.add(entry)?;
+        }
+        Ok(store)
+    }
+
+    /// Reads a trust store file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json(&text).map_err(|e| Error::Key(format!("{}: {e}", path.display())))
+    }
+
+    /// Adds an entry, checking its key, key id and dates.
+    pub fn add(&mut self, entry: TrustEntry) -> Result<()> {
+        let public_key = keys::decode_public_key(&entry.public_key)?;
+        let derived = keys::key_id(&public_key);
+        if !entry.key_id.eq_ignore_ascii_case(&derived) {
+            return Err(Error::Key(format!(
+                "key_id {} does not match its public key (expected {derived})",
+                entry.key_id
+            )));
+        }
+        let date = |d: &Option<String>| -> Result<Option<u64>> {
+            d.as_deref().map(parse_time).transpose()
+        };
+        let not_before = date(&entry.not_before)?;
+        let not_after = date(&entry.not_after)?;
+        self.keys.push(Loaded {
+            entry,
+            public_key,
+            not_before,
+            not_after,
+        });
+        Ok(())
+    }
+
+    /// An entry for a key, ready to add or save.
+    pub fn entry_for(public_key: &[u8; 32], owner: &str, role: Role) -> TrustEntry {
+        TrustEntry {
+            key_id: keys::key_id(public_key),
+            public_key: keys::encode_public_key(public_key),
+            owner: owner.to_string(),
+            role,
+            not_before: None,
+            not_after: None,
+            comment: None,
+        }
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &TrustEntry> {
+        self.keys.iter().map(|l| &l.entry)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The store as pretty JSON.
+    pub fn to_json(&self) -> String {
+        let form = FileForm {
+            aigcmark_trust_store: 1,
+            keys: self.entries().cloned().collect(),
+        };
+        serde_json::to_string_pretty(&form).expect("trust store serialises") + "\n"
+    }
+
+    /// Decides whether a seal by `public_key`, made at `signed_at` in `role` for a label naming
+    /// `claimed_owner`, is trusted.
+    pub fn decide(
+        &self,
+        public_key: &[u8; 32],
+        role: Role,
+        signed_at: u64,
+        claimed_owner: Option<&str>,
+    ) -> TrustDecision {
+        let mut found = None;
+        for k in self.keys.iter().filter(|k| &k.public_key == public_key) {
+            let owner = k.entry.owner.clone();
+            let decision = if k.entry.role != Role::Any && k.entry.role != role {
+                TrustDecision::WrongRole { owner }
+            } else if k.not_before.is_some_and(|nb| signed_at < nb)
+                || k.not_after.is_some_and(|na| signed_at > na)
+            {
+                TrustDecision::OutsideWindow { owner }
+            } else if let Some(claimed) = claimed_owner.filter(|c| *c != owner) {
+                TrustDecision::WrongOwner {
+                    owner,
+                    claimed: claimed.to_string(),
+                }
+            } else {
+                return TrustDecision::Trusted { owner };
+            };
+            found.get_or_insert(decision);
+        }
+        found.unwrap_or(TrustDecision::Unknown)
+    }
+
+    /// The owner of a key, whatever the decision.
+    pub fn owner_of(&self, public_key: &[u8; 32]) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|k| &k.public_key == public_key)
+            .map(|k| k.entry.owner.as_str())
+    }
+}
+
+/// RFC 3339 (UTC, `Z`) to Unix seconds.
+pub fn parse_time(text: &str) -> Result<u64> {
+    let t = humantime::parse_rfc3339_weak(text)
+        .map_err(|e| Error::Key(format!("{text:?} is not an RFC 3339 time: {e}")))?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0))
+}
+
+/// Unix seconds to RFC 3339 (UTC, `Z`).
+pub fn format_time(secs: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.min(253_402_300_799));
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Signer;
+
+    #[test]
+    fn decisions() {
+        let s = Signer::from_seed(&[5u8; 32]);
+        let mut e = TrustStore::entry_for(&s.public_key(), "ACME", Role::Provider);
+        e.not_before = Some("2025-09-01T00:00:00Z".into());
+        e.not_after = Some("2027-01-01T00:00:00Z".into());
+        let mut store = TrustStore::new();
+        store.add(e).unwrap();
+        let t = parse_time("2026-06-01T00:00:00Z").unwrap();
+        let pk = s.public_key();
+        assert_eq!(
+            store.decide(&pk, Role::Provider, t, Some("ACME")),
+            TrustDecision::Trusted { owner: "ACME".into() }
+        );
+        assert!(matches!(store.decide(&pk, Role::Provider, 0, None), TrustDecision::OutsideWindow { .. }));
+        assert!(matches!(store.decide(&pk, Role::Platform, t, None), TrustDecision::WrongRole { .. }));
+        assert!(matches!(store.decide(&pk, Role::Provider, t, Some("EVIL")), TrustDecision::WrongOwner { .. }));
+        let other = Signer::from_seed(&[6u8; 32]).public_key();
+        assert_eq!(store.decide(&other, Role::Provider, t, None), TrustDecision::Unknown);
+    }
+
+    #[test]
+    fn file_round_trip_and_rejections() {
+        let s = Signer::from_seed(&[5u8; 32]);
+        let mut store = TrustStore::new();
+        store.add(TrustStore::entry_for(&s.public_key(), "ACME", Role::Any)).unwrap();
+        let again = TrustStore::from_json(&store.to_json()).unwrap();
+        assert_eq!(again.entries().count(), 1);
+        let mut bad = TrustStore::entry_for(&s.public_key(), "ACME", Role::Any);
+        bad.key_id = "0000000000000000".into();
+        assert!(TrustStore::new().add(bad).is_err());
+        assert!(TrustStore::from_json("{}").is_err());
+        assert!(TrustStore::from_json(r#"{"aigcmark_trust_store":2,"keys":[]}"#).is_err());
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+    }
+}

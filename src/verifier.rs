@@ -1,0 +1,460 @@
+//! Verification (what a file claims and whether the claim holds) and inspection (what is there).
+//!
+//! The format's scan gives carriers, digest, explicit labels and watermark; here the records are
+//! parsed, duplicates compared, seals checked against the trust store, the binding compared, the
+//! watermark matched against the label, and one [`Verdict`] chosen. Precedence, most serious
+//! first: conflicting, forged, untrusted, altered, intact; without a label: watermark only,
+//! explicit only, unlabeled.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::binding;
+use crate::format::{
+    ExplicitMark, Format, Handler, Scan, ScanOptions, WatermarkCheck,
+};
+use crate::formats;
+use crate::io::read_limited;
+use crate::label::LabelRecord;
+use crate::limits::Limits;
+use crate::report::{
+    BindingReport, BindingStatus, Finding, PropagationReport, Report, SignatureReport,
+    SignatureStatus, Verdict,
+};
+use crate::seal::{Seal, SealError};
+use crate::trust::{Role, TrustDecision, TrustStore, format_time};
+use crate::watermark::{Payload, WatermarkKey, producer_tag};
+
+/// How to verify.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub trust: TrustStore,
+    /// Look for the watermark with this key (default: the public aigcmark key); `None` skips it.
+    pub watermark_key: Option<WatermarkKey>,
+    pub limits: Limits,
+}
+
+impl VerifyOptions {
+    pub fn new(trust: TrustStore) -> Self {
+        VerifyOptions {
+            trust,
+            watermark_key: Some(WatermarkKey::public_default()),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Verifies a file on disk; any failure to read it becomes a report with verdict `error`.
+pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Report {
+    let shown = Some(path.display().to_string());
+    let bytes = match read_limited(path, opts.limits.max_file_bytes) {
+        Ok(b) => b,
+        Err(e) => return Report::error(shown, "unknown", Finding::error("file.unreadable", e.to_string())),
+    };
+    let head = &bytes[..bytes.len().min(64)];
+    let Some(format) = Format::detect(Some(path), head) else {
+        return Report::error(
+            shown,
+            "unknown",
+            Finding::error("file.unsupported", "not a format aigcmark reads"),
+        );
+    };
+    let mut report = verify(&bytes, format, opts);
+    report.path = shown;
+    report
+}
+
+/// Verifies content in memory.
+pub fn verify(input: &[u8], format: Format, opts: &VerifyOptions) -> Report {
+    let handler = match formats::handler(format) {
+        Ok(h) => h,
+        Err(e) => return Report::error(None, format.name(), Finding::error("file.unsupported", e.to_string())),
+    };
+    let scan = match handler.scan(
+        input,
+        &ScanOptions {
+            limits: &opts.limits,
+            watermark_key: opts.watermark_key.as_ref(),
+        },
+    ) {
+        Ok(s) => s,
+        Err(e) => return Report::error(None, format.name(), Finding::error("file.unreadable", e.to_string())),
+    };
+    Checker { input, format, handler, opts }.run(scan)
+}
+
+struct Checker<'a> {
+    input: &'a [u8],
+    format: Format,
+    handler: &'a dyn Handler,
+    opts: &'a VerifyOptions,
+}
+
+impl Checker<'_> {
+    fn run(&self, scan: Scan) -> Report {
+        let mut findings = scan.findings;
+        let records = parse_carriers(&scan.carriers, self.opts.limits.max_nesting_depth, &mut findings);
+        let mut conflicting = false;
+        if records.len() > 1 {
+            if records.iter().all(|r| r == &records[0]) {
+                findings.push(Finding::info(
+                    "label.duplicate",
+                    format!("{} carriers hold the same label", records.len()),
+                ));
+            } else {
+                conflicting = true;
+                findings.push(Finding::error(
+                    "label.conflict",
+                    format!("{} carriers hold labels that differ", records.len()),
+                ));
+            }
+        }
+        let computed = scan.digest;
+        let mut watermark = scan.watermark.unwrap_or(WatermarkCheck::NotChecked);
+        let mut explicit = scan.explicit;
+        let mut report = Report {
+            path: None,
+            format: self.format.name().to_string(),
+            verdict: Verdict::Unlabeled,
+            label: records.first().cloned(),
+            signature: SignatureReport::absent(),
+            binding: BindingReport {
+                status: BindingStatus::Absent,
+                sealed: None,
+                computed: computed.as_ref().map(binding::encode),
+            },
+            propagation: None,
+            watermark: WatermarkCheck::NotChecked,
+            explicit: Vec::new(),
+            findings: Vec::new(),
+        };
+
+        let Some(record) = records.first() else {
+            if let WatermarkCheck::Detected(found) = &watermark {
+                self.name_watermark_producer(found.producer_tag.as_str(), &mut findings);
+            }
+            report.verdict = match (&watermark, explicit.is_empty()) {
+                (WatermarkCheck::Detected(_), _) => Verdict::WatermarkOnly,
+                (_, false) => Verdict::ExplicitOnly,
+                _ => Verdict::Unlabeled,
+            };
+            report.watermark = watermark;
+            report.explicit = explicit;
+            report.findings = findings;
+            return report;
+        };
+
+        // The provider's seal.
+        let provider = record.reserved_code1.as_deref().map(Seal::parse);
+        let (signature, seal) = self.check_seal(provider, record, Role::Provider, &mut findings);
+        report.signature = signature;
+        if let Some(seal) = &seal {
+            report.binding = self.check_binding(seal, computed, "binding", &mut findings);
+            if let Some(ex) = &seal.explicit {
+                match self.handler.check_explicit(self.input, ex, &self.opts.limits) {
+                    Some(mark) => {
+                        if mark.intact == Some(false) {
+                            findings.push(Finding::error(
+                                "explicit.removed",
+                                format!("the explicit label recorded in the seal ({}) is no longer intact", mark.location),
+                            ));
+                        }
+                        explicit.retain(|m| m.kind != mark.kind || m.location != mark.location);
+                        explicit.push(mark);
+                    }
+                    None => findings.push(Finding::info(
+                        "explicit.not_checked",
+                        "the seal records an explicit label this format cannot check",
+                    )),
+                }
+            }
+            if let WatermarkCheck::Detected(found) = &mut watermark {
+                let agrees = match &seal.watermark_id {
+                    Some(id) => *id == found.payload,
+                    None => Payload::from_id(&found.payload).is_some_and(|p| {
+                        p.matches_label(
+                            record.content_producer.as_deref().unwrap_or(""),
+                            record.produce_id.as_deref().unwrap_or(""),
+                        )
+                    }),
+                };
+                found.agrees_with_label = Some(agrees);
+                if !agrees {
+                    conflicting = true;
+                    findings.push(Finding::error(
+                        "watermark.mismatch",
+                        format!("the watermark ({}) does not agree with the sealed label", found.payload),
+                    ));
+                }
+            } else if let (Some(id), WatermarkCheck::Absent) = (&seal.watermark_id, &watermark) {
+                findings.push(Finding::warning(
+                    "watermark.missing",
+                    format!("the seal records watermark {id}, but it was not found in the content"),
+                ));
+            }
+        } else if let WatermarkCheck::Detected(found) = &mut watermark {
+            let agrees = Payload::from_id(&found.payload).is_some_and(|p| {
+                p.matches_label(
+                    record.content_producer.as_deref().unwrap_or(""),
+                    record.produce_id.as_deref().unwrap_or(""),
+                )
+            });
+            found.agrees_with_label = Some(agrees);
+        }
+
+        // The platform's countersignature.
+        let mut platform_vouches = false;
+        if let Some(rc2) = record.reserved_code2.as_deref() {
+            let (sig, seal) = self.check_seal(Some(Seal::parse(rc2)), record, Role::Platform, &mut findings);
+            let bind = match &seal {
+                Some(s) => self.check_binding(s, computed, "propagation.binding", &mut findings),
+                None => BindingReport {
+                    status: BindingStatus::Absent,
+                    sealed: None,
+                    computed: computed.as_ref().map(binding::encode),
+                },
+            };
+            platform_vouches = sig.status == SignatureStatus::Valid && bind.status == BindingStatus::Match;
+            report.propagation = Some(PropagationReport { signature: sig, binding: bind });
+        }
+
+        let prop_status = report.propagation.as_ref().map(|p| p.signature.status);
+        report.verdict = if conflicting {
+            Verdict::Conflicting
+        } else if report.signature.status == SignatureStatus::Invalid
+            || prop_status == Some(SignatureStatus::Invalid)
+        {
+            Verdict::Forged
+        } else if report.signature.status == SignatureStatus::Untrusted
+            || prop_status == Some(SignatureStatus::Untrusted)
+        {
+            Verdict::Untrusted
+        } else if report.signature.status == SignatureStatus::Absent {
+            Verdict::LabeledUnsigned
+        } else if report.binding.status == BindingStatus::Match {
+            Verdict::LabeledIntact
+        } else if platform_vouches {
+            findings.push(Finding::info(
+                "binding.changed_by_platform",
+                "the content changed after the provider sealed it, and the platform's valid \
+                 countersignature covers the content as it is now",
+            ));
+            Verdict::LabeledIntact
+        } else {
+            Verdict::Altered
+        };
+        report.watermark = watermark;
+        report.explicit = explicit;
+        report.findings = findings;
+        report
+    }
+
+    fn check_seal(
+        &self,
+        parsed: Option<Result<Seal, SealError>>,
+        record: &LabelRecord,
+        role: Role,
+        findings: &mut Vec<Finding>,
+    ) -> (SignatureReport, Option<Seal>) {
+        let field = if role == Role::Provider { "ReservedCode1" } else { "ReservedCode2" };
+        let seal = match parsed {
+            None => {
+                findings.push(Finding::warning(
+                    "seal.absent",
+                    format!("the label has no {field}: nothing binds it to this content"),
+                ));
+                return (SignatureReport::absent(), None);
+            }
+            Some(Err(SealError::Foreign)) => {
+                findings.push(Finding::info(
+                    "seal.foreign",
+                    format!("{field} holds data in a scheme aigcmark does not know; not checked"),
+                ));
+                return (SignatureReport::absent(), None);
+            }
+            Some(Err(SealError::Malformed(why))) => {
+                findings.push(Finding::error("seal.malformed", format!("{field} is damaged: {why}")));
+                let mut r = SignatureReport::absent();
+                r.status = SignatureStatus::Invalid;
+                return (r, None);
+            }
+            Some(Ok(seal)) => seal,
+        };
+        let mut report = SignatureReport {
+            status: SignatureStatus::Valid,
+            key_id: Some(seal.key_id()),
+            owner: self.opts.trust.owner_of(&seal.public_key).map(str::to_string),
+            signed_at: Some(format_time(seal.signed_at)),
+        };
+        let ok = match role {
+            Role::Platform => seal.verify_platform(record),
+            _ => seal.verify_provider(record),
+        };
+        if !ok {
+            report.status = SignatureStatus::Invalid;
+            findings.push(Finding::error(
+                "seal.signature_invalid",
+                format!("the signature in {field} does not match the label: a sealed field was changed"),
+            ));
+            return (report, Some(seal));
+        }
+        let claimed = match role {
+            Role::Platform => record.content_propagator.as_deref(),
+            _ => record.content_producer.as_deref(),
+        };
+        let untrusted = |code: &'static str, msg: String, findings: &mut Vec<Finding>| {
+            findings.push(Finding::error(code, msg));
+            SignatureStatus::Untrusted
+        };
+        report.status = match self.opts.trust.decide(&seal.public_key, role, seal.signed_at, claimed) {
+            TrustDecision::Trusted { .. } => SignatureStatus::Valid,
+            TrustDecision::Unknown => untrusted(
+                "seal.key_unknown",
+                format!("{field} is validly signed by key {}, which is not in the trust store", seal.key_id()),
+                findings,
+            ),
+            TrustDecision::OutsideWindow { owner } => untrusted(
+                "seal.key_outside_validity",
+                format!("key {} ({owner}) was not valid at the signing time {}", seal.key_id(), format_time(seal.signed_at)),
+                findings,
+            ),
+            TrustDecision::WrongRole { owner } => untrusted(
+                "seal.key_wrong_role",
+                format!("key {} ({owner}) is not trusted to sign {field}", seal.key_id()),
+                findings,
+            ),
+            TrustDecision::WrongOwner { owner, claimed } => untrusted(
+                "seal.producer_mismatch",
+                format!("key {} belongs to {owner}, but the label names {claimed}", seal.key_id()),
+                findings,
+            ),
+        };
+        if seal.signed_at > now() + 86_400 {
+            findings.push(Finding::warning(
+                "seal.future_time",
+                format!("{field} was signed in the future ({})", format_time(seal.signed_at)),
+            ));
+        }
+        (report, Some(seal))
+    }
+
+    fn check_binding(
+        &self,
+        seal: &Seal,
+        computed: Option<[u8; 32]>,
+        area: &str,
+        findings: &mut Vec<Finding>,
+    ) -> BindingReport {
+        let mut report = BindingReport {
+            status: BindingStatus::Mismatch,
+            sealed: Some(binding::encode(&seal.content_digest)),
+            computed: computed.as_ref().map(binding::encode),
+        };
+        if seal.format != self.format.name() {
+            findings.push(Finding::error(
+                if area == "binding" { "binding.format_mismatch" } else { "propagation.format_mismatch" },
+                format!("the seal was made for a {} file, this is {}", seal.format, self.format),
+            ));
+        } else if computed == Some(seal.content_digest) {
+            report.status = BindingStatus::Match;
+        } else if computed.is_none() {
+            report.status = BindingStatus::Absent;
+        }
+        if report.status == BindingStatus::Mismatch {
+            findings.push(Finding::error(
+                if area == "binding" { "binding.mismatch" } else { "propagation.binding_mismatch" },
+                "the content differs from the content that was sealed",
+            ));
+        }
+        report
+    }
+
+    fn name_watermark_producer(&self, tag_hex: &str, findings: &mut Vec<Finding>) {
+        for e in self.opts.trust.entries() {
+            if crate::watermark::hex(&producer_tag(&e.owner)) == tag_hex {
+                findings.push(Finding::info(
+                    "watermark.producer",
+                    format!("the watermark's producer tag matches trusted producer {}", e.owner),
+                ));
+            }
+        }
+    }
+}
+
+fn parse_carriers(
+    carriers: &[crate::format::Carrier],
+    max_depth: usize,
+    findings: &mut Vec<Finding>,
+) -> Vec<LabelRecord> {
+    let mut records = Vec::new();
+    for c in carriers {
+        let parsed = LabelRecord::parse(&c.value, max_depth);
+        for mut f in parsed.findings {
+            f.message = format!("{}: {}", c.location, f.message);
+            if !findings.contains(&f) {
+                findings.push(f);
+            }
+        }
+        if let Some(r) = parsed.record {
+            records.push(r);
+        }
+    }
+    records
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// What a file holds, without trust decisions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    pub format: Format,
+    pub carriers: Vec<InspectedCarrier>,
+    /// The content digest as computed now (base64url).
+    pub content_digest: Option<String>,
+    pub explicit: Vec<ExplicitMark>,
+    pub watermark: WatermarkCheck,
+    pub findings: Vec<Finding>,
+}
+
+/// One carrier, raw and parsed.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectedCarrier {
+    pub location: String,
+    pub raw: String,
+    pub label: Option<LabelRecord>,
+    pub findings: Vec<Finding>,
+}
+
+/// Lists the labels in `input` as found: every carrier, raw and parsed, no trust decisions.
+pub fn inspect(input: &[u8], format: Format, limits: &Limits, watermark_key: Option<&WatermarkKey>) -> crate::Result<Inspection> {
+    let handler = formats::handler(format)?;
+    let scan = handler.scan(input, &ScanOptions { limits, watermark_key })?;
+    let carriers = scan
+        .carriers
+        .iter()
+        .map(|c| {
+            let parsed = LabelRecord::parse(&c.value, limits.max_nesting_depth);
+            InspectedCarrier {
+                location: c.location.clone(),
+                raw: c.value.clone(),
+                label: parsed.record,
+                findings: parsed.findings,
+            }
+        })
+        .collect();
+    Ok(Inspection {
+        format,
+        carriers,
+        content_digest: scan.digest.as_ref().map(binding::encode),
+        explicit: scan.explicit,
+        watermark: scan.watermark.unwrap_or(WatermarkCheck::NotChecked),
+        findings: scan.findings,
+    })
+}
