@@ -1,0 +1,77 @@
+//! Shared test helpers: the real-content corpus and third-party tools.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The corpus folder filled by `scripts/fetch-corpus.sh`. Panics with instructions when missing:
+/// tests on real content never skip themselves.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("AIGCMARK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
+            cache.join("aigcmark-corpus")
+        });
+    assert!(
+        dir.join("images").is_dir() && dir.join("audio").is_dir(),
+        "the test corpus is missing at {}: run scripts/fetch-corpus.sh first",
+        dir.display()
+    );
+    dir
+}
+
+/// A file from the corpus, e.g. `corpus_file("images/skimage/astronaut.png")`.
+pub fn corpus_file(rel: &str) -> PathBuf {
+    let p = corpus().join(rel);
+    assert!(p.is_file(), "{} is missing: run scripts/fetch-corpus.sh", p.display());
+    p
+}
+
+/// A third-party program; panics with the package to install when it is not there.
+pub fn tool(name: &str, debian_package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{name} is missing: apt-get install {debian_package}");
+}
+
+/// ImageMagick's convert (the real one in /usr/bin, not a stand-in earlier on PATH).
+pub fn convert() -> PathBuf {
+    let p = PathBuf::from("/usr/bin/convert");
+    assert!(p.is_file(), "/usr/bin/convert is missing: apt-get install imagemagick");
+    p
+}
+
+/// Runs a command and returns stdout; panics with stderr on failure.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A signer with a fixed seed and a trust store holding it for `producer`.
+pub fn demo_keys(seed: u8, producer: &str) -> (aigcmark::Signer, aigcmark::TrustStore) {
+    let signer = aigcmark::Signer::from_seed(&[seed; 32]);
+    let mut trust = aigcmark::TrustStore::new();
+    trust
+        .add(aigcmark::TrustStore::entry_for(
+            &signer.public_key(),
+            producer,
+            aigcmark::trust::Role::Any,
+        ))
+        .unwrap();
+    (signer, trust)
+}
+
+pub const PRODUCER: &str = "001191440300708461136T1XGW3";
+pub const PLATFORM: &str = "001191440300708461136T2PLAT";
