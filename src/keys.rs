@@ -84,8 +84,12 @@ impl Signer {
 
     /// The PKCS#8 PEM text of the secret key.
     pub fn to_pem(&self) -> Result<String> {
-        let pem = self
-            .key
+        // PKCS#8 v1 (no embedded public key): the form OpenSSL 3.0 and most tools read.
+        let pair = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        let pem = pair
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| Error::Key(format!("cannot encode the key: {e}")))?;
         Ok(pem.to_string())

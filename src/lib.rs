@@ -20,6 +20,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod binding;
 pub mod error;
 pub mod format;

@@ -73,5 +73,5 @@ pub fn demo_keys(seed: u8, producer: &str) -> (aigcmark::Signer, aigcmark::Trust
     (signer, trust)
 }
 
-pub const PRODUCER: &str = "001191440300708461136T1XGW3";
-pub const PLATFORM: &str = "001191440300708461136T2PLAT";
+pub const PRODUCER: &str = "001191000000MA00DEMO0X10000";
+pub const PLATFORM: &str = "001191000000MA00DEMO0X20000";

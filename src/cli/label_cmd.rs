@@ -1,0 +1,208 @@
+//! `aigcmark label` and `aigcmark propagate`: read, label, write atomically.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use aigcmark::{Error, ExplicitOptions, Format, LabelKind, LabelOptions, PropagateOptions, Signer};
+
+use super::{EXIT_OK, FormatArg, PlacementArg};
+
+#[derive(Args)]
+pub struct LabelArgs {
+    /// The file to label (`-` for standard input).
+    input: PathBuf,
+    /// Where to write the labeled file (`-` for standard output).
+    #[arg(short = 'o', long = "out")]
+    output: PathBuf,
+    /// The provider's secret key (PKCS#8 PEM, from `aigcmark keygen`).
+    #[arg(long)]
+    key: PathBuf,
+    /// ContentProducer: the provider's 27-character code (or a name without spaces).
+    #[arg(long)]
+    producer: String,
+    /// ProduceID: the provider's id for this content (default: a fresh unique id).
+    #[arg(long)]
+    produce_id: Option<String>,
+    /// Label: 1 AI-generated, 2 possibly, 3 suspected.
+    #[arg(long = "label", default_value = "1", value_parser = ["1", "2", "3"])]
+    kind: String,
+    /// Also add the explicit label: a text prompt, a visible corner mark, an audible rhythm.
+    #[arg(long)]
+    explicit: bool,
+    /// Words of the explicit label (text and images).
+    #[arg(long, requires = "explicit")]
+    explicit_text: Option<String>,
+    /// Where the explicit label goes: start/end/both (text, audio) or a corner (images).
+    #[arg(long, value_enum, requires = "explicit")]
+    position: Option<PlacementArg>,
+    /// Image label text height as a fraction of the shortest side (at least 0.05).
+    #[arg(long, requires = "explicit")]
+    size: Option<f32>,
+    /// Do not embed the watermark.
+    #[arg(long)]
+    no_watermark: bool,
+    /// Write only the primary metadata carrier (no PNG tEXt / JPEG EXIF copies).
+    #[arg(long)]
+    no_secondary: bool,
+    /// Replace a label already in the input.
+    #[arg(long)]
+    replace: bool,
+    /// JPEG quality when pixels must be re-encoded.
+    #[arg(long, default_value_t = 92, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Overwrite OUT if it exists, even when it is the input.
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+#[derive(Args)]
+pub struct PropagateArgs {
+    /// The labeled file (`-` for standard input).
+    input: PathBuf,
+    /// Where to write (`-` for standard output).
+    #[arg(short = 'o', long = "out")]
+    output: PathBuf,
+    /// The platform's secret key.
+    #[arg(long)]
+    key: PathBuf,
+    /// ContentPropagator: the platform's code (or a name without spaces).
+    #[arg(long)]
+    propagator: String,
+    /// PropagateID (default: a fresh unique id).
+    #[arg(long)]
+    propagate_id: Option<String>,
+    /// Write only the primary metadata carrier.
+    #[arg(long)]
+    no_secondary: bool,
+    /// Overwrite OUT if it exists, even when it is the input.
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+pub fn label(a: LabelArgs) -> Result<u8, Error> {
+    let signer = Signer::load(&a.key)?;
+    check_output(&a.input, &a.output, a.overwrite)?;
+    let input = read_input(&a.input)?;
+    let format = input_format(&a.input, &input, a.format.format)?;
+    let mut opts = LabelOptions::new(&a.producer);
+    opts.kind = LabelKind::from_code(&a.kind).unwrap_or(LabelKind::Generated);
+    opts.produce_id = a.produce_id;
+    opts.watermark = !a.no_watermark;
+    opts.secondary_carriers = !a.no_secondary;
+    opts.replace = a.replace;
+    opts.jpeg_quality = a.quality;
+    if a.explicit {
+        opts.explicit = Some(ExplicitOptions {
+            text: a.explicit_text,
+            placement: a.position.map(Into::into),
+            size: a.size,
+        });
+    }
+    let out = aigcmark::label(&input, format, &signer, &opts)?;
+    for note in &out.notes {
+        eprintln!("note: {}", note.message);
+    }
+    warn_extension(&a.output, out.format);
+    write_output(&a.output, &out.bytes)?;
+    if a.output != Path::new("-") {
+        println!(
+            "{}: labeled ({}), ProduceID {}{}",
+            a.output.display(),
+            out.format,
+            out.record.produce_id.as_deref().unwrap_or(""),
+            out.watermark_id.as_deref().map(|w| format!(", watermark {w}")).unwrap_or_default()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn propagate(a: PropagateArgs) -> Result<u8, Error> {
+    let signer = Signer::load(&a.key)?;
+    check_output(&a.input, &a.output, a.overwrite)?;
+    let input = read_input(&a.input)?;
+    let format = input_format(&a.input, &input, a.format.format)?;
+    let mut opts = PropagateOptions::new(&a.propagator);
+    opts.propagate_id = a.propagate_id;
+    opts.secondary_carriers = !a.no_secondary;
+    let out = aigcmark::propagate(&input, format, &signer, &opts)?;
+    write_output(&a.output, &out.bytes)?;
+    if a.output != Path::new("-") {
+        println!(
+            "{}: countersigned by {}, PropagateID {}",
+            a.output.display(),
+            a.propagator,
+            out.record.propagate_id.as_deref().unwrap_or("")
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// Refuses to overwrite anything, the input above all, unless `--overwrite`.
+fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Error> {
+    if output == Path::new("-") || overwrite || !output.exists() {
+        return Ok(());
+    }
+    let same = input != Path::new("-")
+        && matches!((input.canonicalize(), output.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    Err(Error::Refused(format!(
+        "{} {}; pass --overwrite to replace it",
+        output.display(),
+        if same { "is the input" } else { "exists" }
+    )))
+}
+
+pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        return Ok(buf);
+    }
+    aigcmark::io::read_limited(path, aigcmark::Limits::default().max_file_bytes)
+}
+
+pub fn input_format(path: &Path, bytes: &[u8], forced: Option<Format>) -> Result<Format, Error> {
+    if let Some(f) = forced {
+        return Ok(f);
+    }
+    let named = (path != Path::new("-")).then_some(path);
+    Format::detect(named, &bytes[..bytes.len().min(64)]).ok_or_else(|| {
+        Error::Unsupported(format!(
+            "{}: not a format aigcmark handles (use --format to say which)",
+            path.display()
+        ))
+    })
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("<stdout>", e));
+    }
+    aigcmark::io::write_atomic(path, bytes)
+}
+
+fn warn_extension(output: &Path, format: Format) {
+    if output == Path::new("-") {
+        return;
+    }
+    if let Some(named) = Format::from_path(output) {
+        let same = named == format || matches!((named, format), (Format::Text, Format::Markdown) | (Format::Markdown, Format::Text));
+        if !same {
+            eprintln!(
+                "warning: {} is written as {format}, but its name says {named}",
+                output.display()
+            );
+        }
+    }
+}

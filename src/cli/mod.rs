@@ -1,0 +1,157 @@
+//! Command-line parsing and dispatch. Exit codes (documented in the README):
+//! 0 every file labeled and intact; 1 some file not verifiably labeled; 2 some label forged,
+//! altered, untrusted or conflicting; 3 usage or I/O error.
+
+mod label_cmd;
+mod verify_cmd;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use aigcmark::{Error, Format, Placement};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "aigcmark", version, about = "Signed AI-generated labels (GB 45438, EU AI Act) for text, images and audio")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a signing key (DIR/signing.key) and a trust store holding its public key (DIR/trust.json).
+    Keygen {
+        /// Folder to write into (created if missing; existing keys are never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// The provider (or platform) code the key belongs to, recorded in the trust store.
+        #[arg(long)]
+        producer: Option<String>,
+        /// What the key may sign.
+        #[arg(long, value_enum, default_value_t = RoleArg::Any)]
+        role: RoleArg,
+    },
+    /// Label a file as AI-generated: metadata label, seal, watermark, optional explicit label.
+    Label(label_cmd::LabelArgs),
+    /// Verify files: what they claim and whether the claim holds.
+    Verify(verify_cmd::VerifyArgs),
+    /// Show the labels in a file as found, without trust decisions.
+    Inspect {
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Add a platform's ContentPropagator, PropagateID and countersignature to a labeled file.
+    Propagate(label_cmd::PropagateArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Provider,
+    Platform,
+    Any,
+}
+
+/// The format, when the file name and content do not say it (stdin).
+#[derive(Args, Clone)]
+pub struct FormatArg {
+    /// Treat the input as this format (text, markdown, png, jpeg, webp, wav, mp3, flac, ogg).
+    #[arg(long = "format", value_parser = parse_format)]
+    pub format: Option<Format>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    let s = s.to_ascii_lowercase();
+    Format::from_name(&s)
+        .or_else(|| Format::from_path(std::path::Path::new(&format!("x.{s}"))))
+        .ok_or_else(|| format!("unknown format {s:?}"))
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PlacementArg {
+    Start,
+    End,
+    Both,
+    TopLeft,
+    TopRight,
+    BottomLeft,
+    BottomRight,
+}
+
+impl From<PlacementArg> for Placement {
+    fn from(p: PlacementArg) -> Self {
+        match p {
+            PlacementArg::Start => Placement::Start,
+            PlacementArg::End => Placement::End,
+            PlacementArg::Both => Placement::Both,
+            PlacementArg::TopLeft => Placement::TopLeft,
+            PlacementArg::TopRight => Placement::TopRight,
+            PlacementArg::BottomLeft => Placement::BottomLeft,
+            PlacementArg::BottomRight => Placement::BottomRight,
+        }
+    }
+}
+
+/// Parses the command line and runs it; returns the exit code.
+pub fn run() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Keygen { out, producer, role } => keygen(&out, producer.as_deref(), role),
+        Command::Label(args) => label_cmd::label(args),
+        Command::Propagate(args) => label_cmd::propagate(args),
+        Command::Verify(args) => verify_cmd::verify(args),
+        Command::Inspect { file, json, format } => verify_cmd::inspect(&file, json, format.format),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("aigcmark: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn keygen(out: &std::path::Path, producer: Option<&str>, role: RoleArg) -> Result<u8, Error> {
+    use aigcmark::trust::Role;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let key_path = out.join("signing.key");
+    let trust_path = out.join("trust.json");
+    if trust_path.exists() {
+        return Err(Error::Refused(format!("{} exists; refusing to overwrite", trust_path.display())));
+    }
+    let signer = aigcmark::Signer::generate();
+    signer.save(&key_path)?;
+    let role = match role {
+        RoleArg::Provider => Role::Provider,
+        RoleArg::Platform => Role::Platform,
+        RoleArg::Any => Role::Any,
+    };
+    let owner = producer.unwrap_or("unnamed");
+    let mut store = aigcmark::TrustStore::new();
+    let mut entry = aigcmark::TrustStore::entry_for(&signer.public_key(), owner, role);
+    entry.not_before = Some(aigcmark::trust::format_time(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    ));
+    store.add(entry)?;
+    aigcmark::io::write_atomic(&trust_path, store.to_json().as_bytes())?;
+    println!("key id     {}", signer.key_id());
+    println!("secret key {} (keep it secret; readable by you only)", key_path.display());
+    println!("trust      {} (give this to verifiers)", trust_path.display());
+    Ok(EXIT_OK)
+}

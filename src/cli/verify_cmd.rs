@@ -1,0 +1,293 @@
+//! `aigcmark verify` and `aigcmark inspect`: reports for people and for tools.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use aigcmark::batch::{self, Order, Summary};
+use aigcmark::format::WatermarkCheck;
+use aigcmark::report::{BindingStatus, SignatureReport, SignatureStatus};
+use aigcmark::{Error, Format, Limits, Report, TrustStore, VerifyOptions};
+
+use super::EXIT_ERROR;
+use super::label_cmd::{input_format, read_input};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Files or folders to verify; `-` reads a list of paths from standard input, one a line.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Trust store (from `aigcmark keygen`, or a list of providers' keys).
+    #[arg(long)]
+    trust: Option<PathBuf>,
+    /// Print all reports as one JSON array.
+    #[arg(long, conflicts_with = "jsonl")]
+    json: bool,
+    /// Print one JSON report per line as files finish (for large batches).
+    #[arg(long)]
+    jsonl: bool,
+    /// Verify the files below folders.
+    #[arg(short, long)]
+    recursive: bool,
+    /// Threads to use (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Report order: as given (stable) or as files finish.
+    #[arg(long, value_enum, default_value_t = OrderArg::Input)]
+    order: OrderArg,
+    /// One line per file instead of the detailed report.
+    #[arg(long)]
+    brief: bool,
+    /// Do not look for watermarks (faster on large images and audio).
+    #[arg(long)]
+    no_watermark: bool,
+    /// Resource limits as a JSON object (fields of `Limits`, e.g. '{"max_pixels":50000000}').
+    #[arg(long)]
+    limits: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OrderArg {
+    Input,
+    Completion,
+}
+
+pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
+    let trust = match &a.trust {
+        Some(p) => TrustStore::load(p)?,
+        None => TrustStore::new(),
+    };
+    let mut opts = VerifyOptions::new(trust);
+    if a.no_watermark {
+        opts.watermark_key = None;
+    }
+    if let Some(l) = &a.limits {
+        opts.limits = serde_json::from_str::<Limits>(l)
+            .map_err(|e| Error::Refused(format!("--limits is not a valid limits object: {e}")))?;
+    }
+    let mut args = Vec::new();
+    for f in &a.files {
+        if f == Path::new("-") {
+            for line in std::io::stdin().lock().lines() {
+                let line = line.map_err(|e| Error::io("<stdin>", e))?;
+                if !line.trim().is_empty() {
+                    args.push(PathBuf::from(line.trim_end_matches(['\r', '\n'])));
+                }
+            }
+        } else {
+            args.push(f.clone());
+        }
+    }
+    let paths = batch::collect_paths(&args, a.recursive).map_err(|e| Error::io(".", e))?;
+    let order = match a.order {
+        OrderArg::Input => Order::Input,
+        OrderArg::Completion => Order::Completion,
+    };
+    let bulk = paths.len() > 1;
+    let progress = (bulk && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new(paths.len() as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    });
+    let mut stdout = std::io::stdout().lock();
+    let mut all = Vec::new();
+    let summary = batch::verify_many(&paths, &opts, a.jobs, order, |r| {
+        if let Some(pb) = &progress {
+            pb.inc(1);
+        }
+        if a.jsonl {
+            let _ = serde_json::to_writer(&mut stdout, &r);
+            let _ = stdout.write_all(b"\n");
+        } else if a.json {
+            all.push(r);
+        } else {
+            let text = if a.brief { one_line(&r) } else { detailed(&r) };
+            match &progress {
+                Some(pb) => pb.suspend(|| print!("{text}")),
+                None => print!("{text}"),
+            }
+        }
+    });
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    if a.json {
+        let _ = serde_json::to_writer_pretty(&mut stdout, &all);
+        let _ = stdout.write_all(b"\n");
+    }
+    let _ = stdout.flush();
+    if bulk {
+        eprint!("{}", summary_text(&summary));
+    }
+    Ok(summary.exit_class)
+}
+
+pub fn inspect(file: &Path, json: bool, forced: Option<Format>) -> Result<u8, Error> {
+    let bytes = read_input(file)?;
+    let format = input_format(file, &bytes, forced)?;
+    let limits = Limits::default();
+    let key = aigcmark::watermark::WatermarkKey::public_default();
+    let found = aigcmark::inspect(&bytes, format, &limits, Some(&key))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found).unwrap_or_default());
+        return Ok(0);
+    }
+    println!("{}: {}", file.display(), found.format);
+    if found.carriers.is_empty() {
+        println!("  no metadata label");
+    }
+    for c in &found.carriers {
+        println!("  {}:", c.location);
+        println!("    raw   {}", c.raw);
+        match &c.label {
+            Some(l) => {
+                for (name, value) in l.fields() {
+                    if let Some(v) = value {
+                        println!("    {name:<17} {v}");
+                    }
+                }
+            }
+            None => println!("    (not a readable label)"),
+        }
+        for f in &c.findings {
+            println!("    {:?} {}: {}", f.severity, f.code, f.message);
+        }
+    }
+    if let Some(d) = &found.content_digest {
+        println!("  content digest {d}");
+    }
+    for m in &found.explicit {
+        println!("  explicit {:?} at {}", m.kind, m.location);
+    }
+    println!("  watermark {}", watermark_text(&found.watermark));
+    for f in &found.findings {
+        println!("  {:?} {}: {}", f.severity, f.code, f.message);
+    }
+    Ok(0)
+}
+
+fn one_line(r: &Report) -> String {
+    format!(
+        "{}: {} ({})\n",
+        r.path.as_deref().unwrap_or("-"),
+        r.verdict.as_str(),
+        r.verdict.describe()
+    )
+}
+
+fn detailed(r: &Report) -> String {
+    let mut s = one_line(r);
+    let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<10} {v}\n"));
+    if let Some(l) = &r.label {
+        let kind = l.kind().map(|k| k.describe()).unwrap_or("unrecognised Label value");
+        line(
+            "label",
+            format!(
+                "Label={} ({kind}), ContentProducer={}, ProduceID={}",
+                l.label.as_deref().unwrap_or("-"),
+                l.content_producer.as_deref().unwrap_or("-"),
+                l.produce_id.as_deref().unwrap_or("-")
+            ),
+        );
+        line("seal", signature_text(&r.signature));
+        line("binding", binding_text(r.binding.status));
+        if let Some(p) = &r.propagation {
+            line(
+                "platform",
+                format!(
+                    "{}, PropagateID {}; seal {}; binding {}",
+                    l.content_propagator.as_deref().unwrap_or("-"),
+                    l.propagate_id.as_deref().unwrap_or("-"),
+                    signature_text(&p.signature),
+                    binding_text(p.binding.status)
+                ),
+            );
+        }
+    }
+    line("watermark", watermark_text(&r.watermark));
+    if r.explicit.is_empty() {
+        line("explicit", "none found".into());
+    }
+    for m in &r.explicit {
+        let intact = match m.intact {
+            Some(true) => ", intact",
+            Some(false) => ", NOT intact",
+            None => "",
+        };
+        let text = m.text.as_deref().map(|t| format!(" {t:?}")).unwrap_or_default();
+        line("explicit", format!("{:?}{text} at {}{intact}", m.kind, m.location));
+    }
+    for f in &r.findings {
+        s.push_str(&format!("  {:<10} {}: {}\n", format!("{:?}", f.severity).to_lowercase(), f.code, f.message));
+    }
+    s
+}
+
+fn signature_text(sig: &SignatureReport) -> String {
+    let status = match sig.status {
+        SignatureStatus::Valid => "valid",
+        SignatureStatus::Invalid => "INVALID",
+        SignatureStatus::Untrusted => "valid signature, key NOT trusted",
+        SignatureStatus::Absent => "absent",
+    };
+    let mut t = status.to_string();
+    if let Some(k) = &sig.key_id {
+        t.push_str(&format!(", key {k}"));
+    }
+    if let Some(o) = &sig.owner {
+        t.push_str(&format!(" ({o})"));
+    }
+    if let Some(at) = &sig.signed_at {
+        t.push_str(&format!(", signed {at}"));
+    }
+    t
+}
+
+fn binding_text(b: BindingStatus) -> String {
+    match b {
+        BindingStatus::Match => "content unchanged since sealing".into(),
+        BindingStatus::Mismatch => "content CHANGED since sealing".into(),
+        BindingStatus::Absent => "nothing to compare".into(),
+    }
+}
+
+fn watermark_text(w: &WatermarkCheck) -> String {
+    match w {
+        WatermarkCheck::NotChecked => "not checked".into(),
+        WatermarkCheck::Absent => "not found".into(),
+        WatermarkCheck::Detected(f) => format!(
+            "found: payload {} ({}/{} keyed bits, false-positive probability {:.1e}){}",
+            f.payload,
+            f.matching_bits,
+            f.compared_bits,
+            f.false_positive_probability,
+            match f.agrees_with_label {
+                Some(true) => ", agrees with the label",
+                Some(false) => ", DISAGREES with the label",
+                None => "",
+            }
+        ),
+    }
+}
+
+fn summary_text(s: &Summary) -> String {
+    let join = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    };
+    let mut t = format!(
+        "{} files in {:.2} s ({:.0} files/s)\n  verdicts: {}\n  formats:  {}\n",
+        s.files,
+        s.seconds,
+        s.files_per_second,
+        join(&s.by_verdict),
+        join(&s.by_format)
+    );
+    if s.exit_class == EXIT_ERROR {
+        t.push_str("  some files could not be verified\n");
+    }
+    t
+}
