@@ -25,6 +25,8 @@ pub mod binding;
 pub mod error;
 pub mod format;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod io;
 pub mod keys;
 pub mod label;

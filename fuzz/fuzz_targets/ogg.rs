@@ -1,0 +1,7 @@
+#![no_main]
+use aigcmark::format::Format;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    aigcmark::fuzzing::verify_as(Format::Ogg, data);
+});
