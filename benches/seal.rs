@@ -11,7 +11,11 @@ use aigcmark::{LabelKind, LabelRecord, Signer};
 
 fn bench(c: &mut Criterion) {
     let signer = Signer::from_seed(&[1u8; 32]);
-    let mut record = LabelRecord::new(LabelKind::Generated, "001191000000MA00DEMO0X10000", "0123456789abcdef0123456789abcdef");
+    let mut record = LabelRecord::new(
+        LabelKind::Generated,
+        "001191000000MA00DEMO0X10000",
+        "0123456789abcdef0123456789abcdef",
+    );
     let claims = Claims {
         format: Format::Png,
         content_digest: [7u8; 32],

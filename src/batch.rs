@@ -41,7 +41,10 @@ pub struct Summary {
 impl Summary {
     fn add(&mut self, r: &Report) {
         self.files += 1;
-        *self.by_verdict.entry(r.verdict.as_str().to_string()).or_default() += 1;
+        *self
+            .by_verdict
+            .entry(r.verdict.as_str().to_string())
+            .or_default() += 1;
         *self.by_format.entry(r.format.clone()).or_default() += 1;
         self.exit_class = self.exit_class.max(r.verdict.exit_class());
     }
@@ -102,7 +105,11 @@ pub fn verify_many(
 
 fn finish(mut s: Summary, took: Duration) -> Summary {
     s.seconds = took.as_secs_f64();
-    s.files_per_second = if s.seconds > 0.0 { s.files as f64 / s.seconds } else { 0.0 };
+    s.files_per_second = if s.seconds > 0.0 {
+        s.files as f64 / s.seconds
+    } else {
+        0.0
+    };
     s
 }
 

@@ -28,19 +28,27 @@ pub fn small_limits() -> Limits {
 
 /// The label JSON parser, and the writer on whatever it read.
 pub fn label_json(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let parsed = LabelRecord::parse(text, 32);
     if let Some(record) = parsed.record {
         if let Ok(json) = record.to_json() {
             let again = LabelRecord::parse(&json, 32).record;
-            assert_eq!(again.as_ref(), Some(&record), "written label reads back the same");
+            assert_eq!(
+                again.as_ref(),
+                Some(&record),
+                "written label reads back the same"
+            );
         }
     }
 }
 
 /// The seal parser and signature check.
 pub fn seal(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(seal) = Seal::parse(text) {
         let record = LabelRecord::default();
         assert!(!seal.verify_provider(&record) || seal.header().len() < text.len());
@@ -51,7 +59,9 @@ pub fn seal(data: &[u8]) {
 
 /// The trust store parser.
 pub fn trust_store(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(store) = TrustStore::from_json(text) {
         let again = TrustStore::from_json(&store.to_json()).expect("a store we wrote reads back");
         assert_eq!(again.entries().count(), store.entries().count());
@@ -65,7 +75,11 @@ pub fn verify_as(format: Format, data: &[u8]) {
     opts.limits = small_limits();
     opts.watermark_key = Some(WatermarkKey::public_default());
     let report = verify(data, format, &opts);
-    assert_ne!(report.verdict, Verdict::LabeledIntact, "trusted without a trusted key");
+    assert_ne!(
+        report.verdict,
+        Verdict::LabeledIntact,
+        "trusted without a trusted key"
+    );
     let _ = serde_json::to_string(&report).expect("reports serialise");
     let _ = crate::verifier::inspect(data, format, &opts.limits, None);
 }
@@ -74,16 +88,37 @@ pub fn verify_as(format: Format, data: &[u8]) {
 /// label must read back from its output.
 pub fn write_then_read(format: Format, data: &[u8]) {
     const JSON: &str = r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"fuzz","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#;
-    let Ok(handler) = crate::formats::handler(format) else { return };
+    let Ok(handler) = crate::formats::handler(format) else {
+        return;
+    };
     let limits = small_limits();
-    let Ok(out) = handler.write_label(data, JSON, &WriteOptions { secondary_carriers: true, limits: &limits }) else {
+    let Ok(out) = handler.write_label(
+        data,
+        JSON,
+        &WriteOptions {
+            secondary_carriers: true,
+            limits: &limits,
+        },
+    ) else {
         return;
     };
     let scan = handler
-        .scan(&out, &ScanOptions { limits: &limits, watermark_key: None })
+        .scan(
+            &out,
+            &ScanOptions {
+                limits: &limits,
+                watermark_key: None,
+            },
+        )
         .expect("a file we wrote scans");
     assert!(
-        scan.carriers.iter().any(|c| LabelRecord::parse(&c.value, 32).record.and_then(|r| r.produce_id).as_deref() == Some("fuzz")),
+        scan.carriers
+            .iter()
+            .any(|c| LabelRecord::parse(&c.value, 32)
+                .record
+                .and_then(|r| r.produce_id)
+                .as_deref()
+                == Some("fuzz")),
         "the label written into a {format} file reads back"
     );
 }

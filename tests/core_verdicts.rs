@@ -6,7 +6,9 @@ mod common;
 use aigcmark::format::{Format, WriteOptions};
 use aigcmark::report::{BindingStatus, SignatureStatus};
 use aigcmark::trust::{Role, TrustEntry};
-use aigcmark::{LabelOptions, LabelRecord, Limits, PropagateOptions, Signer, TrustStore, Verdict, VerifyOptions};
+use aigcmark::{
+    LabelOptions, LabelRecord, Limits, PropagateOptions, Signer, TrustStore, Verdict, VerifyOptions,
+};
 use common::{PLATFORM, PRODUCER, demo_keys};
 
 const TEXT: &str = "这是一段由模型写成的文字。\n\nThe model wrote this paragraph, too.\n";
@@ -33,7 +35,14 @@ fn write_raw(content: &[u8], json: &str) -> Vec<u8> {
     let limits = Limits::default();
     aigcmark::formats::handler(Format::Text)
         .unwrap()
-        .write_label(content, json, &WriteOptions { secondary_carriers: true, limits: &limits })
+        .write_label(
+            content,
+            json,
+            &WriteOptions {
+                secondary_carriers: true,
+                limits: &limits,
+            },
+        )
         .unwrap()
 }
 
@@ -42,7 +51,12 @@ fn raw_json(r: &LabelRecord) -> String {
     let fields: serde_json::Map<String, serde_json::Value> = r
         .fields()
         .into_iter()
-        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.unwrap_or("").to_string())))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                serde_json::Value::String(v.unwrap_or("").to_string()),
+            )
+        })
         .collect();
     serde_json::to_string(&fields).unwrap()
 }
@@ -59,7 +73,10 @@ fn labeled_and_intact() {
     let r = verify(&out.bytes, &trust);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:#?}");
     assert_eq!(r.signature.status, SignatureStatus::Valid);
-    assert_eq!(r.signature.key_id.as_deref(), Some(signer.key_id().as_str()));
+    assert_eq!(
+        r.signature.key_id.as_deref(),
+        Some(signer.key_id().as_str())
+    );
     assert_eq!(r.signature.owner.as_deref(), Some(PRODUCER));
     assert_eq!(r.binding.status, BindingStatus::Match);
     let label = r.label.unwrap();
@@ -80,7 +97,9 @@ fn unlabeled_content() {
 #[test]
 fn altered_content_breaks_the_binding() {
     let (_, trust, out) = labeled();
-    let text = String::from_utf8(out.bytes).unwrap().replace("paragraph", "sentence");
+    let text = String::from_utf8(out.bytes)
+        .unwrap()
+        .replace("paragraph", "sentence");
     let r = verify(text.as_bytes(), &trust);
     assert_eq!(r.verdict, Verdict::Altered, "{r:#?}");
     assert_eq!(r.signature.status, SignatureStatus::Valid);
@@ -95,7 +114,11 @@ fn label_copied_onto_other_content_is_caught() {
     let r = verify(&copied, &trust);
     assert_eq!(r.verdict, Verdict::Altered);
     assert_eq!(r.binding.status, BindingStatus::Mismatch);
-    assert_eq!(r.signature.status, SignatureStatus::Valid, "the seal itself is genuine");
+    assert_eq!(
+        r.signature.status,
+        SignatureStatus::Valid,
+        "the seal itself is genuine"
+    );
 }
 
 #[test]
@@ -118,11 +141,16 @@ fn every_sealed_field_changed_by_one_character_invalidates_the_seal() {
     // The label fields the seal protects.
     let mut cases: Vec<(String, LabelRecord)> = Vec::new();
     for (name, edit) in [
-        ("Label", &(|r: &mut LabelRecord| r.label = Some("2".into())) as &dyn Fn(&mut LabelRecord)),
+        (
+            "Label",
+            &(|r: &mut LabelRecord| r.label = Some("2".into())) as &dyn Fn(&mut LabelRecord),
+        ),
         ("ContentProducer", &|r: &mut LabelRecord| {
             r.content_producer = Some(r.content_producer.as_deref().unwrap().replacen('0', "1", 1))
         }),
-        ("ProduceID", &|r: &mut LabelRecord| r.produce_id = Some("demo-0002".into())),
+        ("ProduceID", &|r: &mut LabelRecord| {
+            r.produce_id = Some("demo-0002".into())
+        }),
     ] {
         let mut r = out.record.clone();
         edit(&mut r);
@@ -164,7 +192,8 @@ fn key_missing_from_trust_store_is_untrusted() {
 #[test]
 fn key_outside_its_validity_window_is_untrusted() {
     let (signer, _, out) = labeled();
-    let mut entry: TrustEntry = TrustStore::entry_for(&signer.public_key(), PRODUCER, Role::Provider);
+    let mut entry: TrustEntry =
+        TrustStore::entry_for(&signer.public_key(), PRODUCER, Role::Provider);
     entry.not_before = Some("2027-01-01T00:00:00Z".into());
     let mut trust = TrustStore::new();
     trust.add(entry).unwrap();
@@ -217,7 +246,13 @@ fn damaged_seal_is_forged() {
 fn platform_countersign_keeps_the_provider_seal() {
     let (_, mut trust, out) = labeled();
     let platform = Signer::from_seed(&[9u8; 32]);
-    trust.add(TrustStore::entry_for(&platform.public_key(), PLATFORM, Role::Platform)).unwrap();
+    trust
+        .add(TrustStore::entry_for(
+            &platform.public_key(),
+            PLATFORM,
+            Role::Platform,
+        ))
+        .unwrap();
     let mut p = PropagateOptions::new(PLATFORM);
     p.propagate_id = Some("video-77".into());
     let prop = aigcmark::propagate(&out.bytes, Format::Text, &platform, &p).unwrap();
@@ -230,14 +265,21 @@ fn platform_countersign_keeps_the_provider_seal() {
     let label = r.label.unwrap();
     assert_eq!(label.content_propagator.as_deref(), Some(PLATFORM));
     assert_eq!(label.propagate_id.as_deref(), Some("video-77"));
-    assert_eq!(label.reserved_code1, out.record.reserved_code1, "provider seal kept as is");
+    assert_eq!(
+        label.reserved_code1, out.record.reserved_code1,
+        "provider seal kept as is"
+    );
 
     // The platform's fields are bound by its countersignature.
     let mut edited = prop.record.clone();
     edited.propagate_id = Some("video-78".into());
     let r = verify(&with_record(TEXT.as_bytes(), &edited), &trust);
     assert_eq!(r.verdict, Verdict::Forged);
-    assert_eq!(r.signature.status, SignatureStatus::Valid, "provider seal untouched");
+    assert_eq!(
+        r.signature.status,
+        SignatureStatus::Valid,
+        "provider seal untouched"
+    );
 
     // A platform countersignature from an unknown key is untrusted.
     let r = verify(&prop.bytes, &demo_keys(1, PRODUCER).1);
@@ -276,16 +318,35 @@ fn fresh_produce_ids_are_unique() {
 fn real_world_label_variants_are_read_with_findings() {
     let (_, trust) = demo_keys(1, PRODUCER);
     let variants = [
-        (r#"{"AIGC":{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a"}}"#, "label.wrapped"),
-        (r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceId":"a"}"#, "label.key_misspelled"),
-        (r#"{"Label":"AIGC","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a"}"#, "label.label_value"),
-        (r#"{"Label":1,"ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":42}"#, "label.value_not_string"),
+        (
+            r#"{"AIGC":{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a"}}"#,
+            "label.wrapped",
+        ),
+        (
+            r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceId":"a"}"#,
+            "label.key_misspelled",
+        ),
+        (
+            r#"{"Label":"AIGC","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a"}"#,
+            "label.label_value",
+        ),
+        (
+            r#"{"Label":1,"ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":42}"#,
+            "label.value_not_string",
+        ),
     ];
     for (json, code) in variants {
         let r = verify(&write_raw(TEXT.as_bytes(), json), &trust);
         assert_eq!(r.verdict, Verdict::LabeledUnsigned, "{json}");
         assert!(r.has_finding(code), "{json}: {:?}", r.findings);
-        assert_eq!(r.label.unwrap().produce_id.as_deref().map(|p| p == "a" || p == "42"), Some(true));
+        assert_eq!(
+            r.label
+                .unwrap()
+                .produce_id
+                .as_deref()
+                .map(|p| p == "a" || p == "42"),
+            Some(true)
+        );
     }
 }
 
@@ -293,7 +354,16 @@ fn real_world_label_variants_are_read_with_findings() {
 fn report_serialises_with_the_documented_fields() {
     let (_, trust, out) = labeled();
     let v = serde_json::to_value(verify(&out.bytes, &trust)).unwrap();
-    for key in ["format", "verdict", "label", "signature", "binding", "watermark", "explicit", "findings"] {
+    for key in [
+        "format",
+        "verdict",
+        "label",
+        "signature",
+        "binding",
+        "watermark",
+        "explicit",
+        "findings",
+    ] {
         assert!(v.get(key).is_some(), "{key} missing in {v}");
     }
     assert_eq!(v["verdict"], "labeled_intact");

@@ -7,8 +7,12 @@ use aigcmark::format::Format;
 use aigcmark::fuzzing;
 
 fn replay(target: &str, f: impl Fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
-    let Ok(entries) = std::fs::read_dir(&dir) else { return 0 };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
     let mut n = 0;
     for e in entries {
         let p = e.unwrap().path();
@@ -44,5 +48,8 @@ fn fuzz_regressions_replay_cleanly() {
             fuzzing::write_then_read(fuzzing::format_from_byte(b), rest);
         }
     });
-    assert!(total > 0, "no regression inputs found under fuzz/regressions");
+    assert!(
+        total > 0,
+        "no regression inputs found under fuzz/regressions"
+    );
 }

@@ -116,7 +116,10 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
             a.output.display(),
             out.format,
             out.record.produce_id.as_deref().unwrap_or(""),
-            out.watermark_id.as_deref().map(|w| format!(", watermark {w}")).unwrap_or_default()
+            out.watermark_id
+                .as_deref()
+                .map(|w| format!(", watermark {w}"))
+                .unwrap_or_default()
         );
     }
     Ok(EXIT_OK)
@@ -197,7 +200,11 @@ fn warn_extension(output: &Path, format: Format) {
         return;
     }
     if let Some(named) = Format::from_path(output) {
-        let same = named == format || matches!((named, format), (Format::Text, Format::Markdown) | (Format::Markdown, Format::Text));
+        let same = named == format
+            || matches!(
+                (named, format),
+                (Format::Text, Format::Markdown) | (Format::Markdown, Format::Text)
+            );
         if !same {
             eprintln!(
                 "warning: {} is written as {format}, but its name says {named}",

@@ -15,7 +15,11 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "aigcmark", version, about = "Signed AI-generated labels (GB 45438, EU AI Act) for text, images and audio")]
+#[command(
+    name = "aigcmark",
+    version,
+    about = "Signed AI-generated labels (GB 45438, EU AI Act) for text, images and audio"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -109,7 +113,11 @@ pub fn run() -> u8 {
         }
     };
     let result = match cli.command {
-        Command::Keygen { out, producer, role } => keygen(&out, producer.as_deref(), role),
+        Command::Keygen {
+            out,
+            producer,
+            role,
+        } => keygen(&out, producer.as_deref(), role),
         Command::Label(args) => label_cmd::label(args),
         Command::Propagate(args) => label_cmd::propagate(args),
         Command::Verify(args) => verify_cmd::verify(args),
@@ -130,7 +138,10 @@ fn keygen(out: &std::path::Path, producer: Option<&str>, role: RoleArg) -> Resul
     let key_path = out.join("signing.key");
     let trust_path = out.join("trust.json");
     if trust_path.exists() {
-        return Err(Error::Refused(format!("{} exists; refusing to overwrite", trust_path.display())));
+        return Err(Error::Refused(format!(
+            "{} exists; refusing to overwrite",
+            trust_path.display()
+        )));
     }
     let signer = aigcmark::Signer::generate();
     signer.save(&key_path)?;
@@ -151,7 +162,13 @@ fn keygen(out: &std::path::Path, producer: Option<&str>, role: RoleArg) -> Resul
     store.add(entry)?;
     aigcmark::io::write_atomic(&trust_path, store.to_json().as_bytes())?;
     println!("key id     {}", signer.key_id());
-    println!("secret key {} (keep it secret; readable by you only)", key_path.display());
-    println!("trust      {} (give this to verifiers)", trust_path.display());
+    println!(
+        "secret key {} (keep it secret; readable by you only)",
+        key_path.display()
+    );
+    println!(
+        "trust      {} (give this to verifiers)",
+        trust_path.display()
+    );
     Ok(EXIT_OK)
 }

@@ -88,8 +88,10 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
     let progress = (bulk && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new(paths.len() as u64);
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} files, {per_sec}, eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         pb
     });
@@ -133,7 +135,10 @@ pub fn inspect(file: &Path, json: bool, forced: Option<Format>) -> Result<u8, Er
     let key = aigcmark::watermark::WatermarkKey::public_default();
     let found = aigcmark::inspect(&bytes, format, &limits, Some(&key))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&found).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&found).unwrap_or_default()
+        );
         return Ok(0);
     }
     println!("{}: {}", file.display(), found.format);
@@ -183,7 +188,10 @@ fn detailed(r: &Report) -> String {
     let mut s = one_line(r);
     let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<10} {v}\n"));
     if let Some(l) = &r.label {
-        let kind = l.kind().map(|k| k.describe()).unwrap_or("unrecognised Label value");
+        let kind = l
+            .kind()
+            .map(|k| k.describe())
+            .unwrap_or("unrecognised Label value");
         line(
             "label",
             format!(
@@ -218,11 +226,23 @@ fn detailed(r: &Report) -> String {
             Some(false) => ", NOT intact",
             None => "",
         };
-        let text = m.text.as_deref().map(|t| format!(" {t:?}")).unwrap_or_default();
-        line("explicit", format!("{:?}{text} at {}{intact}", m.kind, m.location));
+        let text = m
+            .text
+            .as_deref()
+            .map(|t| format!(" {t:?}"))
+            .unwrap_or_default();
+        line(
+            "explicit",
+            format!("{:?}{text} at {}{intact}", m.kind, m.location),
+        );
     }
     for f in &r.findings {
-        s.push_str(&format!("  {:<10} {}: {}\n", format!("{:?}", f.severity).to_lowercase(), f.code, f.message));
+        s.push_str(&format!(
+            "  {:<10} {}: {}\n",
+            format!("{:?}", f.severity).to_lowercase(),
+            f.code,
+            f.message
+        ));
     }
     s
 }
@@ -276,7 +296,10 @@ fn watermark_text(w: &WatermarkCheck) -> String {
 
 fn summary_text(s: &Summary) -> String {
     let join = |m: &std::collections::BTreeMap<String, usize>| {
-        m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let mut t = format!(
         "{} files in {:.2} s ({:.0} files/s)\n  verdicts: {}\n  formats:  {}\n",
