@@ -32,15 +32,15 @@ pub fn label_json(data: &[u8]) {
         return;
     };
     let parsed = LabelRecord::parse(text, 32);
-    if let Some(record) = parsed.record {
-        if let Ok(json) = record.to_json() {
-            let again = LabelRecord::parse(&json, 32).record;
-            assert_eq!(
-                again.as_ref(),
-                Some(&record),
-                "written label reads back the same"
-            );
-        }
+    if let Some(record) = parsed.record
+        && let Ok(json) = record.to_json()
+    {
+        let again = LabelRecord::parse(&json, 32).record;
+        assert_eq!(
+            again.as_ref(),
+            Some(&record),
+            "written label reads back the same"
+        );
     }
 }
 

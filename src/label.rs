@@ -385,13 +385,13 @@ impl LabelRecord {
                 "the ProduceID field is missing",
             ));
         }
-        if let Some(p) = record.content_propagator.as_deref() {
-            if !is_provider_code(p) {
-                findings.push(Finding::info(
-                    "label.propagator_not_code",
-                    format!("ContentPropagator {p:?} is a name, not a 27-character code"),
-                ));
-            }
+        if let Some(p) = record.content_propagator.as_deref()
+            && !is_provider_code(p)
+        {
+            findings.push(Finding::info(
+                "label.propagator_not_code",
+                format!("ContentPropagator {p:?} is a name, not a 27-character code"),
+            ));
         }
         Parsed {
             record: Some(record),

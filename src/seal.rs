@@ -129,10 +129,10 @@ impl Seal {
             cd.ok_or_else(|| bad("no content digest field cd"))?,
             "content digest",
         )?;
-        if let Some(w) = wm {
-            if w.len() != 16 || !w.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(bad("watermark id wm is not 16 hex digits"));
-            }
+        if let Some(w) = wm
+            && (w.len() != 16 || !w.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(bad("watermark id wm is not 16 hex digits"));
         }
         Ok(Seal {
             public_key,
