@@ -4,6 +4,7 @@
 
 mod label_cmd;
 mod verify_cmd;
+mod watermark_cmd;
 
 use std::path::PathBuf;
 
@@ -54,6 +55,9 @@ enum Command {
     },
     /// Add a platform's ContentPropagator, PropagateID and countersignature to a labeled file.
     Propagate(label_cmd::PropagateArgs),
+    /// The invisible watermark on its own (exit code of detect: 0 found, 1 not found, 3 error).
+    #[command(subcommand)]
+    Watermark(watermark_cmd::WatermarkCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -122,6 +126,7 @@ pub fn run() -> u8 {
         Command::Propagate(args) => label_cmd::propagate(args),
         Command::Verify(args) => verify_cmd::verify(args),
         Command::Inspect { file, json, format } => verify_cmd::inspect(&file, json, format.format),
+        Command::Watermark(cmd) => watermark_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,170 @@
+//! `aigcmark watermark embed` / `detect`: the watermark on its own, without a metadata label.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+
+use aigcmark::format::{ContentEdits, ScanOptions, WatermarkCheck};
+use aigcmark::watermark::{Payload, WatermarkKey};
+use aigcmark::{Error, Limits, Signer};
+
+use super::label_cmd::{input_format, read_input};
+use super::{EXIT_OK, FormatArg};
+
+#[derive(Subcommand)]
+pub enum WatermarkCommand {
+    /// Embed a watermark into an image or a recording.
+    Embed(EmbedArgs),
+    /// Look for the watermark in files.
+    Detect {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct EmbedArgs {
+    input: PathBuf,
+    #[arg(short = 'o', long = "out")]
+    output: PathBuf,
+    /// The payload as 16 hex digits; or give --key, --producer and --produce-id to derive it.
+    #[arg(long, conflicts_with_all = ["key", "producer", "produce_id"])]
+    payload: Option<String>,
+    /// The provider's secret key (for the payload's keyed tag).
+    #[arg(long, requires_all = ["producer", "produce_id"])]
+    key: Option<PathBuf>,
+    #[arg(long)]
+    producer: Option<String>,
+    #[arg(long)]
+    produce_id: Option<String>,
+    /// JPEG quality when writing JPEG.
+    #[arg(long, default_value_t = 92, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+pub fn run(cmd: WatermarkCommand) -> Result<u8, Error> {
+    match cmd {
+        WatermarkCommand::Embed(a) => embed(a),
+        WatermarkCommand::Detect { files, json } => detect(&files, json),
+    }
+}
+
+fn embed(a: EmbedArgs) -> Result<u8, Error> {
+    let payload = match (&a.payload, &a.key) {
+        (Some(hex), _) => Payload::from_id(&hex.to_ascii_lowercase())
+            .ok_or_else(|| Error::Refused("--payload must be 16 hex digits".into()))?,
+        (None, Some(key)) => {
+            let signer = Signer::load(key)?;
+            Payload::new(
+                a.producer.as_deref().unwrap_or(""),
+                a.produce_id.as_deref().unwrap_or(""),
+                &signer.seed(),
+            )
+        }
+        (None, None) => {
+            return Err(Error::Refused(
+                "give --payload, or --key with --producer and --produce-id".into(),
+            ));
+        }
+    };
+    if a.output.exists() && !a.overwrite {
+        return Err(Error::Refused(format!(
+            "{} exists; pass --overwrite to replace it",
+            a.output.display()
+        )));
+    }
+    let input = read_input(&a.input)?;
+    let format = input_format(&a.input, &input, a.format.format)?;
+    let handler = aigcmark::formats::handler(format)?;
+    let limits = Limits::default();
+    let key = WatermarkKey::public_default();
+    let edited = handler.edit_content(
+        &input,
+        &ContentEdits {
+            explicit: None,
+            watermark: Some((&key, payload.0)),
+            jpeg_quality: a.quality,
+            limits: &limits,
+        },
+    )?;
+    if !edited.watermarked {
+        return Err(Error::Unsupported(format!(
+            "{format} files carry no watermark"
+        )));
+    }
+    for note in &edited.notes {
+        eprintln!("note: {}", note.message);
+    }
+    let bytes = edited.bytes.unwrap_or(input);
+    aigcmark::io::write_atomic(&a.output, &bytes)?;
+    println!(
+        "{}: watermark {} ({})",
+        a.output.display(),
+        payload.id(),
+        edited.format
+    );
+    Ok(EXIT_OK)
+}
+
+fn detect(files: &[PathBuf], json: bool) -> Result<u8, Error> {
+    let limits = Limits::default();
+    let key = WatermarkKey::public_default();
+    let mut worst = 0u8;
+    let mut all = Vec::new();
+    for f in files {
+        let check = detect_one(f, &limits, &key);
+        let (code, text) = match &check {
+            Ok(WatermarkCheck::Detected(d)) => (
+                0,
+                format!(
+                    "found: payload {} (producer tag {}, content tag {}), {}/{} keyed bits, false-positive probability {:.1e}, {}",
+                    d.payload,
+                    d.producer_tag,
+                    d.content_tag,
+                    d.matching_bits,
+                    d.compared_bits,
+                    d.false_positive_probability,
+                    d.location.as_deref().unwrap_or("")
+                ),
+            ),
+            Ok(WatermarkCheck::Absent) => (1, "not found".to_string()),
+            Ok(WatermarkCheck::NotChecked) => (1, "this format carries no watermark".to_string()),
+            Err(e) => (3, format!("error: {e}")),
+        };
+        worst = worst.max(code);
+        if json {
+            all.push(serde_json::json!({
+                "path": f.display().to_string(),
+                "watermark": check.as_ref().ok(),
+                "error": check.as_ref().err().map(|e| e.to_string()),
+            }));
+        } else {
+            println!("{}: {text}", f.display());
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+    }
+    Ok(worst)
+}
+
+fn detect_one(path: &Path, limits: &Limits, key: &WatermarkKey) -> Result<WatermarkCheck, Error> {
+    let input = read_input(path)?;
+    let format = input_format(path, &input, None)?;
+    let scan = aigcmark::formats::handler(format)?.scan(
+        &input,
+        &ScanOptions {
+            limits,
+            watermark_key: Some(key),
+        },
+    )?;
+    Ok(scan.watermark.unwrap_or(WatermarkCheck::NotChecked))
+}

@@ -1,0 +1,104 @@
+//! Small 2-D FFT helper on top of rustfft (row-major buffers, unnormalised transforms).
+
+use std::sync::Arc;
+
+use rustfft::num_complex::Complex32;
+use rustfft::{Fft, FftPlanner};
+
+pub(super) struct Fft2 {
+    pub w: usize,
+    pub h: usize,
+    row_f: Arc<dyn Fft<f32>>,
+    row_i: Arc<dyn Fft<f32>>,
+    col_f: Arc<dyn Fft<f32>>,
+    col_i: Arc<dyn Fft<f32>>,
+    col: Vec<Complex32>,
+    scratch: Vec<Complex32>,
+}
+
+impl Fft2 {
+    pub(super) fn new(w: usize, h: usize) -> Self {
+        let mut p = FftPlanner::<f32>::new();
+        let row_f = p.plan_fft_forward(w);
+        let row_i = p.plan_fft_inverse(w);
+        let col_f = p.plan_fft_forward(h);
+        let col_i = p.plan_fft_inverse(h);
+        let s = [
+            row_f.get_inplace_scratch_len(),
+            row_i.get_inplace_scratch_len(),
+            col_f.get_inplace_scratch_len(),
+            col_i.get_inplace_scratch_len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        Fft2 {
+            w,
+            h,
+            row_f,
+            row_i,
+            col_f,
+            col_i,
+            col: vec![Complex32::new(0.0, 0.0); h],
+            scratch: vec![Complex32::new(0.0, 0.0); s],
+        }
+    }
+
+    pub(super) fn forward(&mut self, data: &mut [Complex32]) {
+        self.run(data, true);
+    }
+
+    pub(super) fn inverse(&mut self, data: &mut [Complex32]) {
+        self.run(data, false);
+    }
+
+    fn run(&mut self, data: &mut [Complex32], fwd: bool) {
+        let w = self.w;
+        debug_assert_eq!(data.len(), w * self.h);
+        if fwd {
+            for r in data.chunks_exact_mut(w) {
+                self.row_f.process_with_scratch(r, &mut self.scratch);
+            }
+            self.cols(data, true);
+        } else {
+            self.cols(data, false);
+            for r in data.chunks_exact_mut(w) {
+                self.row_i.process_with_scratch(r, &mut self.scratch);
+            }
+        }
+    }
+
+    fn cols(&mut self, data: &mut [Complex32], fwd: bool) {
+        // Columns are gathered in batches of B (contiguous reads per row), transformed, scattered.
+        const B: usize = 16;
+        let (w, h) = (self.w, self.h);
+        if self.col.len() < B * h {
+            self.col.resize(B * h, Complex32::new(0.0, 0.0));
+        }
+        let mut x0 = 0;
+        while x0 < w {
+            let nb = B.min(w - x0);
+            for y in 0..h {
+                let src = &data[y * w + x0..y * w + x0 + nb];
+                for (j, v) in src.iter().enumerate() {
+                    self.col[j * h + y] = *v;
+                }
+            }
+            for j in 0..nb {
+                let c = &mut self.col[j * h..(j + 1) * h];
+                if fwd {
+                    self.col_f.process_with_scratch(c, &mut self.scratch);
+                } else {
+                    self.col_i.process_with_scratch(c, &mut self.scratch);
+                }
+            }
+            for y in 0..h {
+                let dst = &mut data[y * w + x0..y * w + x0 + nb];
+                for (j, v) in dst.iter_mut().enumerate() {
+                    *v = self.col[j * h + y];
+                }
+            }
+            x0 += nb;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Invisible image watermark: keyed, tiled spread-spectrum mark in luminance.
+//!
+//! # Scheme
+//! * **Tile.** A 64×64-cell tile carries 256 keyed *pilot* bits and 210 *code* bits (the 64
+//!   payload bits, XOR-whitened with a keyed mask, convolutionally encoded: K = 7, rate 1/3,
+//!   zero tail, soft Viterbi). Every cell is assigned to one bit by a keyed permutation (each bit
+//!   is spread over 8–10 cells scattered across the tile) and multiplied by a keyed ±1 chip. The
+//!   resulting ±1 field is band-pass filtered on the torus (0.07–0.30 cycles/cell) and scaled to
+//!   unit RMS: a mid-frequency noise pattern that tiles seamlessly.
+//! * **Resolution independence.** One cell is `short side / 256` pixels (≥ 1), so the tile is a
+//!   quarter of the short side whatever the resolution: a resized copy has the same geometry
+//!   relative to its size, and any crop keeping ≥ 50 % of a side still holds two periods.
+//! * **Embedding.** The tile is bilinearly sampled at every pixel and added to R, G and B alike:
+//!   this changes luma only (Cb/Cr unchanged, so no colour fringes, and 4:2:0 subsampling or a
+//!   conversion to grey keeps the mark). The amplitude is the local luma standard deviation
+//!   (capped at 20 levels) times a gain chosen for a mark RMS of 2.2 levels (≈ 41 dB) but never
+//!   more than 0.33 × the local deviation: texture carries the mark, flat sky gets ~nothing.
+//! * **Detection.** Box-downsample luma to a short side of 256–511 px, subtract the local mean,
+//!   divide by the local residual RMS and clip (whitening; also makes brightness/contrast
+//!   irrelevant). For a geometry hypothesis (cell size, rotation, flip) *fold* all pixels into one
+//!   64×64 average tile (all copies add up; cost independent of the crop), band-pass it, and
+//!   cross-correlate with the keyed pilot template at all 4096 cyclic offsets with one 64×64
+//!   FFT. At the best offset each bit's soft value is the chip-weighted sum over its cells.
+//!   Hypotheses: first the size prior (unchanged/resized/recompressed); if that fails, up to 4
+//!   lattice candidates from the autocorrelation peaks of the whitened image (the periodic tile
+//!   makes peaks at the tile period, giving scale and rotation; computed from the image only,
+//!   never from the key), each unflipped and flipped, then 3×3 small scale/rotation steps around
+//!   the best one.
+//!
+//! # False-positive rate (derivation)
+//! Pilot bits are derived from the key with their own HMAC label, independently of the chips,
+//! the layout and the payload mask. For *any* fixed image and *any* fixed trial (geometry, flip,
+//! cyclic offset), the 256 extracted pilot signs depend on the image, chips and layout only, so
+//! under the null hypothesis (unmarked, or marked under another key) the number of agreements
+//! with the keyed pilot bits is Binomial(256, 1/2) exactly (a zero soft value counts as a
+//! disagreement). Detection may look at no more than
+//! `N = (1 prior + 4 lattice) geometries × 3 scales × 3 rotations × 2 flips × 4096 offsets
+//! = 368 640` trials; which ones it looks at depends on the data, but always within this fixed
+//! set, so by the union bound `P(false positive) ≤ N · P(Bin(256, ½) ≥ m)`. The smallest `m`
+//! with `N · P ≤ 1e-6` is **m = 186** of 256 (P(Bin ≥ 186) = 1.6e-13 → bound 6.1e-8 … ≤ 1e-6;
+//! m = 185 gives 2.1e-6·… see `stats::threshold`, computed at run time, not hard-coded). The
+//! reported `false_positive_probability` is `N · P(Bin(256, ½) ≥ matching_bits)`. The payload
+//! is decoded only after this test passed; the ECC is not used as evidence.
+//!
+//! # Limits
+//! Rotation beyond ±8°, crops keeping < 50 % of a side, downscaling below a cell of ~1 px
+//! (short side < 256 after scaling) and strong geometric warps are not synchronised.
+//! The key is a *detection* key: whoever holds it can detect, and also estimate and subtract the
+//! pattern. Detection images whose short side is < 64 px, and embedding below 128 px, return
+//! [`WmError::ImageTooSmall`].
+
+mod detect;
+mod ecc;
+mod embed;
+mod fft2;
+mod fold;
+mod keyed;
+mod luma;
+mod params;
+mod pattern;
+mod stats;
+mod sync;
+
+use image::{DynamicImage, RgbImage, RgbaImage};
+
+pub use super::WatermarkKey;
+
+/// Embedding options.
+#[derive(Clone, Debug)]
+pub struct EmbedOptions {
+    /// Multiplies the mark amplitude; 1.0 = default (≈ 41 dB PSNR on textured photographs).
+    /// Must be in (0, 10].
+    pub strength: f32,
+}
+
+impl Default for EmbedOptions {
+    fn default() -> Self {
+        EmbedOptions { strength: 1.0 }
+    }
+}
+
+/// What embedding did.
+#[derive(Clone, Debug)]
+pub struct EmbedReport {
+    /// PSNR of the marked image against the original (8-bit RGB, all three channels).
+    pub psnr_db: f64,
+    /// Pixels per tile cell and per tile period.
+    pub cell_px: f32,
+    pub tile_px: f32,
+    /// RMS of the added luma signal before rounding (8-bit levels).
+    pub mark_rms: f32,
+    /// RMS of the texture mask (local luma standard deviation, capped).
+    pub mean_mask: f32,
+}
+
+/// A detected watermark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    /// The 64 data bits.
+    pub payload: [u8; 8],
+    /// Keyed pilot bits matched in the presence test, out of `compared_bits`.
+    pub matching_bits: u32,
+    pub compared_bits: u32,
+    /// Union bound over all trials the detector may run: N · P(Bin(256, ½) ≥ matching_bits).
+    pub false_positive_probability: f64,
+    /// Found cell size relative to that of an uncropped marked image of this size
+    /// (1.0 = unchanged or resized only; 1/0.6 ≈ 1.67 for a crop keeping 60 % of each side).
+    pub scale: f32,
+    /// Found rotation of the tile grid, degrees.
+    pub rotation_deg: f32,
+    /// Phase of the tile grid (image pixels, relative to the working-image centre).
+    pub offset: (i32, i32),
+    /// Whether the match was found in the horizontally mirrored image.
+    pub flipped: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WmError {
+    #[error("image {width}x{height} too small: the short side must be at least {min_side} px")]
+    ImageTooSmall {
+        width: u32,
+        height: u32,
+        min_side: u32,
+    },
+    #[error("strength {0} out of range (0, 10]")]
+    InvalidStrength(f32),
+}
+
+/// Embed `payload` into an RGB image in place.
+pub fn embed_rgb(
+    img: &mut RgbImage,
+    payload: &[u8; 8],
+    key: &WatermarkKey,
+    opts: &EmbedOptions,
+) -> Result<EmbedReport, WmError> {
+    let (w, h) = img.dimensions();
+    embed::embed_buf(img, w, h, 3, payload, key, opts)
+}
+
+/// Embed `payload` into an RGBA image in place; alpha is left untouched.
+pub fn embed_rgba(
+    img: &mut RgbaImage,
+    payload: &[u8; 8],
+    key: &WatermarkKey,
+    opts: &EmbedOptions,
+) -> Result<EmbedReport, WmError> {
+    let (w, h) = img.dimensions();
+    embed::embed_buf(img, w, h, 4, payload, key, opts)
+}
+
+/// Look for a mark made with `key`. `Ok(None)` = not found at the stated false-positive rate.
+pub fn detect(img: &RgbImage, key: &WatermarkKey) -> Result<Option<Detection>, WmError> {
+    let (w, h) = img.dimensions();
+    detect::detect_buf(img, w, h, 3, key)
+}
+
+/// [`detect`] for any decoded image (grey, RGBA, 16-bit… are converted to 8-bit RGB first).
+pub fn detect_dynamic(
+    img: &DynamicImage,
+    key: &WatermarkKey,
+) -> Result<Option<Detection>, WmError> {
+    match img {
+        DynamicImage::ImageRgb8(rgb) => detect(rgb, key),
+        DynamicImage::ImageRgba8(rgba) => {
+            let (w, h) = rgba.dimensions();
+            detect::detect_buf(rgba, w, h, 4, key)
+        }
+        other => detect(&other.to_rgb8(), key),
+    }
+}
+
+/// The presence threshold in use (matching pilot bits out of 256) and the trial count N.
+pub fn presence_threshold() -> (u32, f64) {
+    (
+        stats::threshold(
+            params::PILOT_BITS as u32,
+            params::TRIALS,
+            params::TARGET_FPR,
+        ),
+        params::TRIALS,
+    )
+}

@@ -1,0 +1,34 @@
+//! Fixed parameters of the scheme (changing any of them changes the mark format).
+
+/// Tile side in cells. The tile is repeated across the image.
+pub(super) const TILE: usize = 64;
+pub(super) const CELLS: usize = TILE * TILE;
+/// Keyed pilot bits tested for presence.
+pub(super) const PILOT_BITS: usize = 256;
+/// Payload bits after error correction.
+pub(super) const PAYLOAD_BITS: usize = 64;
+/// Convolutional code: constraint length 7, rate 1/3, zero tail.
+pub(super) const CODE_K: usize = 7;
+pub(super) const CODE_BITS: usize = (PAYLOAD_BITS + CODE_K - 1) * 3;
+/// Embedding cell size: image short side / CELL_DIVISOR pixels (at least 1), so the tile is a
+/// quarter of the short side and any crop keeping ≥ 50 % of a side holds two periods.
+pub(super) const CELL_DIVISOR: f64 = 256.0;
+/// Smallest short side accepted for embedding.
+pub(super) const MIN_EMBED_SIDE: u32 = 128;
+/// Smallest short side accepted for detection.
+pub(super) const MIN_DETECT_SIDE: u32 = 64;
+/// Pass band of the mark in cycles per cell (radial), with cosine tapers of TAPER on each side.
+pub(super) const BAND_LO: f64 = 0.07;
+pub(super) const BAND_HI: f64 = 0.30;
+pub(super) const TAPER: f64 = 0.05;
+/// Number of autocorrelation lattice candidates tested besides the size prior.
+pub(super) const SYNC_CANDIDATES: usize = 4;
+/// Local perturbations (scale × rotation) tested around the best candidate.
+pub(super) const REFINE_SCALE_STEP: f64 = 0.0025;
+pub(super) const REFINE_ROT_STEP_DEG: f64 = 0.15;
+/// Target false-positive probability per image (all trials counted).
+pub(super) const TARGET_FPR: f64 = 1e-6;
+
+/// Total number of keyed trials a detection may run (union bound):
+/// (1 prior + SYNC_CANDIDATES) geometries × 3 scales × 3 rotations × 2 (flip) × CELLS offsets.
+pub(super) const TRIALS: f64 = ((1 + SYNC_CANDIDATES) * 3 * 3 * 2 * CELLS) as f64;
