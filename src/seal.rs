@@ -98,7 +98,11 @@ impl Seal {
         let signature: [u8; 64] = decode_b64(&text[sig_at + 3..], "signature")?;
         let (mut k, mut t, mut f, mut cd, mut wm, mut ex) = (None, None, None, None, None, None);
         let mut unknown = Vec::new();
-        for field in header[PREFIX.len() + 1..].split(';') {
+        let fields = header
+            .get(PREFIX.len() + 1..)
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| bad("no fields before the signature"))?;
+        for field in fields.split(';') {
             let (name, value) = field
                 .split_once('=')
                 .ok_or_else(|| bad("a field without '='"))?;
