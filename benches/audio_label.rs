@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use aigcmark::formats::audio::decode::decode_all;
-use aigcmark::formats::audio::encode_wav_int;
+use aigcmark::formats::audio::{detect_rhythm, encode_wav_int};
 use aigcmark::{Format, LabelOptions, Limits, Signer, TrustStore, VerifyOptions};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -99,6 +99,18 @@ fn bench(c: &mut Criterion) {
         g.bench_function("verify", |b| {
             b.iter(|| aigcmark::verify(&labeled, format, &vopts))
         });
+        // Where the time goes: the content digest alone, and the rhythm search (two 10 s windows).
+        g.bench_function("part_sha256_whole_file", |b| {
+            b.iter(|| aigcmark::binding::digest(bytes))
+        });
+        if format == Format::Wav {
+            let pcm = decode_all(bytes, "wav", &limits).unwrap();
+            let ten = 10 * 44100 * 2;
+            let ends = [&pcm.samples[..ten], &pcm.samples[pcm.samples.len() - ten..]];
+            g.bench_function("part_rhythm_search_2x10s", |b| {
+                b.iter(|| ends.map(|w| detect_rhythm(w, 44100, 2)))
+            });
+        }
         g.finish();
     }
 }
