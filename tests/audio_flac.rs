@@ -86,6 +86,16 @@ fn labeled_flac_keeps_its_frames_in_place_and_its_samples() {
     let r = aigcmark::verify(&std::fs::read(&labeled).unwrap(), Format::Flac, &vopts);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:?}");
 
+    // ffmpeg -c copy remuxes FLAC but keeps STREAMINFO, the frames and the AIGC comment.
+    let remuxed = dir.path().join("remuxed.flac");
+    run(Command::new(tool("ffmpeg", "ffmpeg"))
+        .args(["-v", "error", "-i"])
+        .arg(&labeled)
+        .args(["-c", "copy", "-metadata", "title=y"])
+        .arg(&remuxed));
+    let r = aigcmark::verify(&std::fs::read(&remuxed).unwrap(), Format::Flac, &vopts);
+    assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:?}");
+
     // A second AIGC comment that disagrees: conflicting.
     run(Command::new(tool("metaflac", "flac"))
         .arg("--set-tag=AIGC={\"Label\":\"1\",\"ContentProducer\":\"OTHER\",\"ProduceID\":\"z\"}")
