@@ -340,3 +340,27 @@ fn audible_label_is_inserted_checked_and_survives_mp3_and_resampling() {
         );
     }
 }
+
+#[test]
+fn rf64_is_read_but_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = corpus_file("audio/alsa/Rear_Left.wav");
+    let rf64 = dir.path().join("rf64.wav");
+    run(Command::new(tool("ffmpeg", "ffmpeg"))
+        .args(["-v", "error", "-i"])
+        .arg(&src)
+        .args(["-rf64", "always"])
+        .arg(&rf64));
+    let bytes = std::fs::read(&rf64).unwrap();
+    assert!(bytes.starts_with(b"RF64"));
+    // Same fmt and data bodies as the plain WAV: the same content digest.
+    assert_eq!(
+        scan(&bytes).digest,
+        scan(&std::fs::read(&src).unwrap()).digest
+    );
+    let (signer, _) = demo_keys(7, PRODUCER);
+    assert!(matches!(
+        aigcmark::label(&bytes, Format::Wav, &signer, &opts()),
+        Err(aigcmark::Error::Unsupported(_))
+    ));
+}

@@ -516,6 +516,43 @@ mod tests {
     }
 
     #[test]
+    fn reads_extended_headers_footers_and_unsynchronised_frames() {
+        // v2.4: extended header (6 bytes), one unsynchronised TXXX frame, footer.
+        let value = [b'{', 0xFF, 0x00, 0xE0, b'}'];
+        let body = [&[0u8][..], b"AIGC\0", &value].concat();
+        let mut frame = b"TXXX".to_vec();
+        frame.extend_from_slice(&to_syncsafe(body.len() as u32).unwrap());
+        frame.extend_from_slice(&[0, 0x02]);
+        frame.extend_from_slice(&body);
+        let ext = [0u8, 0, 0, 6, 1, 0];
+        let size = to_syncsafe((ext.len() + frame.len()) as u32).unwrap();
+        let mut tag = [
+            &b"ID3\x04\x00"[..],
+            &[FLAG_EXTENDED | FLAG_FOOTER],
+            &size,
+            &ext,
+            &frame,
+        ]
+        .concat();
+        tag.extend_from_slice(
+            &[&b"3DI\x04\x00"[..], &[FLAG_EXTENDED | FLAG_FOOTER], &size].concat(),
+        );
+        let mut f = Vec::new();
+        let t = parse(&tag, 0, &Limits::default(), &mut f).unwrap();
+        assert_eq!(t.len, tag.len());
+        assert_eq!(t.frames[0].txxx().unwrap().value, "{\u{ff}\u{e0}}");
+        assert_eq!(appended_tag_before(&tag, tag.len()), Some(0));
+        // Rewriting drops the extended header and keeps the footer.
+        let nf = txxx_frame(4, "AIGC", "x").unwrap();
+        let out = rewrite(&t, Some(&nf)).unwrap();
+        assert_eq!(out[5], FLAG_FOOTER);
+        assert!(out[out.len() - 10..].starts_with(b"3DI\x04"));
+        let again = parse(&out, 0, &Limits::default(), &mut f).unwrap();
+        assert_eq!(again.frames.len(), 1);
+        assert!(f.is_empty());
+    }
+
+    #[test]
     fn reads_utf16_and_unsynchronised_tags() {
         let body = [
             &[1u8, 0xFF, 0xFE][..],
