@@ -40,6 +40,8 @@ pub mod watermark;
 
 pub use error::{Error, Result};
 pub use format::{ExplicitOptions, Format, Placement};
+/// The PCM API for speech and music services: label samples before your own encoder.
+pub use formats::audio;
 pub use keys::Signer;
 pub use label::{LabelKind, LabelRecord};
 pub use labeler::{LabelOptions, Labeled, PropagateOptions, label, propagate};

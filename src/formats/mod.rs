@@ -1,6 +1,15 @@
 //! One module per format, each implementing [`crate::format::Handler`], registered here.
 
+pub mod audio;
+pub mod flac;
+pub mod id3v2;
+pub mod mp3;
+pub mod mpeg_frame;
+pub mod ogg;
+pub mod riff;
 pub mod text;
+pub mod vorbis_comment;
+pub mod wav;
 
 use crate::error::{Error, Result};
 use crate::format::{Format, Handler};
@@ -10,6 +19,10 @@ pub fn handler(format: Format) -> Result<&'static dyn Handler> {
     match format {
         Format::Text => Ok(&text::PLAIN),
         Format::Markdown => Ok(&text::MARKDOWN),
+        Format::Wav => Ok(&wav::WAV),
+        Format::Mp3 => Ok(&mp3::MP3),
+        Format::Flac => Ok(&flac::FLAC),
+        Format::Ogg => Ok(&ogg::OGG),
         other => Err(Error::Unsupported(format!(
             "{other} files are not supported yet"
         ))),

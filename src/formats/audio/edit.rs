@@ -1,0 +1,184 @@
+//! The content-editing pipeline shared by the compressed formats, and the explicit-label checks
+//! shared by all audio formats.
+//!
+//! Editing decodes once, inserts the rhythm, hands the samples to the watermark hook, and
+//! encodes once, as WAV: there is no well-kept pure-Rust MP3 encoder, and `flacenc` (the one FLAC
+//! encoder) would add a second, heavy dependency for a path services rarely take (they label PCM
+//! before their own encoder; see [`super::pcm`]). The note in [`Edited::notes`] says so.
+
+use crate::error::{Error, Result};
+use crate::format::{ContentEdits, Edited, ExplicitKind, ExplicitMark, Format, Placement};
+use crate::report::Finding;
+use crate::watermark::WatermarkKey;
+
+use super::decode::{Pcm, decode_all};
+use super::detect::{RhythmHit, detect};
+use super::rhythm::{self, RhythmSpec};
+use super::{location, pcm};
+
+/// The placement asked for, when an explicit label is requested (default: start).
+pub(crate) fn rhythm_request(edits: &ContentEdits<'_>) -> Result<Option<Placement>> {
+    let Some(ex) = edits.explicit else {
+        return Ok(None);
+    };
+    if ex.text.is_some() {
+        return Err(Error::Unsupported(
+            "a spoken audio prompt is not generated; leave the text empty to add the \"AI\" rhythm"
+                .into(),
+        ));
+    }
+    Ok(Some(ex.placement.unwrap_or(Placement::Start)))
+}
+
+/// Whether [`watermark_hook`] embeds anything yet; while it does not, a watermark request alone
+/// does not cost a decode.
+pub(crate) const WATERMARK_AVAILABLE: bool = false;
+
+/// The watermark hook: embeds `payload` into interleaved samples and says whether it did.
+/// The audio watermark (`crate::watermark::audio`) is written separately; until it lands this
+/// embeds nothing.
+pub(crate) fn watermark_hook(
+    _samples: &mut [f32],
+    _channels: u16,
+    _rate: u32,
+    _key: &WatermarkKey,
+    _payload: [u8; 8],
+) -> bool {
+    false
+}
+
+/// `edit_content` for formats that must be decoded: decode → rhythm → watermark → WAV.
+pub(crate) fn edit_by_decoding(
+    input: &[u8],
+    format: Format,
+    edits: &ContentEdits<'_>,
+) -> Result<Edited> {
+    let placement = rhythm_request(edits)?;
+    let mut notes = Vec::new();
+    if placement.is_none() && !(WATERMARK_AVAILABLE && edits.watermark.is_some()) {
+        if edits.watermark.is_some() {
+            notes.push(Finding::info(
+                "audio.watermark_unavailable",
+                "the audio watermark is not available yet; none was embedded",
+            ));
+        }
+        return Ok(Edited {
+            bytes: None,
+            format,
+            explicit_record: None,
+            watermarked: false,
+            notes,
+        });
+    }
+    let mut pcm: Pcm = decode_all(input, format.name(), edits.limits)?;
+    let mut record = None;
+    if let Some(p) = placement {
+        let placed = rhythm::insert(
+            &mut pcm.samples,
+            pcm.rate,
+            pcm.channels,
+            p,
+            &RhythmSpec::default(),
+        )?;
+        record = Some(rhythm::record(p, &placed));
+    }
+    let watermarked = match edits.watermark {
+        Some((key, payload)) => {
+            watermark_hook(&mut pcm.samples, pcm.channels, pcm.rate, key, payload)
+        }
+        None => false,
+    };
+    if edits.watermark.is_some() && !watermarked {
+        notes.push(Finding::info(
+            "audio.watermark_unavailable",
+            "the audio watermark is not available yet; none was embedded",
+        ));
+    }
+    if placement.is_none() && !watermarked {
+        return Ok(Edited {
+            bytes: None,
+            format,
+            explicit_record: None,
+            watermarked,
+            notes,
+        });
+    }
+    let bits = if pcm.source_bits.is_some_and(|b| b > 16) {
+        24
+    } else {
+        16
+    };
+    let bytes = pcm::encode_wav_int(&pcm.samples, pcm.rate, pcm.channels, bits)?;
+    notes.push(Finding::info(
+        "audio.reencoded_wav",
+        format!(
+            "the {format} audio was decoded and written as {bits}-bit PCM WAV to add the audible label; \
+             encode it again with your own encoder if you need {format}"
+        ),
+    ));
+    Ok(Edited {
+        bytes: Some(bytes),
+        format: Format::Wav,
+        explicit_record: record,
+        watermarked,
+        notes,
+    })
+}
+
+fn mark(h: &RhythmHit, offset: f64, intact: Option<bool>) -> ExplicitMark {
+    ExplicitMark {
+        kind: ExplicitKind::AudibleRhythm,
+        text: None,
+        location: location(offset + h.start, offset + h.end),
+        intact,
+    }
+}
+
+/// The rhythms found in the windows a scan decodes (head and tail), without duplicates.
+pub(crate) fn explicit_marks(windows: &[&Pcm]) -> Vec<ExplicitMark> {
+    let mut found: Vec<(f64, f64)> = Vec::new();
+    let mut marks = Vec::new();
+    for w in windows {
+        for h in detect(&w.samples, w.rate, w.channels) {
+            let (s, e) = (w.start + h.start, w.start + h.end);
+            if found.iter().any(|&(a, b)| s < b && a < e) {
+                continue;
+            }
+            found.push((s, e));
+            marks.push(mark(&h, w.start, None));
+        }
+    }
+    marks
+}
+
+/// Checks the rhythm a seal records (`morse.<placement>.<ms>-<ms>…`) against the windows given
+/// (which must cover the recorded ranges). `None` when the record is not one of ours.
+pub(crate) fn check_recorded(record: &str, windows: &[&Pcm]) -> Option<ExplicitMark> {
+    let ranges = rhythm::parse_record(record)?;
+    let mut first_found = None;
+    for &(a, b) in &ranges {
+        let hit = windows.iter().find_map(|w| {
+            detect(&w.samples, w.rate, w.channels)
+                .into_iter()
+                .find(|h| {
+                    let (s, e) = (w.start + h.start, w.start + h.end);
+                    (s - a).abs() < 0.1 && (e - b).abs() < 0.1
+                })
+                .map(|h| mark(&h, w.start, Some(true)))
+        });
+        match hit {
+            Some(m) => {
+                first_found.get_or_insert(m);
+            }
+            None => {
+                return Some(ExplicitMark {
+                    kind: ExplicitKind::AudibleRhythm,
+                    text: None,
+                    location: location(a, b),
+                    intact: Some(false),
+                });
+            }
+        }
+    }
+    first_found
+}

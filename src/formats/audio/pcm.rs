@@ -1,0 +1,138 @@
+//! Labeling audio that is still samples in memory: what a text-to-speech or music service has
+//! before its own encoder.
+//!
+//! [`label_pcm_i16`] and [`label_pcm_f32`] write a WAV (with `hound`) and label it through
+//! [`crate::label`], so the result is exactly what labeling a WAV file gives. [`add_rhythm`]
+//! inserts the audible "AI" rhythm into the samples for a service that encodes them itself (and
+//! labels the encoded file afterwards); [`detect_rhythm`] finds it again.
+
+use std::io::Cursor;
+
+use crate::error::{Error, Result};
+use crate::format::{Format, Placement};
+use crate::keys::Signer;
+use crate::labeler::{LabelOptions, Labeled, label};
+
+pub use super::detect::{RhythmHit, detect as detect_rhythm};
+pub use super::rhythm::{Inserted, RhythmSpec};
+
+fn check_layout(len: usize, rate: u32, channels: u16) -> Result<()> {
+    if rate == 0 || channels == 0 {
+        return Err(Error::InvalidLabel(
+            "the sample rate and channel count must not be zero".into(),
+        ));
+    }
+    if !len.is_multiple_of(usize::from(channels)) {
+        return Err(Error::InvalidLabel(format!(
+            "{len} samples do not divide into {channels} channels"
+        )));
+    }
+    Ok(())
+}
+
+fn hound_err(e: hound::Error) -> Error {
+    Error::malformed("wav", e.to_string())
+}
+
+/// A 16- or 24-bit integer PCM WAV of interleaved `f32` samples (rounded, clipped).
+pub fn encode_wav_int(samples: &[f32], rate: u32, channels: u16, bits: u16) -> Result<Vec<u8>> {
+    check_layout(samples.len(), rate, channels)?;
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let scale = f64::from(1u32 << (bits - 1));
+    let mut out = Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).map_err(hound_err)?;
+    for &x in samples {
+        let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+        let v = (x * scale).round().clamp(-scale, scale - 1.0) as i32;
+        w.write_sample(v).map_err(hound_err)?;
+    }
+    w.finalize().map_err(hound_err)?;
+    Ok(out.into_inner())
+}
+
+/// A 16-bit PCM WAV of interleaved samples.
+pub fn wav_from_i16(samples: &[i16], rate: u32, channels: u16) -> Result<Vec<u8>> {
+    check_layout(samples.len(), rate, channels)?;
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).map_err(hound_err)?;
+    let mut w16 = w.get_i16_writer(samples.len() as u32);
+    for &s in samples {
+        w16.write_sample(s);
+    }
+    w16.flush().map_err(hound_err)?;
+    w.finalize().map_err(hound_err)?;
+    Ok(out.into_inner())
+}
+
+/// A 32-bit float WAV of interleaved samples.
+pub fn wav_from_f32(samples: &[f32], rate: u32, channels: u16) -> Result<Vec<u8>> {
+    check_layout(samples.len(), rate, channels)?;
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut out = Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).map_err(hound_err)?;
+    for &s in samples {
+        w.write_sample(s).map_err(hound_err)?;
+    }
+    w.finalize().map_err(hound_err)?;
+    Ok(out.into_inner())
+}
+
+/// Labels interleaved 16-bit samples: a labeled WAV (with the rhythm when `opts.explicit` asks).
+pub fn label_pcm_i16(
+    samples: &[i16],
+    rate: u32,
+    channels: u16,
+    signer: &Signer,
+    opts: &LabelOptions,
+) -> Result<Labeled> {
+    label(
+        &wav_from_i16(samples, rate, channels)?,
+        Format::Wav,
+        signer,
+        opts,
+    )
+}
+
+/// Labels interleaved `f32` samples: a labeled 32-bit float WAV.
+pub fn label_pcm_f32(
+    samples: &[f32],
+    rate: u32,
+    channels: u16,
+    signer: &Signer,
+    opts: &LabelOptions,
+) -> Result<Labeled> {
+    label(
+        &wav_from_f32(samples, rate, channels)?,
+        Format::Wav,
+        signer,
+        opts,
+    )
+}
+
+/// Inserts the audible "AI" rhythm (default sound) into interleaved samples at the start, the
+/// end or both; returns where it went, in seconds.
+pub fn add_rhythm(
+    samples: &mut Vec<f32>,
+    rate: u32,
+    channels: u16,
+    placement: Placement,
+) -> Result<Vec<Inserted>> {
+    check_layout(samples.len(), rate, channels)?;
+    super::rhythm::insert(samples, rate, channels, placement, &RhythmSpec::default())
+}
