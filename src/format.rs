@@ -320,13 +320,9 @@ pub trait Handler: Send + Sync {
         })
     }
 
-    /// Checks an explicit label recorded in the seal (`ex=` text) against the content now.
-    fn check_explicit(
-        &self,
-        _input: &[u8],
-        _record: &str,
-        _limits: &Limits,
-    ) -> Option<ExplicitMark> {
-        None
+    /// Checks an explicit label recorded in the seal (`ex=` text) against the content now: one
+    /// mark per place the record names (an audible label at both ends is two marks).
+    fn check_explicit(&self, _input: &[u8], _record: &str, _limits: &Limits) -> Vec<ExplicitMark> {
+        Vec::new()
     }
 }

@@ -95,7 +95,8 @@ pub fn label(
         limits: &opts.limits,
         watermark_key: None,
     };
-    if !opts.replace && !handler.scan(input, &scan_opts)?.carriers.is_empty() {
+    let first = handler.scan(input, &scan_opts)?;
+    if !opts.replace && !first.carriers.is_empty() {
         return Err(Error::Refused(
             "the input already carries a label; pass `replace` (--replace) to replace it".into(),
         ));
@@ -111,10 +112,12 @@ pub fn label(
     let edited = handler.edit_content(input, &edits)?;
     let content = edited.bytes.as_deref().unwrap_or(input);
     let handler = formats::handler(edited.format)?;
-    let digest = handler
-        .scan(content, &scan_opts)?
-        .digest
-        .ok_or_else(|| Error::Unsupported(format!("{} content cannot be bound", edited.format)))?;
+    // The first scan's digest still holds when the content was not changed.
+    let digest = match &edited.bytes {
+        None => first.digest,
+        Some(changed) => handler.scan(changed, &scan_opts)?.digest,
+    }
+    .ok_or_else(|| Error::Unsupported(format!("{} content cannot be bound", edited.format)))?;
 
     let watermark_id = edited.watermarked.then(|| payload.id());
     let mut record = LabelRecord::new(opts.kind, &opts.content_producer, &produce_id);

@@ -179,24 +179,27 @@ impl Checker<'_> {
         if let Some(seal) = &seal {
             report.binding = self.check_binding(seal, computed, "binding", &mut findings);
             if let Some(ex) = &seal.explicit {
-                match self
+                let marks = self
                     .handler
-                    .check_explicit(self.input, ex, &self.opts.limits)
-                {
-                    Some(mark) => {
-                        if mark.intact == Some(false) {
-                            findings.push(Finding::error(
-                                "explicit.removed",
-                                format!("the explicit label recorded in the seal ({}) is no longer intact", mark.location),
-                            ));
-                        }
-                        explicit.retain(|m| m.kind != mark.kind || m.location != mark.location);
-                        explicit.push(mark);
-                    }
-                    None => findings.push(Finding::info(
+                    .check_explicit(self.input, ex, &self.opts.limits);
+                if marks.is_empty() {
+                    findings.push(Finding::info(
                         "explicit.not_checked",
                         "the seal records an explicit label this format cannot check",
-                    )),
+                    ));
+                }
+                for mark in marks {
+                    if mark.intact == Some(false) {
+                        findings.push(Finding::error(
+                            "explicit.removed",
+                            format!(
+                                "the explicit label recorded in the seal ({}) is no longer intact",
+                                mark.location
+                            ),
+                        ));
+                    }
+                    explicit.retain(|m| m.kind != mark.kind || m.location != mark.location);
+                    explicit.push(mark);
                 }
             }
             if let WatermarkCheck::Detected(found) = &mut watermark {

@@ -321,7 +321,7 @@ impl Handler for Flac {
         audio::edit_by_decoding(input, Format::Flac, edits)
     }
 
-    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Option<ExplicitMark> {
+    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
         super::mp3::compressed_check(input, "flac", record, limits)
     }
 }

@@ -237,7 +237,7 @@ impl Handler for Mp3 {
         audio::edit_by_decoding(input, Format::Mp3, edits)
     }
 
-    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Option<ExplicitMark> {
+    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
         compressed_check(input, "mp3", record, limits)
     }
 }
@@ -249,9 +249,13 @@ pub(crate) fn compressed_check(
     format: &'static str,
     record: &str,
     limits: &Limits,
-) -> Option<ExplicitMark> {
-    let ranges = audio::rhythm::parse_record(record)?;
-    let (head, tail) = decode::decode_head_tail(input, format, SCAN_SECONDS, limits).ok()?;
+) -> Vec<ExplicitMark> {
+    let Some(ranges) = audio::rhythm::parse_record(record) else {
+        return Vec::new();
+    };
+    let Ok((head, tail)) = decode::decode_head_tail(input, format, SCAN_SECONDS, limits) else {
+        return Vec::new();
+    };
     let wins: Vec<_> = std::iter::once(&head).chain(tail.as_ref()).collect();
     let covered = ranges.iter().all(|&(a, b)| {
         wins.iter()
@@ -260,6 +264,8 @@ pub(crate) fn compressed_check(
     if covered {
         return audio::check_recorded(record, &wins);
     }
-    let all = decode::decode_all(input, format, limits).ok()?;
-    audio::check_recorded(record, &[&all])
+    match decode::decode_all(input, format, limits) {
+        Ok(all) => audio::check_recorded(record, &[&all]),
+        Err(_) => Vec::new(),
+    }
 }

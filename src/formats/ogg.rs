@@ -172,7 +172,7 @@ impl Handler for Ogg {
         ))
     }
 
-    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Option<ExplicitMark> {
+    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
         super::mp3::compressed_check(input, "ogg", record, limits)
     }
 }

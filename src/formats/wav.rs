@@ -434,7 +434,19 @@ impl Handler for Wav {
         })
     }
 
-    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Option<ExplicitMark> {
+    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
+        self.recorded_marks(input, record, limits)
+            .unwrap_or_default()
+    }
+}
+
+impl Wav {
+    fn recorded_marks(
+        &self,
+        input: &[u8],
+        record: &str,
+        limits: &Limits,
+    ) -> Option<Vec<ExplicitMark>> {
         let ranges = rhythm::parse_record(record)?;
         let l = layout(input, limits).ok()?;
         let (f, data) = sample_layout(input, &l, limits).ok()?;
@@ -461,6 +473,9 @@ impl Handler for Wav {
                 source_bits: None,
             });
         }
-        audio::check_recorded(record, &wins.iter().collect::<Vec<_>>())
+        Some(audio::check_recorded(
+            record,
+            &wins.iter().collect::<Vec<_>>(),
+        ))
     }
 }

@@ -153,32 +153,30 @@ pub(crate) fn explicit_marks(windows: &[&Pcm]) -> Vec<ExplicitMark> {
 
 /// Checks the rhythm a seal records (`morse.<placement>.<ms>-<ms>…`) against the windows given
 /// (which must cover the recorded ranges). `None` when the record is not one of ours.
-pub(crate) fn check_recorded(record: &str, windows: &[&Pcm]) -> Option<ExplicitMark> {
-    let ranges = rhythm::parse_record(record)?;
-    let mut first_found = None;
-    for &(a, b) in &ranges {
-        let hit = windows.iter().find_map(|w| {
-            detect(&w.samples, w.rate, w.channels)
-                .into_iter()
-                .find(|h| {
-                    let (s, e) = (w.start + h.start, w.start + h.end);
-                    (s - a).abs() < 0.1 && (e - b).abs() < 0.1
+pub(crate) fn check_recorded(record: &str, windows: &[&Pcm]) -> Vec<ExplicitMark> {
+    let Some(ranges) = rhythm::parse_record(record) else {
+        return Vec::new();
+    };
+    ranges
+        .iter()
+        .map(|&(a, b)| {
+            windows
+                .iter()
+                .find_map(|w| {
+                    detect(&w.samples, w.rate, w.channels)
+                        .into_iter()
+                        .find(|h| {
+                            let (s, e) = (w.start + h.start, w.start + h.end);
+                            (s - a).abs() < 0.1 && (e - b).abs() < 0.1
+                        })
+                        .map(|h| mark(&h, w.start, Some(true)))
                 })
-                .map(|h| mark(&h, w.start, Some(true)))
-        });
-        match hit {
-            Some(m) => {
-                first_found.get_or_insert(m);
-            }
-            None => {
-                return Some(ExplicitMark {
+                .unwrap_or_else(|| ExplicitMark {
                     kind: ExplicitKind::AudibleRhythm,
                     text: None,
                     location: location(a, b),
                     intact: Some(false),
-                });
-            }
-        }
-    }
-    first_found
+                })
+        })
+        .collect()
 }
