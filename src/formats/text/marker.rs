@@ -1,0 +1,329 @@
+//! The invisible marker codec: bytes as Unicode variation selectors, framed and checked.
+//!
+//! One selector per byte, as C2PA does for text (0–15 → U+FE00–FE0F, 16–255 → U+E0100–E01EF).
+//! Variation selectors are the best carrier text offers: they are Default_Ignorable (no glyph, no
+//! width), grapheme `Extend` (a run glued to a base character stays inside that character's
+//! cluster, so cursor movement, selection and counting are unchanged), untouched by NFC and NFKC,
+//! and not whitespace (so trimming and re-wrapping keep them). Two bytes per character would need
+//! 65,536 such code points; there are 256, so one byte per selector is the ceiling.
+//!
+//! Every frame starts with the magic `AM` (both bytes ≥ 16, so the first selector after the base
+//! is U+E0131). That matters: only the first selector after a base can form a variation sequence,
+//! and U+E01xx sequences are registered only for CJK ideographs, which are never used as bases
+//! (see `place`). The frame, written by hand because no crate does this:
+//!
+//! ```text
+//! "AM" ‖ kind ('F' full record, 'C' compact record) ‖ length (u16 BE) ‖ payload ‖ check (4 bytes)
+//! ```
+//!
+//! `check` is the first 4 bytes of SHA-256(kind ‖ payload): it tells a damaged marker from a
+//! marker, not a forgery from a label (the seal does that). A compact record carries what a
+//! paragraph copied alone must still say: Label, ContentProducer, ProduceID and the paragraph's
+//! ordinal; a ProduceID of lowercase hex digits is packed two digits to a byte.
+
+use crate::binding;
+
+const MAGIC: [u8; 2] = *b"AM";
+const KIND_FULL: u8 = b'F';
+const KIND_COMPACT: u8 = b'C';
+const HEADER: usize = 5;
+const CHECK: usize = 4;
+/// The longest payload a frame holds.
+pub const MAX_PAYLOAD: usize = u16::MAX as usize;
+
+/// The selector that carries `byte`.
+pub fn selector(byte: u8) -> char {
+    let cp = if byte < 16 {
+        0xFE00 + u32::from(byte)
+    } else {
+        0xE0100 + u32::from(byte - 16)
+    };
+    char::from_u32(cp).unwrap_or('\u{FE00}')
+}
+
+/// The byte a selector carries, if `c` is one.
+pub fn selector_value(c: char) -> Option<u8> {
+    match c as u32 {
+        cp @ 0xFE00..=0xFE0F => u8::try_from(cp - 0xFE00).ok(),
+        cp @ 0xE0100..=0xE01EF => u8::try_from(cp - 0xE0100 + 16).ok(),
+        _ => None,
+    }
+}
+
+/// True for a variation selector of either block.
+pub fn is_selector(c: char) -> bool {
+    selector_value(c).is_some()
+}
+
+/// A compact record: what every paragraph carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compact {
+    /// Annex E `Label` ("1", "2" or "3").
+    pub label: String,
+    pub producer: String,
+    pub produce_id: String,
+    /// 1-based paragraph number in the labeled text.
+    pub paragraph: u32,
+}
+
+/// One decoded frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// The full Annex E JSON with its seal.
+    Full(String),
+    Compact(Compact),
+}
+
+fn frame(kind: u8, payload: &[u8]) -> Option<Vec<u8>> {
+    let len = u16::try_from(payload.len()).ok()?;
+    let mut out = Vec::with_capacity(HEADER + payload.len() + CHECK);
+    out.extend_from_slice(&MAGIC);
+    out.push(kind);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&check(kind, payload));
+    Some(out)
+}
+
+fn check(kind: u8, payload: &[u8]) -> [u8; CHECK] {
+    let mut h = binding::ContentHasher::new();
+    h.update(&[kind]);
+    h.update(payload);
+    let d = h.finish();
+    [d[0], d[1], d[2], d[3]]
+}
+
+/// Encodes a frame as selectors; `None` when the payload is too long for a frame.
+pub fn encode(f: &Frame) -> Option<String> {
+    let bytes = match f {
+        Frame::Full(json) => frame(KIND_FULL, json.as_bytes())?,
+        Frame::Compact(c) => frame(KIND_COMPACT, &compact_payload(c)?)?,
+    };
+    Some(bytes.into_iter().map(selector).collect())
+}
+
+fn is_packable_hex(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() % 2 == 0
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn compact_payload(c: &Compact) -> Option<Vec<u8>> {
+    let mut p = Vec::with_capacity(64);
+    let hex = is_packable_hex(&c.produce_id);
+    p.push(u8::from(hex));
+    p.push(*c.label.as_bytes().first()?);
+    p.extend_from_slice(&c.paragraph.to_be_bytes());
+    p.push(u8::try_from(c.producer.len()).ok()?);
+    p.extend_from_slice(c.producer.as_bytes());
+    if hex {
+        let packed: Vec<u8> = c
+            .produce_id
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| (hex_val(pair[0]) << 4) | hex_val(pair[1]))
+            .collect();
+        p.push(u8::try_from(packed.len()).ok()?);
+        p.extend_from_slice(&packed);
+    } else {
+        p.push(u8::try_from(c.produce_id.len()).ok()?);
+        p.extend_from_slice(c.produce_id.as_bytes());
+    }
+    Some(p)
+}
+
+fn hex_val(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => 0,
+    }
+}
+
+fn parse_compact(p: &[u8]) -> Option<Compact> {
+    let (&flags, rest) = p.split_first()?;
+    let (&label, rest) = rest.split_first()?;
+    let paragraph = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+    let rest = rest.get(4..)?;
+    let (&plen, rest) = rest.split_first()?;
+    let producer = std::str::from_utf8(rest.get(..usize::from(plen))?).ok()?;
+    let rest = rest.get(usize::from(plen)..)?;
+    let (&ilen, rest) = rest.split_first()?;
+    let id = rest.get(..usize::from(ilen))?;
+    if rest.len() != usize::from(ilen) {
+        return None;
+    }
+    let produce_id = if flags & 1 == 1 {
+        id.iter().map(|b| format!("{b:02x}")).collect()
+    } else {
+        std::str::from_utf8(id).ok()?.to_string()
+    };
+    Some(Compact {
+        label: char::from(label).to_string(),
+        producer: producer.to_string(),
+        produce_id,
+        paragraph,
+    })
+}
+
+/// What one run of selectors held.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Decoded {
+    pub frames: Vec<Frame>,
+    /// True when the run starts like a marker but some of it could not be read.
+    pub damaged: bool,
+}
+
+/// True when a run of selector bytes is one of ours (it starts with the magic).
+pub fn is_marker_run(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
+
+/// Decodes every frame in a run of selector bytes.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
+    let mut i = 0;
+    while i < bytes.len() {
+        match read_frame(&bytes[i..]) {
+            Some((f, used)) => {
+                out.frames.push(f);
+                i += used;
+            }
+            None => {
+                out.damaged = true;
+                // Resynchronise on the next magic.
+                match bytes[i + 1..].windows(2).position(|w| w == MAGIC) {
+                    Some(p) => i += 1 + p,
+                    None => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+fn read_frame(b: &[u8]) -> Option<(Frame, usize)> {
+    if !b.starts_with(&MAGIC) {
+        return None;
+    }
+    let kind = *b.get(2)?;
+    let len = usize::from(u16::from_be_bytes([*b.get(3)?, *b.get(4)?]));
+    let end = HEADER.checked_add(len)?;
+    let payload = b.get(HEADER..end)?;
+    let sum = b.get(end..end.checked_add(CHECK)?)?;
+    if sum != check(kind, payload) {
+        return None;
+    }
+    let f = match kind {
+        KIND_FULL => Frame::Full(std::str::from_utf8(payload).ok()?.to_string()),
+        KIND_COMPACT => Frame::Compact(parse_compact(payload)?),
+        _ => return None,
+    };
+    Some((f, end + CHECK))
+}
+
+/// A run of selectors that is one of ours, as found in a text.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Byte range in the text (a U+FEFF anchor right before the run included).
+    pub start: usize,
+    pub end: usize,
+    pub decoded: Decoded,
+}
+
+/// Finds every marker run in `text`, in order.
+pub fn find_runs(text: &str) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Selectors are U+FE00–FE0F (EF B8 80–8F) and U+E0100–E01EF (F3 A0 84 80 – F3 A0 87 AF).
+        let b = bytes[i];
+        if b != 0xEF && b != 0xF3 {
+            i += 1;
+            continue;
+        }
+        let Some(rest) = text.get(i..) else {
+            i += 1;
+            continue;
+        };
+        let mut sel = Vec::new();
+        let mut end = i;
+        for c in rest.chars() {
+            match selector_value(c) {
+                Some(v) => {
+                    sel.push(v);
+                    end += c.len_utf8();
+                }
+                None => break,
+            }
+        }
+        if sel.is_empty() {
+            i += 1;
+            continue;
+        }
+        if is_marker_run(&sel) {
+            let start = if text[..i].ends_with('\u{FEFF}') {
+                i - 3
+            } else {
+                i
+            };
+            runs.push(Run {
+                start,
+                end,
+                decoded: decode(&sel),
+            });
+        }
+        i = end;
+    }
+    runs
+}
+
+/// `text` without its marker runs.
+pub fn strip(text: &str) -> String {
+    let runs = find_runs(text);
+    if runs.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in runs {
+        out.push_str(&text[last..r.start]);
+        last = r.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let c = Compact {
+            label: "1".into(),
+            producer: "001191440300708461136T1XGW3".into(),
+            produce_id: "0123456789abcdef0123456789abcdef".into(),
+            paragraph: 7,
+        };
+        for f in [Frame::Full("{\"Label\":\"1\"}".into()), Frame::Compact(c)] {
+            let s = encode(&f).unwrap();
+            assert!(s.starts_with('\u{E0131}'));
+            let bytes: Vec<u8> = s.chars().map(|c| selector_value(c).unwrap()).collect();
+            assert_eq!(decode(&bytes).frames, vec![f]);
+        }
+    }
+
+    #[test]
+    fn damage_is_reported() {
+        let s = encode(&Frame::Full("{}".into())).unwrap();
+        let mut bytes: Vec<u8> = s.chars().map(|c| selector_value(c).unwrap()).collect();
+        let n = bytes.len();
+        bytes[n - 1] ^= 1;
+        let d = decode(&bytes);
+        assert!(d.frames.is_empty() && d.damaged);
+    }
+}
