@@ -3,11 +3,14 @@
 //! What goes in, in order:
 //! 1. every variation selector and U+FEFF is dropped: the markers are made of them, and a
 //!    selector picks a glyph variant, it does not change a word;
-//! 2. NFKC: the text survives NFC and NFKC (full-width `，` and `,` read the same);
-//! 3. whitespace runs become one space, except next to a character of a script written without
+//! 2. whitespace runs become one space, except next to a character of a script written without
 //!    spaces (Han, kana, CJK and full-width punctuation), where they vanish — the CSS Text rule for
 //!    segment breaks, so re-wrapping Chinese never changes the digest; leading and trailing
-//!    whitespace is dropped.
+//!    whitespace is dropped;
+//! 3. NFKC: the text survives NFC and NFKC (full-width `，` and `,` read the same).
+//!
+//! [`reference_form`] is this definition written the obvious way; [`Digester`] computes the same
+//! in one pass.
 //!
 //! Changing a word changes the digest; re-flowing paragraphs, CRLF/LF, trimming do not.
 //!
@@ -80,8 +83,9 @@ fn is_stable(c: char) -> bool {
 #[derive(Clone, Copy)]
 struct Fold {
     pending_space: bool,
-    /// The last character written, `None` before the first.
-    prev: Option<char>,
+    /// Whether the last character written came from a script without spaces; `None` before the
+    /// first. Taken from the source character: full-width `：` reads as `:` but is still CJK.
+    prev_spaceless: Option<bool>,
 }
 
 /// Computes the digest of text fed in pieces.
@@ -107,7 +111,7 @@ impl Digester {
             out: Vec::with_capacity(1 << 16),
             fold: Fold {
                 pending_space: false,
-                prev: None,
+                prev_spaceless: None,
             },
             carry: String::new(),
             scratch: String::new(),
@@ -136,18 +140,18 @@ impl Digester {
         self.hasher.finish()
     }
 
-    fn emit(out: &mut Vec<u8>, fold: &mut Fold, c: char) {
+    fn emit(out: &mut Vec<u8>, fold: &mut Fold, c: char, spaceless: bool) {
         if c.is_whitespace() {
-            fold.pending_space = fold.prev.is_some();
+            fold.pending_space = fold.prev_spaceless.is_some();
             return;
         }
         if fold.pending_space {
             fold.pending_space = false;
-            if !fold.prev.is_some_and(is_spaceless) && !is_spaceless(c) {
+            if fold.prev_spaceless == Some(false) && !spaceless {
                 out.push(b' ');
             }
         }
-        fold.prev = Some(c);
+        fold.prev_spaceless = Some(spaceless);
         if c.is_ascii() {
             out.push(c as u8);
         } else {
@@ -183,6 +187,13 @@ impl Digester {
                 continue;
             }
             match fast_form(c) {
+                // Whitespace stays in the segment: folding may drop it, and what follows may
+                // then combine with what preceded it.
+                Some(m) if m.is_whitespace() => {
+                    if !seg_slow {
+                        Self::emit(&mut self.out, &mut self.fold, m, false);
+                    }
+                }
                 // A character with a known form never interacts with what precedes it: a new
                 // segment starts here.
                 Some(m) => {
@@ -197,7 +208,7 @@ impl Digester {
                     seg_start = i;
                     seg_out = self.out.len();
                     seg_fold = self.fold;
-                    Self::emit(&mut self.out, &mut self.fold, m);
+                    Self::emit(&mut self.out, &mut self.fold, m, is_spaceless(c));
                 }
                 None => {
                     // Long runs of other scripts (Thai, Devanagari): cut at a character that is
@@ -233,13 +244,18 @@ impl Digester {
         let Some(seg) = text.get(start..end) else {
             return;
         };
-        self.scratch.clear();
-        self.scratch.extend(seg.chars().filter(|&c| !is_ignored(c)));
-        let scratch = std::mem::take(&mut self.scratch);
-        for c in scratch.nfkc() {
-            Self::emit(&mut self.out, &mut self.fold, c);
+        let mut folded = std::mem::take(&mut self.scratch).into_bytes();
+        folded.clear();
+        for c in seg.chars().filter(|&c| !is_ignored(c)) {
+            Self::emit(&mut folded, &mut self.fold, c, is_spaceless(c));
         }
-        self.scratch = scratch;
+        let folded = String::from_utf8(folded).unwrap_or_default();
+        let mut buf = [0u8; 4];
+        for c in folded.nfkc() {
+            self.out
+                .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        self.scratch = folded;
     }
 }
 
@@ -256,12 +272,12 @@ pub fn reference_form(text: &str) -> String {
     let mut out = Vec::new();
     let mut fold = Fold {
         pending_space: false,
-        prev: None,
+        prev_spaceless: None,
     };
-    for c in kept.nfkc() {
-        Digester::emit(&mut out, &mut fold, c);
+    for c in kept.chars() {
+        Digester::emit(&mut out, &mut fold, c, is_spaceless(c));
     }
-    String::from_utf8(out).unwrap_or_default()
+    String::from_utf8(out).unwrap_or_default().nfkc().collect()
 }
 
 #[cfg(test)]

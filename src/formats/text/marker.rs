@@ -233,7 +233,8 @@ pub struct Run {
     pub decoded: Decoded,
 }
 
-/// Finds every marker run in `text`, in order.
+/// Finds every marker run in `text`, in order. A run may be cut by whitespace (a tool that wraps
+/// lines by counting code points puts line breaks anywhere): it is read across the cut.
 pub fn find_runs(text: &str) -> Vec<Run> {
     let mut runs = Vec::new();
     let bytes = text.as_bytes();
@@ -251,12 +252,16 @@ pub fn find_runs(text: &str) -> Vec<Run> {
         };
         let mut sel = Vec::new();
         let mut end = i;
+        let mut gap = 0usize;
         for c in rest.chars() {
             match selector_value(c) {
                 Some(v) => {
                     sel.push(v);
-                    end += c.len_utf8();
+                    end += gap + c.len_utf8();
+                    gap = 0;
                 }
+                // A line breaker that counts code points may cut a run: read across the cut.
+                None if matches!(c, ' ' | '\t' | '\r' | '\n') && !sel.is_empty() => gap += 1,
                 None => break,
             }
         }

@@ -17,6 +17,7 @@
 //! The decision for a character needs the next one, so the placer holds back one character; this
 //! is what lets the same code label a whole string and a stream.
 
+use unicode_normalization::char::is_combining_mark;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::marker::{self, Compact, Frame};
@@ -24,14 +25,25 @@ use super::marker::{self, Compact, Frame};
 /// A long paragraph carries its compact marker again after this many characters.
 pub const REPEAT_CHARS: usize = 1000;
 
-/// True for a letter after which a selector run is harmless.
-fn is_safe_letter(c: char) -> bool {
+/// True for a letter after which a selector run is harmless: alphabetic, not a combining mark,
+/// and not of a script with registered variation sequences (CJK, Myanmar, Mongolian, Phags-pa,
+/// Manichaean, Egyptian) or written without spaces.
+pub fn is_safe_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
     let cp = c as u32;
-    c.is_ascii_alphabetic()
-        || (c.is_alphabetic()
-            && matches!(cp, 0xC0..=0x24F | 0x370..=0x3FF | 0x400..=0x4FF | 0x5D0..=0x5EA | 0x620..=0x64A)
-            && cp != 0xD7
-            && cp != 0xF7)
+    c.is_alphabetic()
+        && !is_combining_mark(c)
+        && !super::digest::is_spaceless(c)
+        && !matches!(cp,
+            0x1000..=0x109F | 0x1800..=0x18AF | 0xA840..=0xA87F | 0xAA60..=0xAA7F
+            | 0x10AC0..=0x10AFF | 0x13000..=0x1345F | 0x1F000..=0x1FAFF)
+}
+
+/// True for a letter or a mark inside a word (a word of these is "plain").
+fn is_word_char(c: char) -> bool {
+    c.is_alphabetic() || is_combining_mark(c)
 }
 
 /// CJK punctuation that closes a clause: a base in text without spaces.
@@ -166,9 +178,8 @@ impl Placer {
         if self.since_marker > REPEAT_CHARS {
             self.need = true;
         }
-        let letter = is_safe_letter(c);
-        let plain = self.word_plain && letter;
-        self.word_plain = plain;
+        self.word_plain = self.word_plain && is_word_char(c);
+        let plain = self.word_plain && is_safe_letter(c);
         if !self.need || self.template.is_none() {
             return;
         }
