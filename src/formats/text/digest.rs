@@ -4,7 +4,7 @@
 //! 1. every variation selector and U+FEFF is dropped: the markers are made of them, and a
 //!    selector picks a glyph variant, it does not change a word;
 //! 2. whitespace runs become one space, except next to a character of a script written without
-//!    spaces (Han, kana, CJK and full-width punctuation), where they vanish — the CSS Text rule for
+//!    spaces (Han, kana, CJK punctuation) or an emoji, where they vanish — the CSS Text rule for
 //!    segment breaks, so re-wrapping Chinese never changes the digest; leading and trailing
 //!    whitespace is dropped;
 //! 3. NFKC: the text survives NFC and NFKC (full-width `，` and `,` read the same).
@@ -31,10 +31,14 @@ pub fn is_ignored(c: char) -> bool {
     c == '\u{FEFF}' || is_selector(c)
 }
 
-/// True for a character of a script written without spaces between words.
+/// True for a character of a script written without spaces between words, or an emoji.
+///
+/// The class is the same before and after NFKC (so NFKC cannot change how whitespace folds):
+/// full-width forms of ASCII are left out, as they normalise to ASCII.
 pub fn is_spaceless(c: char) -> bool {
     matches!(c as u32,
-        0x2E80..=0x2FDF      // CJK radicals
+        0x2600..=0x27BF      // symbols and dingbats used as emoji
+        | 0x2E80..=0x2FDF    // CJK radicals
         | 0x3000..=0x303F    // CJK symbols and punctuation
         | 0x3040..=0x30FF    // kana
         | 0x3100..=0x312F    // bopomofo
@@ -42,8 +46,11 @@ pub fn is_spaceless(c: char) -> bool {
         | 0x3400..=0x4DBF
         | 0x4E00..=0x9FFF
         | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F    // CJK compatibility forms
-        | 0xFF00..=0xFFEF    // full- and half-width forms
+        | 0xFF61..=0xFF9F    // half-width kana
+        | 0x1F1E6..=0x1F1FF  // regional indicators (flags)
+        | 0x1F300..=0x1F64F
+        | 0x1F680..=0x1F6FF
+        | 0x1F900..=0x1FAFF
         | 0x20000..=0x3FFFF)
 }
 
@@ -316,6 +323,7 @@ mod tests {
         assert_eq!(digest("a b\r\nc"), digest(" a\n b   c \n"));
         assert_eq!(digest("中文\n文本"), digest("中文文本"));
         assert_eq!(digest("中文，文本"), digest("中文,文本"));
+        assert_eq!(digest("中文：\nEnglish"), digest("中文:\nEnglish"));
         assert_ne!(digest("a b c"), digest("a bc"));
         assert_ne!(digest("the cat"), digest("the bat"));
     }

@@ -251,12 +251,16 @@ pub fn find_runs(text: &str) -> Vec<Run> {
             continue;
         };
         let mut sel = Vec::new();
+        // Byte offset of each selector, to start the run at the magic when the text's own
+        // selector (an emoji's U+FE0F, an IVS) comes first.
+        let mut offsets = Vec::new();
         let mut end = i;
         let mut gap = 0usize;
         for c in rest.chars() {
             match selector_value(c) {
                 Some(v) => {
                     sel.push(v);
+                    offsets.push(end + gap);
                     end += gap + c.len_utf8();
                     gap = 0;
                 }
@@ -269,16 +273,17 @@ pub fn find_runs(text: &str) -> Vec<Run> {
             i += 1;
             continue;
         }
-        if is_marker_run(&sel) {
-            let start = if text[..i].ends_with('\u{FEFF}') {
-                i - 3
+        if let Some(k) = sel.windows(2).take(4).position(|w| w == MAGIC) {
+            let at = offsets.get(k).copied().unwrap_or(i);
+            let start = if text[..at].ends_with('\u{FEFF}') {
+                at - 3
             } else {
-                i
+                at
             };
             runs.push(Run {
                 start,
                 end,
-                decoded: decode(&sel),
+                decoded: decode(&sel[k..]),
             });
         }
         i = end;

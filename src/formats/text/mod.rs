@@ -213,11 +213,10 @@ fn mark_body(body: &str, label_json: &str, markdown: bool) -> Result<String> {
     let mut out = String::with_capacity(clean.len() + run.len() + clean.len() / 2);
     out.push_str(&clean[..lo]);
     let mut placer = place::Placer::new(compact_for(label_json), markdown);
-    let marked_at = out.len();
     placer.push(content, &mut out);
     placer.finish(&mut out);
     let last_word = content.rsplit(char::is_whitespace).next().unwrap_or("");
-    let glued_compact = out[marked_at..].ends_with(|c: char| marker::is_selector(c));
+    let glued_compact = placer.marked_last();
     let base = content
         .chars()
         .next_back()

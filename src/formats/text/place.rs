@@ -91,6 +91,8 @@ pub struct Placer {
     since_marker: usize,
     /// How many compact markers were written.
     pub written: usize,
+    /// Whether a marker was written right after the last character emitted.
+    marked_last: bool,
 }
 
 impl Placer {
@@ -112,6 +114,7 @@ impl Placer {
             need: false,
             since_marker: 0,
             written: 0,
+            marked_last: false,
         }
     }
 
@@ -136,8 +139,14 @@ impl Placer {
         self.held
     }
 
+    /// True when the last character emitted carries a marker (so another run may follow it).
+    pub fn marked_last(&self) -> bool {
+        self.marked_last
+    }
+
     fn commit(&mut self, c: char, next: Option<char>, out: &mut String) {
         out.push(c);
+        self.marked_last = false;
         if c == '\n' {
             self.newlines += 1;
             self.at_line_start = true;
@@ -187,12 +196,17 @@ impl Placer {
             return;
         }
         let word_end = plain && next.is_none_or(char::is_whitespace);
-        if (word_end || is_safe_cjk_punct(c)) && cluster_ends(c, next) {
+        // After CJK punctuation, only where a line break cut into the run would not be read
+        // (before whitespace or another spaceless character).
+        let cjk = is_safe_cjk_punct(c)
+            && next.is_none_or(|n| n.is_whitespace() || super::digest::is_spaceless(n));
+        if (word_end || cjk) && cluster_ends(c, next) {
             if let Some(t) = &mut self.template {
                 t.paragraph = self.paragraph;
                 if let Some(run) = marker::encode(&Frame::Compact(t.clone())) {
                     out.push_str(&run);
                     self.written += 1;
+                    self.marked_last = true;
                 }
             }
             self.need = false;

@@ -241,7 +241,7 @@ impl<'a> TextLabelStream<'a> {
         let before = out.len();
         self.placer.finish(&mut out);
         self.remember(&out[before..]);
-        let glued_compact = out.ends_with(marker::is_selector) && out.len() > before;
+        let glued_compact = self.placer.marked_last();
         // What follows the full record: held whitespace, then an end prompt.
         let mut after = String::new();
         let (end_prompt, placement) = match (&self.words, &self.prompt) {
