@@ -3,7 +3,9 @@
 mod common;
 
 use aigcmark::formats::text::marker;
-use aigcmark::{ExplicitOptions, Format, LabelOptions, Placement, Report, TrustStore, Verdict, VerifyOptions};
+use aigcmark::{
+    ExplicitOptions, Format, LabelOptions, Placement, Report, TrustStore, Verdict, VerifyOptions,
+};
 use common::{PRODUCER, demo_keys};
 
 const DOC: &str = "---\ntitle: \"Tide tables\"\ntags: [sea, 潮汐]\ndate: 2026-05-01\n---\n# Tide tables\n\nThe tide rises twice a day. See [the almanac](https://example.org/almanac) for times.\n\n```rust\nfn main() { println!(\"high water\"); }\n```\n\n    indented code stays as it is\n\n<div class=\"note\">HTML block</div>\n\n潮汐每天涨落两次，请查阅 `tide --today` 的输出。\n";
@@ -26,7 +28,11 @@ fn label(doc: &str) -> (String, TrustStore) {
 }
 
 fn verify(doc: &str, trust: &TrustStore) -> Report {
-    aigcmark::verify(doc.as_bytes(), Format::Markdown, &VerifyOptions::new(trust.clone()))
+    aigcmark::verify(
+        doc.as_bytes(),
+        Format::Markdown,
+        &VerifyOptions::new(trust.clone()),
+    )
 }
 
 #[test]
@@ -37,11 +43,21 @@ fn front_matter_is_written_and_the_rest_kept() {
         "{out}"
     );
     let body = &out[out.find("\n---\n").unwrap() + 5..];
-    assert!(body.starts_with("[AI-generated]\n\n# Tide"), "the prompt goes after the front matter: {body:?}");
+    assert!(
+        body.starts_with("[AI-generated]\n\n# Tide"),
+        "the prompt goes after the front matter: {body:?}"
+    );
     let r = verify(&out, &trust);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{:#?}", r.findings);
-    assert!(r.has_finding("label.duplicate"), "front matter and invisible marker hold the same record");
-    assert!(r.explicit.iter().any(|m| m.location == "start" && m.intact == Some(true)));
+    assert!(
+        r.has_finding("label.duplicate"),
+        "front matter and invisible marker hold the same record"
+    );
+    assert!(
+        r.explicit
+            .iter()
+            .any(|m| m.location == "start" && m.intact == Some(true))
+    );
 }
 
 #[test]
@@ -57,8 +73,13 @@ fn code_and_html_get_no_markers() {
         assert!(out.contains(block), "{block} was changed");
     }
     // The prose paragraphs do carry markers.
-    assert!(out.contains("twice\u{E0131}") || out.contains("tide\u{E0131}") || out.contains("The\u{E0131}"), "{out}");
-    assert!(out.contains("，\u{E0131}"));
+    assert!(
+        out.contains("twice\u{E0131}")
+            || out.contains("tide\u{E0131}")
+            || out.contains("The\u{E0131}"),
+        "{out}"
+    );
+    assert!(out.contains("输出。\u{E0131}"), "{out}");
 }
 
 #[test]
@@ -87,12 +108,20 @@ fn relabeling_replaces_the_aigc_entry() {
     let mut o = options();
     o.replace = true;
     o.produce_id = Some("md-0002".into());
-    let twice = String::from_utf8(aigcmark::label(once.as_bytes(), Format::Markdown, &signer, &o).unwrap().bytes).unwrap();
+    let twice = String::from_utf8(
+        aigcmark::label(once.as_bytes(), Format::Markdown, &signer, &o)
+            .unwrap()
+            .bytes,
+    )
+    .unwrap();
     assert_eq!(twice.matches("AIGC:").count(), 1);
     assert_eq!(twice.matches("[AI-generated]").count(), 1);
     let r = verify(&twice, &trust);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{:#?}", r.findings);
-    assert_eq!(r.label.as_ref().unwrap().produce_id.as_deref(), Some("md-0002"));
+    assert_eq!(
+        r.label.as_ref().unwrap().produce_id.as_deref(),
+        Some("md-0002")
+    );
 }
 
 #[test]
@@ -104,7 +133,12 @@ fn other_writers_front_matter_is_read() {
         "---\nAIGC:\n  Label: 1\n  ContentProducer: ACME\n  ProduceID: 'x-1'\n---\nBody.\n",
     ] {
         let r = verify(doc, &trust);
-        assert_eq!(r.verdict, Verdict::LabeledUnsigned, "{doc}: {:#?}", r.findings);
+        assert_eq!(
+            r.verdict,
+            Verdict::LabeledUnsigned,
+            "{doc}: {:#?}",
+            r.findings
+        );
         let l = r.label.unwrap();
         assert_eq!(l.content_producer.as_deref(), Some("ACME"));
         assert_eq!(l.produce_id.as_deref(), Some("x-1"));

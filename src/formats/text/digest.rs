@@ -178,6 +178,16 @@ impl Digester {
         let mut i = 0usize;
         while i < bytes.len() {
             let b = bytes[i];
+            // A selector of U+E0100–E01EF (F3 A0 84..87 xx), the bulk of every marker: skipped
+            // without decoding.
+            if b == 0xF3
+                && bytes.get(i + 1) == Some(&0xA0)
+                && bytes.get(i + 2).is_some_and(|b| (0x84..=0x87).contains(b))
+                && i + 4 <= bytes.len()
+            {
+                i += 4;
+                continue;
+            }
             let (c, n) = if b < 0x80 {
                 (char::from(b), 1)
             } else {
@@ -211,6 +221,48 @@ impl Digester {
                     if self.out.len() > (1 << 15) {
                         self.hasher.update(&self.out);
                         self.out.clear();
+                    }
+                    // A run of characters that are their own form is copied as it is; only its
+                    // last character starts a segment (a combining mark after it belongs to it).
+                    let mut last = i;
+                    let mut j = i + n;
+                    if m == c {
+                        while j < bytes.len() {
+                            let b = bytes[j];
+                            if (0x21..0x7F).contains(&b) {
+                                last = j;
+                                j += 1;
+                                continue;
+                            }
+                            if b < 0x80 {
+                                break;
+                            }
+                            let Some(d) = text.get(j..).and_then(|s| s.chars().next()) else {
+                                break;
+                            };
+                            if d.is_whitespace() || fast_form(d) != Some(d) {
+                                break;
+                            }
+                            last = j;
+                            j += d.len_utf8();
+                        }
+                    }
+                    if last > i {
+                        Self::emit(&mut self.out, &mut self.fold, c, is_spaceless(c));
+                        self.out.extend_from_slice(&bytes[i + n..last]);
+                        let before_last = text[..last].chars().next_back();
+                        self.fold = Fold {
+                            pending_space: false,
+                            prev_spaceless: before_last.map(is_spaceless),
+                        };
+                        seg_start = last;
+                        seg_out = self.out.len();
+                        seg_fold = self.fold;
+                        if let Some(lc) = text[last..].chars().next() {
+                            Self::emit(&mut self.out, &mut self.fold, lc, is_spaceless(lc));
+                        }
+                        i = j;
+                        continue;
                     }
                     seg_start = i;
                     seg_out = self.out.len();

@@ -19,7 +19,8 @@
 //! `check` is the first 4 bytes of SHA-256(kind ‖ payload): it tells a damaged marker from a
 //! marker, not a forgery from a label (the seal does that). A compact record carries what a
 //! paragraph copied alone must still say: Label, ContentProducer, ProduceID and the paragraph's
-//! ordinal; a ProduceID of lowercase hex digits is packed two digits to a byte.
+//! ordinal, packed (a provider code in base 36, a hex ProduceID two digits to a byte): 47
+//! selectors, about 190 bytes of UTF-8, for the usual 27-character code and 32-digit id.
 
 use crate::binding;
 
@@ -110,20 +111,93 @@ fn is_packable_hex(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+const FLAG_HEX_ID: u8 = 1 << 2;
+const FLAG_CODE: u8 = 1 << 3;
+/// A provider code (27 of `0-9A-Z`) packed in base 36 fits 18 bytes (36^27 < 2^144).
+const CODE_LEN: usize = 27;
+const CODE_BYTES: usize = 18;
+
+fn is_provider_code(s: &str) -> bool {
+    s.len() == CODE_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+}
+
+fn pack_code(s: &str) -> [u8; CODE_BYTES] {
+    let mut n = [0u8; CODE_BYTES];
+    for b in s.bytes() {
+        let mut carry = u32::from(if b.is_ascii_digit() {
+            b - b'0'
+        } else {
+            b - b'A' + 10
+        });
+        for limb in n.iter_mut().rev() {
+            let x = u32::from(*limb) * 36 + carry;
+            *limb = (x & 0xFF) as u8;
+            carry = x >> 8;
+        }
+    }
+    n
+}
+
+fn unpack_code(packed: &[u8]) -> Option<String> {
+    let mut n: [u8; CODE_BYTES] = packed.try_into().ok()?;
+    let mut digits = [0u8; CODE_LEN];
+    for d in digits.iter_mut().rev() {
+        let mut rem = 0u32;
+        for limb in n.iter_mut() {
+            let x = (rem << 8) | u32::from(*limb);
+            *limb = (x / 36) as u8;
+            rem = x % 36;
+        }
+        *d = if rem < 10 {
+            b'0' + rem as u8
+        } else {
+            b'A' + (rem - 10) as u8
+        };
+    }
+    if n.iter().any(|&b| b != 0) {
+        return None;
+    }
+    String::from_utf8(digits.to_vec()).ok()
+}
+
+/// Compact payload: flags (bits 0–1 the Label 1–3, bit 2 hex ProduceID, bit 3 provider code),
+/// paragraph (LEB128), producer (18 packed bytes, or length ‖ bytes), ProduceID (length ‖ bytes,
+/// hex packed two digits to a byte).
 fn compact_payload(c: &Compact) -> Option<Vec<u8>> {
-    let mut p = Vec::with_capacity(64);
+    let mut p = Vec::with_capacity(48);
+    let label = match c.label.as_str() {
+        "1" => 1,
+        "2" => 2,
+        "3" => 3,
+        _ => return None,
+    };
     let hex = is_packable_hex(&c.produce_id);
-    p.push(u8::from(hex));
-    p.push(*c.label.as_bytes().first()?);
-    p.extend_from_slice(&c.paragraph.to_be_bytes());
-    p.push(u8::try_from(c.producer.len()).ok()?);
-    p.extend_from_slice(c.producer.as_bytes());
+    let code = is_provider_code(&c.producer);
+    p.push(label | if hex { FLAG_HEX_ID } else { 0 } | if code { FLAG_CODE } else { 0 });
+    let mut n = c.paragraph;
+    loop {
+        let byte = (n & 0x7F) as u8;
+        n >>= 7;
+        if n == 0 {
+            p.push(byte);
+            break;
+        }
+        p.push(byte | 0x80);
+    }
+    if code {
+        p.extend_from_slice(&pack_code(&c.producer));
+    } else {
+        p.push(u8::try_from(c.producer.len()).ok()?);
+        p.extend_from_slice(c.producer.as_bytes());
+    }
     if hex {
         let packed: Vec<u8> = c
             .produce_id
             .as_bytes()
             .chunks(2)
-            .map(|pair| (hex_val(pair[0]) << 4) | hex_val(pair[1]))
+            .map(|pair| (hex_val(pair[0]) << 4) | hex_val(pair.get(1).copied().unwrap_or(b'0')))
             .collect();
         p.push(u8::try_from(packed.len()).ok()?);
         p.extend_from_slice(&packed);
@@ -143,26 +217,45 @@ fn hex_val(b: u8) -> u8 {
 }
 
 fn parse_compact(p: &[u8]) -> Option<Compact> {
-    let (&flags, rest) = p.split_first()?;
-    let (&label, rest) = rest.split_first()?;
-    let paragraph = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
-    let rest = rest.get(4..)?;
-    let (&plen, rest) = rest.split_first()?;
-    let producer = std::str::from_utf8(rest.get(..usize::from(plen))?).ok()?;
-    let rest = rest.get(usize::from(plen)..)?;
+    let (&flags, mut rest) = p.split_first()?;
+    let label = match flags & 3 {
+        0 => return None,
+        l => char::from(b'0' + l).to_string(),
+    };
+    let mut paragraph = 0u32;
+    for shift in (0..35).step_by(7) {
+        let (&b, r) = rest.split_first()?;
+        rest = r;
+        paragraph |= u32::from(b & 0x7F).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    let producer = if flags & FLAG_CODE != 0 {
+        let code = unpack_code(rest.get(..CODE_BYTES)?)?;
+        rest = rest.get(CODE_BYTES..)?;
+        code
+    } else {
+        let (&plen, r) = rest.split_first()?;
+        let producer = std::str::from_utf8(r.get(..usize::from(plen))?)
+            .ok()?
+            .to_string();
+        rest = r.get(usize::from(plen)..)?;
+        producer
+    };
     let (&ilen, rest) = rest.split_first()?;
     let id = rest.get(..usize::from(ilen))?;
     if rest.len() != usize::from(ilen) {
         return None;
     }
-    let produce_id = if flags & 1 == 1 {
+    let produce_id = if flags & FLAG_HEX_ID != 0 {
         id.iter().map(|b| format!("{b:02x}")).collect()
     } else {
         std::str::from_utf8(id).ok()?.to_string()
     };
     Some(Compact {
-        label: char::from(label).to_string(),
-        producer: producer.to_string(),
+        label,
+        producer,
         produce_id,
         paragraph,
     })

@@ -11,8 +11,8 @@
 //!   letters and followed by whitespace (so never inside a URL, a number or an identifier with
 //!   punctuation), or CJK punctuation such as `，。！？：；」』】）`.
 //!
-//! Each paragraph (text after a blank line) gets a compact marker at its first base, and again
-//! every [`REPEAT_CHARS`] characters in long paragraphs, so a paragraph copied alone still says
+//! Each paragraph (text after a blank line) gets a compact marker at its first base after
+//! [`MIN_CHARS`] visible characters, and again every [`REPEAT_CHARS`] characters in long paragraphs, so a paragraph copied alone still says
 //! who made it. In Markdown, fenced and indented code, inline code and HTML blocks get none.
 //! The decision for a character needs the next one, so the placer holds back one character; this
 //! is what lets the same code label a whole string and a stream.
@@ -24,6 +24,9 @@ use super::marker::{self, Compact, Frame};
 
 /// A long paragraph carries its compact marker again after this many characters.
 pub const REPEAT_CHARS: usize = 1000;
+/// A paragraph gets its marker after this many visible characters: headings, list items and
+/// one-word lines are too short to be worth ~190 bytes each.
+pub const MIN_CHARS: usize = 16;
 
 /// True for a letter after which a selector run is harmless: alphabetic, not a combining mark,
 /// and not of a script with registered variation sequences (CJK, Myanmar, Mongolian, Phags-pa,
@@ -187,9 +190,10 @@ impl Placer {
         if self.since_marker > REPEAT_CHARS {
             self.need = true;
         }
+        let long_enough = self.since_marker >= MIN_CHARS;
         self.word_plain = self.word_plain && is_word_char(c);
         let plain = self.word_plain && is_safe_letter(c);
-        if !self.need || self.template.is_none() {
+        if !self.need || !long_enough || self.template.is_none() {
             return;
         }
         if self.markdown && (self.in_fence || self.skip_paragraph || self.backticks % 2 == 1) {
@@ -251,16 +255,19 @@ mod tests {
     #[test]
     fn bases_are_ends_of_plain_words_and_cjk_punctuation() {
         let out = place(
-            "Visit http://x.com today\n\n第一段没有空格，然后继续。",
+            "Visit http://x.com today\n\n第一段没有空格也很长的句子，然后继续。",
             false,
         );
         let visible: String = out.chars().filter(|c| !marker::is_selector(*c)).collect();
         assert_eq!(
             visible,
-            "Visit http://x.com today\n\n第一段没有空格，然后继续。"
+            "Visit http://x.com today\n\n第一段没有空格也很长的句子，然后继续。"
         );
-        assert!(out.starts_with("Visit\u{E0131}"));
-        assert!(out.contains("，\u{E0131}"));
+        assert!(
+            out.contains("today\u{E0131}"),
+            "after {MIN_CHARS} characters: {out:?}"
+        );
+        assert!(out.contains("。\u{E0131}"), "{out:?}");
         assert!(!out.contains("com\u{E0131}"));
     }
 

@@ -36,7 +36,7 @@ pub fn default_for(text: &str) -> &'static str {
 }
 
 /// The comparable form of a candidate: NFKC, lowercase, markers and whitespace removed.
-pub fn comparable(s: &str) -> String {
+fn comparable(s: &str) -> String {
     let kept: String = s.chars().filter(|&c| !is_ignored(c)).collect();
     kept.nfkc()
         .flat_map(char::to_lowercase)
