@@ -88,7 +88,7 @@ fn the_prompt_goes_out_at_once_and_markers_as_paragraphs_complete() {
         sent.contains("，\u{E0131}"),
         "paragraph 1's marker is sent before the text ends"
     );
-    sent.push_str(&s.push("然而，生成式模型也会犯错，它们可能编造引文。"));
+    sent.push_str(&s.push("然而，生成式模型也会犯错，它们可能编造引文。因此"));
     assert_eq!(
         sent.matches('\u{E0131}').count(),
         2,
