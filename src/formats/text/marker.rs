@@ -16,13 +16,11 @@
 //! "AM" ‖ kind ('F' full record, 'C' compact record) ‖ length (u16 BE) ‖ payload ‖ check (4 bytes)
 //! ```
 //!
-//! `check` is the first 4 bytes of SHA-256(kind ‖ payload): it tells a damaged marker from a
-//! marker, not a forgery from a label (the seal does that). A compact record carries what a
+//! `check` is the CRC-32 of kind ‖ payload: it tells a damaged marker from a marker, not a
+//! forgery from a label (the seal does that). A compact record carries what a
 //! paragraph copied alone must still say: Label, ContentProducer, ProduceID and the paragraph's
 //! ordinal, packed (a provider code in base 36, a hex ProduceID two digits to a byte): 47
 //! selectors, about 190 bytes of UTF-8, for the usual 27-character code and 32-digit id.
-
-use crate::binding;
 
 const MAGIC: [u8; 2] = *b"AM";
 const KIND_FULL: u8 = b'F';
@@ -86,13 +84,34 @@ fn frame(kind: u8, payload: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// CRC-32 (IEEE) of kind ‖ payload: a damage check, cheap enough for thousands of markers.
 fn check(kind: u8, payload: &[u8]) -> [u8; CHECK] {
-    let mut h = binding::ContentHasher::new();
-    h.update(&[kind]);
-    h.update(payload);
-    let d = h.finish();
-    [d[0], d[1], d[2], d[3]]
+    let mut crc = !0u32;
+    for &b in std::iter::once(&kind).chain(payload) {
+        crc = CRC_TABLE[usize::from((crc as u8) ^ b)] ^ (crc >> 8);
+    }
+    (!crc).to_be_bytes()
 }
+
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
 
 /// Encodes a frame as selectors; `None` when the payload is too long for a frame.
 pub fn encode(f: &Frame) -> Option<String> {
@@ -216,7 +235,7 @@ fn hex_val(b: u8) -> u8 {
     }
 }
 
-fn parse_compact(p: &[u8]) -> Option<Compact> {
+fn parse_compact(p: &[u8], cache: &mut Cache) -> Option<Compact> {
     let (&flags, mut rest) = p.split_first()?;
     let label = match flags & 3 {
         0 => return None,
@@ -232,9 +251,16 @@ fn parse_compact(p: &[u8]) -> Option<Compact> {
         }
     }
     let producer = if flags & FLAG_CODE != 0 {
-        let code = unpack_code(rest.get(..CODE_BYTES)?)?;
+        let packed: [u8; CODE_BYTES] = rest.get(..CODE_BYTES)?.try_into().ok()?;
         rest = rest.get(CODE_BYTES..)?;
-        code
+        match &cache.code {
+            Some((p, code)) if *p == packed => code.clone(),
+            _ => {
+                let code = unpack_code(&packed)?;
+                cache.code = Some((packed, code.clone()));
+                code
+            }
+        }
     } else {
         let (&plen, r) = rest.split_first()?;
         let producer = std::str::from_utf8(r.get(..usize::from(plen))?)
@@ -249,7 +275,13 @@ fn parse_compact(p: &[u8]) -> Option<Compact> {
         return None;
     }
     let produce_id = if flags & FLAG_HEX_ID != 0 {
-        id.iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(id.len() * 2);
+        for &b in id {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        s
     } else {
         std::str::from_utf8(id).ok()?.to_string()
     };
@@ -274,12 +306,22 @@ pub fn is_marker_run(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
+/// The last provider code unpacked: every paragraph's marker repeats it.
+#[derive(Default)]
+struct Cache {
+    code: Option<([u8; CODE_BYTES], String)>,
+}
+
 /// Decodes every frame in a run of selector bytes.
 pub fn decode(bytes: &[u8]) -> Decoded {
+    decode_with(bytes, &mut Cache::default())
+}
+
+fn decode_with(bytes: &[u8], cache: &mut Cache) -> Decoded {
     let mut out = Decoded::default();
     let mut i = 0;
     while i < bytes.len() {
-        match read_frame(&bytes[i..]) {
+        match read_frame(&bytes[i..], cache) {
             Some((f, used)) => {
                 out.frames.push(f);
                 i += used;
@@ -297,7 +339,7 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     out
 }
 
-fn read_frame(b: &[u8]) -> Option<(Frame, usize)> {
+fn read_frame(b: &[u8], cache: &mut Cache) -> Option<(Frame, usize)> {
     if !b.starts_with(&MAGIC) {
         return None;
     }
@@ -311,7 +353,7 @@ fn read_frame(b: &[u8]) -> Option<(Frame, usize)> {
     }
     let f = match kind {
         KIND_FULL => Frame::Full(std::str::from_utf8(payload).ok()?.to_string()),
-        KIND_COMPACT => Frame::Compact(parse_compact(payload)?),
+        KIND_COMPACT => Frame::Compact(parse_compact(payload, cache)?),
         _ => return None,
     };
     Some((f, end + CHECK))
@@ -330,6 +372,7 @@ pub struct Run {
 /// lines by counting code points puts line breaks anywhere): it is read across the cut.
 pub fn find_runs(text: &str) -> Vec<Run> {
     let mut runs = Vec::new();
+    let mut cache = Cache::default();
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -339,26 +382,26 @@ pub fn find_runs(text: &str) -> Vec<Run> {
             i += 1;
             continue;
         }
-        let Some(rest) = text.get(i..) else {
-            i += 1;
-            continue;
-        };
         let mut sel = Vec::new();
         // Byte offset of each selector, to start the run at the magic when the text's own
         // selector (an emoji's U+FE0F, an IVS) comes first.
         let mut offsets = Vec::new();
         let mut end = i;
-        let mut gap = 0usize;
-        for c in rest.chars() {
-            match selector_value(c) {
-                Some(v) => {
+        let mut j = i;
+        while j < bytes.len() {
+            match selector_at(bytes, j) {
+                Some((v, n)) => {
+                    if offsets.len() < 5 {
+                        offsets.push(j);
+                    }
                     sel.push(v);
-                    offsets.push(end + gap);
-                    end += gap + c.len_utf8();
-                    gap = 0;
+                    j += n;
+                    end = j;
                 }
                 // A line breaker that counts code points may cut a run: read across the cut.
-                None if matches!(c, ' ' | '\t' | '\r' | '\n') && !sel.is_empty() => gap += 1,
+                None if !sel.is_empty() && matches!(bytes[j], b' ' | b'\t' | b'\r' | b'\n') => {
+                    j += 1
+                }
                 None => break,
             }
         }
@@ -376,12 +419,28 @@ pub fn find_runs(text: &str) -> Vec<Run> {
             runs.push(Run {
                 start,
                 end,
-                decoded: decode(&sel[k..]),
+                decoded: decode_with(&sel[k..], &mut cache),
             });
         }
         i = end;
     }
     runs
+}
+
+/// The selector encoded at `bytes[j..]`: its value and length, read from the UTF-8 bytes
+/// (U+FE00–FE0F are EF B8 80–8F, U+E0100–E01EF are F3 A0 84 80 – F3 A0 87 AF).
+fn selector_at(bytes: &[u8], j: usize) -> Option<(u8, usize)> {
+    match bytes.get(j..j + 3)? {
+        [0xEF, 0xB8, b @ 0x80..=0x8F] => Some((b - 0x80, 3)),
+        [0xF3, 0xA0, b @ 0x84..=0x87] => {
+            let last = *bytes.get(j + 3)?;
+            let cp = (u32::from(b & 0x3F) << 6) | u32::from(last & 0x3F);
+            u8::try_from(cp.checked_sub(0x100)? + 16)
+                .ok()
+                .map(|v| (v, 4))
+        }
+        _ => None,
+    }
 }
 
 /// `text` without its marker runs.
