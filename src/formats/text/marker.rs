@@ -124,7 +124,7 @@ pub fn encode(f: &Frame) -> Option<String> {
 
 fn is_packable_hex(s: &str) -> bool {
     !s.is_empty()
-        && s.len() % 2 == 0
+        && s.len().is_multiple_of(2)
         && s.len() <= 128
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -253,14 +253,15 @@ impl Handler for Text {
             ..Default::default()
         };
         let mut front = false;
-        if self.markdown() && !head.is_empty() {
-            if let Some(json) = front_matter::read(text, &mut scan.findings) {
-                scan.carriers.push(Carrier {
-                    location: "front matter AIGC".into(),
-                    value: json,
-                });
-                front = true;
-            }
+        if self.markdown()
+            && !head.is_empty()
+            && let Some(json) = front_matter::read(text, &mut scan.findings)
+        {
+            scan.carriers.push(Carrier {
+                location: "front matter AIGC".into(),
+                value: json,
+            });
+            front = true;
         }
         read_markers(body, &mut scan, front);
         Ok(scan)

@@ -154,10 +154,10 @@ fn narrow(text: &str, from: usize, to: usize, at_end: bool) -> Option<(usize, us
                 })
                 .flatten()
         };
-        if let Some((a, b)) = range {
-            if conforms(&window[a..b]) {
-                return Some((from + a, from + b));
-            }
+        if let Some((a, b)) = range
+            && conforms(&window[a..b])
+        {
+            return Some((from + a, from + b));
         }
     }
     // Else the first (or last) line of the window.
