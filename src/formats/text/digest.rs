@@ -234,8 +234,28 @@ impl Digester {
                                 j += 1;
                                 continue;
                             }
+                            // One space between ASCII characters folds to itself.
+                            if b == b' '
+                                && bytes[last] < 0x7F
+                                && last + 1 == j
+                                && bytes.get(j + 1).is_some_and(|n| (0x21..0x7F).contains(n))
+                            {
+                                j += 1;
+                                continue;
+                            }
                             if b < 0x80 {
                                 break;
+                            }
+                            // CJK unified ideographs U+4E00–9FFF (E4 B8 80 – E9 BF BF).
+                            if (b == 0xE4 && bytes.get(j + 1).is_some_and(|&n| n >= 0xB8))
+                                || (0xE5..=0xE9).contains(&b)
+                            {
+                                if j + 3 > bytes.len() {
+                                    break;
+                                }
+                                last = j;
+                                j += 3;
+                                continue;
                             }
                             let Some(d) = text.get(j..).and_then(|s| s.chars().next()) else {
                                 break;
