@@ -449,3 +449,43 @@ fn other_conforming_prompts_are_found() {
     assert_eq!(plain.verdict, Verdict::Unlabeled);
     assert!(!plain.has_finding("text.marker_absent"));
 }
+
+#[test]
+fn a_removed_prompt_is_reported() {
+    let (out, trust) = label(text_samples::CHINESE, Some(Placement::Start));
+    let without = out.strip_prefix("【AI生成】\n").unwrap();
+    let r = verify(without, &trust);
+    assert_eq!(
+        r.verdict,
+        Verdict::Altered,
+        "the prompt is part of what was sealed"
+    );
+    assert!(r.has_finding("explicit.removed"), "{:#?}", r.findings);
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let (signer, trust) = demo_keys(7, PRODUCER);
+    let r = aigcmark::verify(b"caf\xC3", Format::Text, &VerifyOptions::new(trust.clone()));
+    assert_eq!(r.verdict, Verdict::Error);
+    let mut o = options(Some(Placement::Start));
+    o.limits.max_text_bytes = 100;
+    assert!(matches!(
+        aigcmark::label(text_samples::ENGLISH.as_bytes(), Format::Text, &signer, &o),
+        Err(aigcmark::Error::Limit(_))
+    ));
+    assert!(matches!(
+        label_str(text_samples::ENGLISH, &signer, &o),
+        Err(aigcmark::Error::Limit(_))
+    ));
+    // A damaged marker is reported, and the text still reads.
+    let (out, _) = label(text_samples::ENGLISH, None);
+    let at = out.rfind('\u{E0112}').unwrap();
+    let damaged = format!("{}\u{E0113}{}", &out[..at], &out[at + 4..]);
+    let r = verify(&damaged, &trust);
+    assert!(r.has_finding("text.marker_damaged"), "{:#?}", r.findings);
+    // Custom wording must conform.
+    let mut bad = options(Some(Placement::Start));
+    bad.explicit.as_mut().unwrap().text = Some("Written with care".into());
+    assert!(aigcmark::label(b"Hello there.", Format::Text, &signer, &bad).is_err());
+}
