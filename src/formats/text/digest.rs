@@ -234,11 +234,25 @@ impl Digester {
                                 j += 1;
                                 continue;
                             }
-                            // One space between ASCII characters folds to itself.
+                            // One space between two characters of spaced scripts folds to
+                            // itself.
                             if b == b' '
-                                && bytes[last] < 0x7F
-                                && last + 1 == j
-                                && bytes.get(j + 1).is_some_and(|n| (0x21..0x7F).contains(n))
+                                && bytes.get(last..j).is_some_and(|prev| {
+                                    std::str::from_utf8(prev)
+                                        .ok()
+                                        .and_then(|p| p.chars().next())
+                                        .is_some_and(|p| {
+                                            p.len_utf8() == j - last && !is_spaceless(p)
+                                        })
+                                })
+                                && text
+                                    .get(j + 1..)
+                                    .and_then(|t| t.chars().next())
+                                    .is_some_and(|n| {
+                                        !n.is_whitespace()
+                                            && !is_spaceless(n)
+                                            && fast_form(n) == Some(n)
+                                    })
                             {
                                 j += 1;
                                 continue;

@@ -206,7 +206,23 @@ fn compact_payload(c: &Compact) -> Option<Vec<u8>> {
         p.push(byte | 0x80);
     }
     if code {
-        p.extend_from_slice(&pack_code(&c.producer));
+        // Every paragraph's marker packs the same code: remember the last one.
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(String, [u8; CODE_BYTES])>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let packed = LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some((code, packed)) if *code == c.producer => *packed,
+                _ => {
+                    let packed = pack_code(&c.producer);
+                    *last = Some((c.producer.clone(), packed));
+                    packed
+                }
+            }
+        });
+        p.extend_from_slice(&packed);
     } else {
         p.push(u8::try_from(c.producer.len()).ok()?);
         p.extend_from_slice(c.producer.as_bytes());
@@ -377,12 +393,19 @@ pub fn find_runs(text: &str) -> Vec<Run> {
     let mut i = 0;
     while i < bytes.len() {
         // Selectors are U+FE00–FE0F (EF B8 80–8F) and U+E0100–E01EF (F3 A0 84 80 – F3 A0 87 AF).
-        let b = bytes[i];
+        // Skip 16 bytes at a time while none can start a selector (a vectorisable test).
+        while let Some(chunk) = bytes.get(i..i + 16) {
+            if chunk.iter().fold(false, |any, &b| any | (b >= 0xEF)) {
+                break;
+            }
+            i += 16;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         if b != 0xEF && b != 0xF3 {
             i += 1;
             continue;
         }
-        let mut sel = Vec::new();
+        let mut sel = Vec::with_capacity(64);
         // Byte offset of each selector, to start the run at the magic when the text's own
         // selector (an emoji's U+FE0F, an IVS) comes first.
         let mut offsets = Vec::new();

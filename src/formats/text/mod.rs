@@ -363,10 +363,24 @@ fn read_markers(body: &str, scan: &mut Scan, has_front_matter_label: bool) {
         for f in &run.decoded.frames {
             match f {
                 Frame::Full(json) => full.push(json.clone()),
-                Frame::Compact(c) => fragments
-                    .entry((c.label.clone(), c.producer.clone(), c.produce_id.clone()))
-                    .or_default()
-                    .push(c.paragraph),
+                Frame::Compact(c) => {
+                    // Markers of one text repeat one key: look it up without building it.
+                    let same = |k: &(String, String, String)| {
+                        k.0 == c.label && k.1 == c.producer && k.2 == c.produce_id
+                    };
+                    let hit = if fragments.len() <= 8 {
+                        fragments.iter_mut().find(|(k, _)| same(k))
+                    } else {
+                        None
+                    };
+                    match hit {
+                        Some((_, list)) => list.push(c.paragraph),
+                        None => {
+                            let key = (c.label.clone(), c.producer.clone(), c.produce_id.clone());
+                            fragments.entry(key).or_default().push(c.paragraph);
+                        }
+                    }
+                }
             }
         }
     }

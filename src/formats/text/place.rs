@@ -191,6 +191,12 @@ impl Placer {
             self.need = true;
         }
         let long_enough = self.since_marker >= MIN_CHARS;
+        // Word plainness is tracked only while a marker is wanted (the Unicode tables cost):
+        // a word already under way when the need arises counts as not plain.
+        if !self.need {
+            self.word_plain = false;
+            return;
+        }
         self.word_plain = self.word_plain && is_word_char(c);
         let plain = self.word_plain && is_safe_letter(c);
         if !self.need || !long_enough || self.template.is_none() {

@@ -69,7 +69,6 @@ pub struct TextLabelStream<'a> {
     /// The end of the text so far, to find an end prompt already written by the model.
     tail: String,
     last_visible: Option<char>,
-    last_word: String,
     error: Option<Error>,
 }
 
@@ -122,7 +121,6 @@ impl<'a> TextLabelStream<'a> {
             pending_ws: String::new(),
             tail: String::new(),
             last_visible: None,
-            last_word: String::new(),
             error: None,
         })
     }
@@ -203,20 +201,17 @@ impl<'a> TextLabelStream<'a> {
         let before = out.len();
         self.placer.push(&feed, out);
         self.remember(&out[before..]);
-        for c in feed.chars() {
-            if c.is_whitespace() {
-                self.last_word.clear();
-            } else if self.last_word.len() < 256 {
-                self.last_word.push(c);
-            }
-        }
         if let Some(c) = feed.chars().next_back() {
             self.last_visible = Some(c);
         }
     }
 
     fn remember(&mut self, emitted: &str) {
-        self.tail.push_str(emitted);
+        let mut from = emitted.len().saturating_sub(TAIL_KEEP);
+        while !emitted.is_char_boundary(from) {
+            from += 1;
+        }
+        self.tail.push_str(&emitted[from..]);
         if self.tail.len() > 2 * TAIL_KEEP {
             let mut cut = self.tail.len() - TAIL_KEEP;
             while !self.tail.is_char_boundary(cut) {
@@ -272,7 +267,7 @@ impl<'a> TextLabelStream<'a> {
         let base_ok = glued_compact
             || self
                 .last_visible
-                .is_some_and(|c| super::is_tail_base(c, &self.last_word));
+                .is_some_and(|c| super::is_tail_base(c, last_word(&self.tail)));
         // Without a base, a space: invisible, and dropped by the digest before a line break or
         // at the end.
         let before_run = if base_ok { "" } else { " " };
@@ -300,6 +295,14 @@ impl<'a> TextLabelStream<'a> {
         out.push_str(&after);
         Ok(out)
     }
+}
+
+/// The last whitespace-separated word of `s`.
+fn last_word(s: &str) -> &str {
+    s.trim_end()
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or("")
 }
 
 fn now() -> u64 {
