@@ -25,8 +25,9 @@ const LETTERS_TO_CHOOSE: usize = 8;
 /// How much of the end of the text is kept to look for an end prompt already there.
 const TAIL_KEEP: usize = 1024;
 
-/// Labels a plain text held in memory: the same result as `aigcmark::label` on its bytes, with
-/// no file and no copy of the label logic in the caller.
+/// Labels a plain text held in memory, for services: the same visible text, content digest and
+/// verification result as `aigcmark::label` on its bytes (markers may sit in other places).
+/// Refuses a text that already carries a label unless `opts.replace` is set.
 pub fn label_str(text: &str, signer: &Signer, opts: &LabelOptions) -> Result<String> {
     let scan = super::PLAIN.scan(
         text.as_bytes(),
