@@ -10,8 +10,6 @@ pub fn handler(format: Format) -> Result<&'static dyn Handler> {
     match format {
         Format::Text => Ok(&text::PLAIN),
         Format::Markdown => Ok(&text::MARKDOWN),
-        other => Err(Error::Unsupported(format!(
-            "{other} files are not supported yet"
-        ))),
+        other => Err(Error::Unsupported(format!("{other} files are not supported yet"))),
     }
 }
