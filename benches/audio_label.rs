@@ -70,11 +70,11 @@ fn bench(c: &mut Criterion) {
     trust
         .add(TrustStore::entry_for(
             &signer.public_key(),
-            "001191440300708461136T1XGW3",
+            "001191000000MA00DEMO0X10000",
             aigcmark::trust::Role::Any,
         ))
         .unwrap();
-    let mut opts = LabelOptions::new("001191440300708461136T1XGW3");
+    let mut opts = LabelOptions::new("001191000000MA00DEMO0X10000");
     opts.watermark = false;
     opts.signed_at = Some(1_780_000_000);
     let vopts = VerifyOptions::new(trust);

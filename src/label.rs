@@ -502,11 +502,11 @@ mod tests {
 
     #[test]
     fn writes_annex_e_order_without_spaces() {
-        let mut r = LabelRecord::new(LabelKind::Generated, "001191440300708461136T1XGW3", "id-1");
+        let mut r = LabelRecord::new(LabelKind::Generated, "001191000000MA00DEMO0X10000", "id-1");
         r.reserved_code1 = Some("AM1;x".into());
         assert_eq!(
             r.to_json().unwrap(),
-            r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"id-1","ReservedCode1":"AM1;x","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#
+            r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"id-1","ReservedCode1":"AM1;x","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#
         );
     }
 
@@ -532,7 +532,7 @@ mod tests {
     #[test]
     fn reads_bare_and_wrapped_forms() {
         let bare =
-            r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"x"}"#;
+            r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"x"}"#;
         let p = LabelRecord::parse(bare, 64);
         assert_eq!(
             p.record.as_ref().unwrap().kind(),
@@ -594,8 +594,8 @@ mod tests {
 
     #[test]
     fn provider_codes() {
-        assert!(is_provider_code("001191440300708461136T1XGW3"));
-        assert!(!is_provider_code("001191440300708461136t1xgw3"));
+        assert!(is_provider_code("001191000000MA00DEMO0X10000"));
+        assert!(!is_provider_code("001191000000ma00demo0x10000"));
         assert!(!is_provider_code("Acme"));
     }
 }

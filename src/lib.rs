@@ -10,11 +10,11 @@
 //! use aigcmark::trust::Role;
 //!
 //! let signer = Signer::generate();
-//! let opts = LabelOptions::new("001191440300708461136T1XGW3");
+//! let opts = LabelOptions::new("001191000000MA00DEMO0X10000");
 //! let out = aigcmark::label("A poem about the sea.".as_bytes(), Format::Text, &signer, &opts).unwrap();
 //!
 //! let mut trust = TrustStore::new();
-//! trust.add(TrustStore::entry_for(&signer.public_key(), "001191440300708461136T1XGW3", Role::Provider)).unwrap();
+//! trust.add(TrustStore::entry_for(&signer.public_key(), "001191000000MA00DEMO0X10000", Role::Provider)).unwrap();
 //! let report = aigcmark::verify(&out.bytes, Format::Text, &VerifyOptions::new(trust));
 //! assert_eq!(report.verdict, Verdict::LabeledIntact);
 //! ```
@@ -42,6 +42,8 @@ pub use error::{Error, Result};
 pub use format::{ExplicitOptions, Format, Placement};
 /// The PCM API for speech and music services: label samples before your own encoder.
 pub use formats::audio;
+/// Labeling text in memory and as it streams (a chat response token by token).
+pub use formats::text;
 pub use keys::Signer;
 pub use label::{LabelKind, LabelRecord};
 pub use labeler::{LabelOptions, Labeled, PropagateOptions, label, propagate};

@@ -272,7 +272,7 @@ mod tests {
 
     fn sample() -> (Signer, LabelRecord, Claims) {
         let signer = Signer::from_seed(&[3u8; 32]);
-        let record = LabelRecord::new(LabelKind::Generated, "001191440300708461136T1XGW3", "p-1");
+        let record = LabelRecord::new(LabelKind::Generated, "001191000000MA00DEMO0X10000", "p-1");
         let claims = Claims {
             format: Format::Png,
             content_digest: [9u8; 32],
@@ -338,7 +338,7 @@ mod tests {
     fn countersignature_keeps_provider_seal() {
         let (provider, mut record, claims) = sample();
         record.reserved_code1 = Some(seal_provider(&provider, &record, &claims).unwrap());
-        record.content_propagator = Some("001191440300708461136T2ABCD".into());
+        record.content_propagator = Some("001191000000MA00DEMO0X20000".into());
         record.propagate_id = Some("v-9".into());
         let platform = Signer::from_seed(&[4u8; 32]);
         let rc2 = seal_platform(&platform, &record, &claims).unwrap();

@@ -6,7 +6,7 @@
 //! {"aigcmark_trust_store": 1,
 //!  "keys": [{"key_id": "3f9a2c7d1b4e5a60",
 //!            "public_key": "<base64url, 43 characters>",
-//!            "owner": "001191440300708461136T1XGW3",
+//!            "owner": "001191000000MA00DEMO0X10000",
 //!            "role": "provider",
 //!            "not_before": "2025-09-01T00:00:00Z",
 //!            "not_after": null,

@@ -196,7 +196,7 @@ fn ogg_vorbis_labels_are_read_and_bound_to_the_packets() {
         .args(["-Q", "-q", "2", "-o"])
         .arg(&ogg)
         .arg(corpus_file("audio/espeak/en.wav")));
-    let json = r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"o1"}"#;
+    let json = r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"o1"}"#;
     run(Command::new(tool("vorbiscomment", "vorbis-tools"))
         .args(["-a", "-t"])
         .arg(format!("AIGC={json}"))

@@ -167,7 +167,7 @@ fn labels_in_comments_and_second_frames_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let mp3 = dir.path().join("in.mp3");
     lame(&corpus_file("audio/asterisk/agent-pass.wav"), &mp3, &[]);
-    let json = r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"c1","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#;
+    let json = r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"c1","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#;
     let with_comment = dir.path().join("comment.mp3");
     run(Command::new(tool("ffmpeg", "ffmpeg"))
         .args(["-v", "error", "-i"])

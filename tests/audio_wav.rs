@@ -162,7 +162,7 @@ fn relabeling_replaces_the_chunk_in_place_and_drops_duplicates() {
 #[test]
 fn reads_labels_ffmpeg_puts_in_list_info_and_replaces_them() {
     let dir = tempfile::tempdir().unwrap();
-    let json = r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"ff1","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#;
+    let json = r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"ff1","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#;
     let out = dir.path().join("icmt.wav");
     run(Command::new(tool("ffmpeg", "ffmpeg"))
         .args(["-v", "error", "-i"])

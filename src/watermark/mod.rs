@@ -207,10 +207,10 @@ mod tests {
     #[test]
     fn payload_round_trips_and_binds_its_parts() {
         let seed = [7u8; 32];
-        let p = Payload::new("001191440300708461136T1XGW3", "abc123", &seed);
+        let p = Payload::new("001191000000MA00DEMO0X10000", "abc123", &seed);
         assert_eq!(Payload::from_id(&p.id()), Some(p));
-        assert!(p.matches_label("001191440300708461136T1XGW3", "abc123"));
-        assert!(!p.matches_label("001191440300708461136T1XGW3", "abc124"));
+        assert!(p.matches_label("001191000000MA00DEMO0X10000", "abc123"));
+        assert!(!p.matches_label("001191000000MA00DEMO0X10000", "abc124"));
         assert!(p.tag_made_by(&seed));
         assert!(!p.tag_made_by(&[8u8; 32]));
         assert_eq!(Payload::from_id("zz"), None);
