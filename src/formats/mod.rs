@@ -1,5 +1,7 @@
 //! One module per format, each implementing [`crate::format::Handler`], registered here.
 
+pub mod image;
+pub mod riff;
 pub mod text;
 
 use crate::error::{Error, Result};
@@ -10,6 +12,11 @@ pub fn handler(format: Format) -> Result<&'static dyn Handler> {
     match format {
         Format::Text => Ok(&text::PLAIN),
         Format::Markdown => Ok(&text::MARKDOWN),
-        other => Err(Error::Unsupported(format!("{other} files are not supported yet"))),
+        Format::Png => Ok(&image::PNG),
+        Format::Jpeg => Ok(&image::JPEG),
+        Format::Webp => Ok(&image::WEBP),
+        other => Err(Error::Unsupported(format!(
+            "{other} files are not supported yet"
+        ))),
     }
 }
