@@ -457,7 +457,8 @@ fn reads_attribute_form_compressed_and_text_carriers() {
     ztxt.extend_from_slice(&zlib(json.as_bytes()));
     let text = [b"AIGC\0".as_slice(), json.as_bytes()].concat();
 
-    let cases: Vec<(&str, Vec<Vec<u8>>, &[&str])> = vec![
+    type Case<'a> = (&'a str, Vec<Vec<u8>>, &'a [&'a str]);
+    let cases: Vec<Case> = vec![
         (
             "compressed attribute-form XMP",
             vec![png_chunk(b"iTXt", &itxt_compressed)],

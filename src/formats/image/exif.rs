@@ -154,17 +154,18 @@ pub fn find_labels(tiff: &[u8]) -> Result<Vec<Found>> {
         .ok_or_else(|| Error::malformed("exif", "IFD0 runs past the end"))?;
     let mut found = Vec::new();
     for e in &entries {
-        if e.tag == TAG_IMAGE_DESCRIPTION && e.kind == TYPE_ASCII {
-            if let Some(b) = t.bytes(e) {
-                let s = String::from_utf8_lossy(b)
-                    .trim_matches(['\0', ' '])
-                    .to_string();
-                if looks_like_label(&s) {
-                    found.push(Found {
-                        tag: "ImageDescription",
-                        value: s,
-                    });
-                }
+        if e.tag == TAG_IMAGE_DESCRIPTION
+            && e.kind == TYPE_ASCII
+            && let Some(b) = t.bytes(e)
+        {
+            let s = String::from_utf8_lossy(b)
+                .trim_matches(['\0', ' '])
+                .to_string();
+            if looks_like_label(&s) {
+                found.push(Found {
+                    tag: "ImageDescription",
+                    value: s,
+                });
             }
         }
     }

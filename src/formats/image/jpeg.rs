@@ -170,10 +170,10 @@ impl Handler for Jpeg {
         let mut out = Vec::with_capacity(input.len() + xmp_payload.len() + wrapped.len() + 64);
         for (i, s) in segs.iter().enumerate() {
             if i == insert_at {
-                if exif_at.is_none() {
-                    if let Some(e) = &new_exif {
-                        push_segment(&mut out, APP1, e)?;
-                    }
+                if exif_at.is_none()
+                    && let Some(e) = &new_exif
+                {
+                    push_segment(&mut out, APP1, e)?;
                 }
                 if xmp_at.is_none() {
                     push_segment(&mut out, APP1, &xmp_payload)?;

@@ -229,13 +229,16 @@ fn embed_watermark(
     false
 }
 
+/// A format's copier of metadata from the original file into the re-encoded one.
+type CarryMetadata = fn(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>>;
+
 /// The shared `edit_content`: decode, draw the visible label, embed the watermark, re-encode in
 /// the same format and carry the original's metadata over (`carry` is the format's own).
 fn edit_content(
     format: Format,
     input: &[u8],
     edits: &ContentEdits<'_>,
-    carry: fn(&[u8], &[u8], &Limits) -> Result<Vec<u8>>,
+    carry: CarryMetadata,
 ) -> Result<Edited> {
     let mut notes = Vec::new();
     let Some(explicit) = edits.explicit else {

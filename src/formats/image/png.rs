@@ -254,14 +254,13 @@ impl Handler for Png {
                 text: Ok(text),
                 ..
             }) = text_chunk(c, input, limits)
+                && keyword == PNG_XMP_KEYWORD
+                && c.is(b"iTXt")
+                && let Ok(m) = xmp::merge(Some(&text), label_json, limits.max_nesting_depth)
             {
-                if keyword == PNG_XMP_KEYWORD && c.is(b"iTXt") {
-                    if let Ok(m) = xmp::merge(Some(&text), label_json, limits.max_nesting_depth) {
-                        xmp_at = Some(i);
-                        merged = Some(m);
-                        break;
-                    }
-                }
+                xmp_at = Some(i);
+                merged = Some(m);
+                break;
             }
         }
         let packet = match merged {

@@ -180,7 +180,6 @@ impl Handler for Webp {
                 .map(|t| [prefix, &t].concat())
         });
 
-        let mut flags = FLAG_XMP;
         let vp8x: Vec<u8> = match chunks.iter().find(|c| &c.id == b"VP8X") {
             Some(c) => {
                 let mut b = c.body(input).to_vec();
@@ -188,7 +187,6 @@ impl Handler for Webp {
                     return Err(Error::malformed("webp", "the VP8X chunk is too short"));
                 }
                 b[0] |= FLAG_XMP;
-                flags = b[0];
                 b
             }
             None => {
@@ -198,6 +196,7 @@ impl Handler for Webp {
                     .ok_or_else(|| Error::malformed("webp", "no VP8 or VP8L image chunk"))?;
                 let (w, h, alpha) = bitstream_size(image, input)?;
                 let has = |id: &[u8; 4]| chunks.iter().any(|c| &c.id == id);
+                let mut flags = FLAG_XMP;
                 if alpha || has(b"ALPH") {
                     flags |= FLAG_ALPHA;
                 }
@@ -213,7 +212,6 @@ impl Handler for Webp {
                 vp8x_body(flags, w, h)?
             }
         };
-        let _ = flags;
 
         // The new XMP goes where the old one was, else after EXIF, else after the image data.
         let after = xmp_at.or_else(|| {

@@ -246,10 +246,10 @@ fn survey(packet: &str, max_depth: usize) -> Result<Survey> {
         let Some(lt) = packet[pos..].find('<').map(|i| pos + i) else {
             break;
         };
-        if lt > pos {
-            if let Some(label) = label_text(&mut stack) {
-                label.push_str(&unescape(&packet[pos..lt]));
-            }
+        if lt > pos
+            && let Some(label) = label_text(&mut stack)
+        {
+            label.push_str(&unescape(&packet[pos..lt]));
         }
         let rest = &packet[lt..];
         if rest.starts_with("<!--") {
