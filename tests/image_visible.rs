@@ -244,3 +244,41 @@ fn unlabeled_images_report_no_explicit_label_and_bad_text_is_refused() {
     });
     assert!(aigcmark::label(&input, Format::Png, &signer, &opts).is_err());
 }
+
+#[test]
+fn rotated_jpeg_gets_the_label_in_the_corner_it_is_shown_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.jpg");
+    std::fs::copy(corpus_file("images/mate/Blinds.jpg"), &src).unwrap();
+    // Stored landscape, shown portrait (rotated 90° clockwise).
+    run(Command::new(tool("exiftool", "libimage-exiftool-perl"))
+        .args(["-q", "-overwrite_original", "-Orientation#=6"])
+        .arg(&src));
+    let input = std::fs::read(&src).unwrap();
+    let out = label_visible(&input, Format::Jpeg, ExplicitOptions::default(), false);
+    let (_, x, y, w, h) = rect(&out.explicit);
+    let labeled = dir.path().join("l.jpg");
+    std::fs::write(&labeled, &out.bytes).unwrap();
+    // ImageMagick, turning the image as viewers do, shows the plate at the bottom right.
+    let shown = dir.path().join("shown.png");
+    run(Command::new(common::convert())
+        .arg(&labeled)
+        .arg("-auto-orient")
+        .arg(&shown));
+    let shown = image::open(&shown).unwrap().to_rgb8();
+    let (sw, sh) = shown.dimensions();
+    assert!(sh > sw, "shown portrait");
+    assert!(
+        x + w <= sw && y + h <= sh && x > sw / 2 && y > sh / 2,
+        "{} in {sw}×{sh}",
+        out.explicit
+    );
+    let dark = |px: &image::Rgb<u8>| px.0.iter().map(|&v| u32::from(v)).sum::<u32>() < 3 * 110;
+    assert!(dark(shown.get_pixel(x + 2, y + 2)) && dark(shown.get_pixel(x + w - 3, y + h - 3)));
+    let report = verify(&out.bytes, Format::Jpeg, &out.trust);
+    assert_eq!(report.explicit[0].intact, Some(true), "{report:#?}");
+    let o = run(Command::new(tool("exiftool", "libimage-exiftool-perl"))
+        .args(["-s", "-s", "-s", "-n", "-Orientation"])
+        .arg(&labeled));
+    assert_eq!(o.trim(), "6");
+}

@@ -39,7 +39,8 @@ pub mod xmp;
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, RgbImage, RgbaImage};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
 
 use crate::error::{Error, Result};
 use crate::format::{Carrier, ContentEdits, Edited, ExplicitMark, Format, Scan};
@@ -103,8 +104,18 @@ fn image_format(format: Format) -> Result<ImageFormat> {
     }
 }
 
-/// Decodes an image, refusing one over [`Limits::max_pixels`] before allocating it.
+/// Decodes an image as it is meant to be shown (EXIF orientation applied), refusing one over
+/// [`Limits::max_pixels`] before allocating it.
 pub fn decode(input: &[u8], format: Format, limits: &Limits) -> Result<DynamicImage> {
+    Ok(decode_oriented(input, format, limits)?.0)
+}
+
+/// [`decode`], and the orientation that was applied.
+fn decode_oriented(
+    input: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<(DynamicImage, Orientation)> {
     let fmt = image_format(format)?;
     let bad = |e: image::ImageError| Error::malformed(format.name(), e.to_string());
     let (w, h) = image::ImageReader::with_format(Cursor::new(input), fmt)
@@ -122,7 +133,20 @@ pub fn decode(input: &[u8], format: Format, limits: &Limits) -> Result<DynamicIm
     // 16-bit RGBA is 8 bytes a pixel; leave room for the decoder's own buffers.
     l.max_alloc = Some(pixels.saturating_mul(16).saturating_add(64 << 20));
     reader.limits(l);
-    reader.decode().map_err(bad)
+    let mut decoder = reader.into_decoder().map_err(bad)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(bad)?;
+    img.apply_orientation(orientation);
+    Ok((img, orientation))
+}
+
+/// The orientation that undoes `o` (flips and the transposes undo themselves).
+fn inverse(o: Orientation) -> Orientation {
+    match o {
+        Orientation::Rotate90 => Orientation::Rotate270,
+        Orientation::Rotate270 => Orientation::Rotate90,
+        other => other,
+    }
 }
 
 /// Reads the TC260 labels of an XMP packet into `scan`.
@@ -256,7 +280,8 @@ fn edit_content(
             notes,
         });
     };
-    let img = decode(input, format, edits.limits)?;
+    // Drawn as the image is shown, then turned back so the original EXIF orientation still holds.
+    let (img, orientation) = decode_oriented(input, format, edits.limits)?;
     if img.color().bytes_per_pixel() > img.color().channel_count() {
         notes.push(Finding::info(
             "image.bit_depth_reduced",
@@ -275,7 +300,9 @@ fn edit_content(
             "the image watermark is not available yet; the image was labeled without one",
         ));
     }
-    let encoded = encode_image(&canvas.into_image(), format, edits.jpeg_quality)?;
+    let mut img = canvas.into_image();
+    img.apply_orientation(inverse(orientation));
+    let encoded = encode_image(&img, format, edits.jpeg_quality)?;
     let bytes = carry(input, &encoded, edits.limits)?;
     notes.push(Finding::info(
         "image.reencoded",

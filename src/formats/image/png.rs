@@ -49,11 +49,18 @@ fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
-/// Decodes a `tEXt`, `zTXt` or `iTXt` chunk; `None` for other chunks and for damaged ones.
+/// Decodes a `tEXt`, `zTXt` or `iTXt` chunk whose keyword is `AIGC` or the XMP keyword; `None`
+/// for other chunks (which are never decompressed) and for damaged ones.
 fn text_chunk(c: &Chunk, file: &[u8], limits: &Limits) -> Option<Text> {
+    if !(c.is(b"tEXt") || c.is(b"zTXt") || c.is(b"iTXt")) {
+        return None;
+    }
     let body = c.body(file);
     let nul = body.iter().position(|&b| b == 0)?;
     let keyword = latin1(&body[..nul]);
+    if keyword != PNG_XMP_KEYWORD && !is_label_keyword(&keyword) {
+        return None;
+    }
     let rest = &body[nul + 1..];
     match &c.kind {
         b"tEXt" => Some(Text {
