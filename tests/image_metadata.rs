@@ -632,3 +632,101 @@ fn damaged_input_is_an_error_or_a_finding_never_a_panic() {
         );
     }
 }
+
+#[test]
+fn exif_user_comment_is_added_or_merged_and_exiftool_validates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = encode_image(
+        &image::open(corpus_file("images/skimage/chelsea.png")).unwrap(),
+        Format::Jpeg,
+        90,
+    )
+    .unwrap();
+    let with_exif = std::fs::read(with_camera_metadata(
+        dir.path(),
+        &corpus_file("images/mate/Storm.jpg"),
+        "cam.jpg",
+    ))
+    .unwrap();
+    let validate = |p: &Path| {
+        run(Command::new(exiftool())
+            .args(["-validate", "-warning", "-a", "-s", "-s", "-s"])
+            .arg(p))
+    };
+    for (name, input) in [("no-exif.jpg", fresh), ("camera.jpg", with_exif)] {
+        let before = validate(&write(dir.path(), &format!("before-{name}"), &input));
+        let out = label(&input, Format::Jpeg);
+        let p = write(dir.path(), name, &out.bytes);
+        let uc = run(Command::new(exiftool())
+            .args(["-s", "-s", "-s", "-UserComment"])
+            .arg(&p));
+        assert_eq!(uc.trim(), format!("{{\"AIGC\":{}}}", out.json), "{name}");
+        // exiftool's validation finds nothing the input did not already have.
+        assert_eq!(validate(&p), before, "{name}");
+        assert_eq!(
+            verify(&out.bytes, Format::Jpeg, &out.trust).verdict,
+            Verdict::LabeledIntact
+        );
+    }
+    assert!(exif_tags(&dir.path().join("camera.jpg")).contains("TestCam"));
+}
+
+#[test]
+fn secondary_carriers_can_be_switched_off() {
+    let (signer, trust) = common::demo_keys(3, PRODUCER);
+    let mut opts = LabelOptions::new(PRODUCER);
+    opts.watermark = false;
+    opts.secondary_carriers = false;
+    let limits = Limits::default();
+    for (src, format) in [
+        ("images/skimage/brick.png", Format::Png),
+        ("images/mate/Wood.jpg", Format::Jpeg),
+    ] {
+        let input = std::fs::read(corpus_file(src)).unwrap();
+        let out = aigcmark::label(&input, format, &signer, &opts).unwrap();
+        let scan = aigcmark::formats::handler(format)
+            .unwrap()
+            .scan(
+                &out.bytes,
+                &ScanOptions {
+                    limits: &limits,
+                    watermark_key: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(scan.carriers.len(), 1, "{format}: {:?}", scan.carriers);
+        assert!(scan.carriers[0].location.starts_with("XMP TC260:AIGC"));
+        assert_eq!(
+            verify(&out.bytes, format, &trust).verdict,
+            Verdict::LabeledIntact
+        );
+    }
+}
+
+#[test]
+fn webp_flag_deviation_is_reported_and_limits_hold() {
+    let png = std::fs::read(corpus_file("images/skimage/coffee.png")).unwrap();
+    let webp = encode_image(&image::load_from_memory(&png).unwrap(), Format::Webp, 90).unwrap();
+    let out = label(&webp, Format::Webp);
+    let mut unflagged = out.bytes.clone();
+    unflagged[20] &= !0x04;
+    let report = verify(&unflagged, Format::Webp, &out.trust);
+    assert_eq!(report.verdict, Verdict::LabeledIntact);
+    assert!(codes(&report).contains(&"webp.xmp_flag_missing"));
+
+    // Decoding for the visible label respects the pixel limit.
+    let (signer, _) = common::demo_keys(3, PRODUCER);
+    let mut opts = LabelOptions::new(PRODUCER);
+    opts.watermark = false;
+    opts.explicit = Some(aigcmark::ExplicitOptions::default());
+    opts.limits.max_pixels = 10_000;
+    let err = aigcmark::label(&png, Format::Png, &signer, &opts).unwrap_err();
+    assert!(matches!(err, aigcmark::Error::Limit(_)), "{err}");
+    // A chunk over the chunk limit is refused.
+    opts.explicit = None;
+    opts.limits.max_chunk_bytes = 1000;
+    assert!(matches!(
+        aigcmark::label(&png, Format::Png, &signer, &opts),
+        Err(aigcmark::Error::Limit(_))
+    ));
+}

@@ -248,9 +248,14 @@ impl Writer {
 }
 
 /// Returns EXIF (TIFF) data holding `comment` as UserComment (`ASCII\0\0\0` + text), made from
-/// `existing` when given. Refuses ([`Error::Refused`]) to overwrite a UserComment that holds
+/// `existing` when given, else new with the tags EXIF requires (`size` is the image's width and
+/// height, for PixelX/YDimension). Refuses ([`Error::Refused`]) to overwrite a UserComment that holds
 /// something other than a label, and fails on EXIF it cannot follow.
-pub fn with_user_comment(existing: Option<&[u8]>, comment: &str) -> Result<Vec<u8>> {
+pub fn with_user_comment(
+    existing: Option<&[u8]>,
+    comment: &str,
+    size: (u32, u32),
+) -> Result<Vec<u8>> {
     let mut value = ASCII_PREFIX.to_vec();
     value.extend_from_slice(comment.as_bytes());
     let count =
@@ -262,29 +267,7 @@ pub fn with_user_comment(existing: Option<&[u8]>, comment: &str) -> Result<Vec<u
         raw: w.value(at),
     };
     let Some(existing) = existing else {
-        let mut w = Writer {
-            out: b"MM\0*".to_vec(),
-            big: true,
-        };
-        w.u32(8);
-        // IFD0 with one entry (the Exif IFD pointer, patched below), then the Exif IFD, then the value.
-        let ifd0 = w.ifd(
-            &mut [Entry {
-                tag: TAG_EXIF_IFD,
-                kind: TYPE_LONG,
-                count: 1,
-                raw: [0; 4],
-            }],
-            0,
-        )?;
-        let value_at = ifd0 + 2 + 12 + 4 + 2 + 12 + 4;
-        let mut entries = [comment_entry(&w, value_at)];
-        let exif_at = w.ifd(&mut entries, 0)?;
-        w.out.extend_from_slice(&value);
-        let ptr = w.value(exif_at);
-        let slot = ifd0 as usize + 2 + 8;
-        w.out[slot..slot + 4].copy_from_slice(&ptr);
-        return Ok(w.out);
+        return Ok(fresh(&value, count, size));
     };
     let t = Tiff::new(existing)?;
     let ifd0 = t
@@ -351,13 +334,64 @@ pub fn with_user_comment(existing: Option<&[u8]>, comment: &str) -> Result<Vec<u
     Ok(w.out)
 }
 
+/// New big-endian EXIF: IFD0 (resolution 72 dpi, YCbCr centred, Exif IFD pointer), the Exif IFD
+/// (version 2.32, components YCbCr, UserComment, FlashPix 1.0, sRGB, pixel size), then values.
+fn fresh(user_comment: &[u8], count: u32, (width, height): (u32, u32)) -> Vec<u8> {
+    const TYPE_SHORT: u16 = 3;
+    const TYPE_RATIONAL: u16 = 5;
+    let short = |v: u16| [(v >> 8) as u8, v as u8, 0, 0];
+    let (ifd0, exif_ifd): (u32, u32) = (8, 8 + 2 + 12 * 5 + 4);
+    let values: u32 = exif_ifd + 2 + 12 * 7 + 4;
+    let (x_res, y_res, comment_at) = (values, values + 8, values + 16);
+    let e = |tag, kind, count, raw| Entry {
+        tag,
+        kind,
+        count,
+        raw,
+    };
+    let mut w = Writer {
+        out: b"MM\0*".to_vec(),
+        big: true,
+    };
+    w.u32(ifd0);
+    let mut entries0 = [
+        e(0x011A, TYPE_RATIONAL, 1, x_res.to_be_bytes()),
+        e(0x011B, TYPE_RATIONAL, 1, y_res.to_be_bytes()),
+        e(0x0128, TYPE_SHORT, 1, short(2)),
+        e(0x0213, TYPE_SHORT, 1, short(1)),
+        e(TAG_EXIF_IFD, TYPE_LONG, 1, exif_ifd.to_be_bytes()),
+    ];
+    let mut exif = [
+        e(0x9000, TYPE_UNDEFINED, 4, *b"0232"),
+        e(0x9101, TYPE_UNDEFINED, 4, [1, 2, 3, 0]),
+        e(
+            TAG_USER_COMMENT,
+            TYPE_UNDEFINED,
+            count,
+            comment_at.to_be_bytes(),
+        ),
+        e(0xA000, TYPE_UNDEFINED, 4, *b"0100"),
+        e(0xA001, TYPE_SHORT, 1, short(1)),
+        e(0xA002, TYPE_LONG, 1, width.to_be_bytes()),
+        e(0xA003, TYPE_LONG, 1, height.to_be_bytes()),
+    ];
+    // A small fixed layout: the offsets above always fit.
+    let _ = w.ifd(&mut entries0, 0);
+    let _ = w.ifd(&mut exif, 0);
+    for v in [72u32, 1, 72, 1] {
+        w.u32(v);
+    }
+    w.out.extend_from_slice(user_comment);
+    w.out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn writes_reads_and_replaces() {
-        let a = with_user_comment(None, r#"{"AIGC":{"Label":"1"}}"#).unwrap();
+        let a = with_user_comment(None, r#"{"AIGC":{"Label":"1"}}"#, (8, 8)).unwrap();
         let found = find_labels(&a).unwrap();
         assert_eq!(
             found,
@@ -366,7 +400,7 @@ mod tests {
                 value: r#"{"AIGC":{"Label":"1"}}"#.into()
             }]
         );
-        let b = with_user_comment(Some(&a), r#"{"AIGC":{"Label":"2"}}"#).unwrap();
+        let b = with_user_comment(Some(&a), r#"{"AIGC":{"Label":"2"}}"#, (8, 8)).unwrap();
         let found = find_labels(&b).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].value, r#"{"AIGC":{"Label":"2"}}"#);
@@ -374,14 +408,14 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        let a = with_user_comment(None, r#"{"AIGC":{"Label":"1"}}"#).unwrap();
+        let a = with_user_comment(None, r#"{"AIGC":{"Label":"1"}}"#, (8, 8)).unwrap();
         for cut in 0..a.len() {
             let _ = find_labels(&a[..cut]);
-            let _ = with_user_comment(Some(&a[..cut]), "x");
+            let _ = with_user_comment(Some(&a[..cut]), "x", (8, 8));
         }
         let mut b = a.clone();
         b[8] = 0xFF;
         let _ = find_labels(&b);
-        let _ = with_user_comment(Some(&b), "x");
+        let _ = with_user_comment(Some(&b), "x", (8, 8));
     }
 }

@@ -33,6 +33,20 @@ fn is_exif(s: &Segment, file: &[u8]) -> bool {
     s.marker == APP1 && s.body(file).starts_with(EXIF_ID)
 }
 
+/// Width and height from the frame header (`SOFn`), or zeros.
+fn frame_size(segments: &[Segment], file: &[u8]) -> (u32, u32) {
+    segments
+        .iter()
+        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))
+        .and_then(|s| s.body(file).get(1..5))
+        .map_or((0, 0), |b| {
+            (
+                u32::from(u16::from_be_bytes([b[2], b[3]])),
+                u32::from(u16::from_be_bytes([b[0], b[1]])),
+            )
+        })
+}
+
 fn digest(segments: &[Segment], file: &[u8]) -> [u8; 32] {
     let mut h = ContentHasher::new();
     for s in segments.iter().filter(|s| !s.is_metadata()) {
@@ -145,7 +159,7 @@ impl Handler for Jpeg {
                 let tiff = &segs[i].body(input)[EXIF_ID.len()..];
                 let has_label = exif::find_labels(tiff).is_ok_and(|f| !f.is_empty());
                 if opts.secondary_carriers || has_label {
-                    exif::with_user_comment(Some(tiff), &wrapped)
+                    exif::with_user_comment(Some(tiff), &wrapped, (0, 0))
                         .ok()
                         .map(|t| [EXIF_ID, &t].concat())
                         .filter(|p| p.len() <= 65533)
@@ -153,9 +167,13 @@ impl Handler for Jpeg {
                     None
                 }
             }
-            None if opts.secondary_carriers => {
-                Some([EXIF_ID, &exif::with_user_comment(None, &wrapped)?].concat())
-            }
+            None if opts.secondary_carriers => Some(
+                [
+                    EXIF_ID,
+                    &exif::with_user_comment(None, &wrapped, frame_size(segs, input))?,
+                ]
+                .concat(),
+            ),
             None => None,
         };
 

@@ -294,7 +294,8 @@ impl Handler for Png {
             if c.is(b"eXIf") {
                 let tiff = c.body(input);
                 if exif::find_labels(tiff).is_ok_and(|f| !f.is_empty()) {
-                    let body = exif::with_user_comment(Some(tiff), &super::wrapped(label_json))?;
+                    let body =
+                        exif::with_user_comment(Some(tiff), &super::wrapped(label_json), (0, 0))?;
                     push_chunk(&mut out, b"eXIf", &body)?;
                     continue;
                 }

@@ -176,7 +176,9 @@ impl Handler for Webp {
             exif::find_labels(tiff)
                 .ok()
                 .filter(|f| !f.is_empty())
-                .and_then(|_| exif::with_user_comment(Some(tiff), &super::wrapped(label_json)).ok())
+                .and_then(|_| {
+                    exif::with_user_comment(Some(tiff), &super::wrapped(label_json), (0, 0)).ok()
+                })
                 .map(|t| [prefix, &t].concat())
         });
 
