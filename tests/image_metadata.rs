@@ -569,6 +569,16 @@ fn reads_exif_user_comment_written_by_exiftool() {
     let report = verify(&std::fs::read(&p2).unwrap(), Format::Jpeg, &out.trust);
     assert_eq!(report.verdict, Verdict::LabeledIntact);
     assert!(codes(&report).contains(&"exif.image_description"));
+    // Relabeling replaces that label too: one label remains.
+    let (signer, _) = common::demo_keys(3, PRODUCER);
+    let mut opts = LabelOptions::new(PRODUCER);
+    opts.watermark = false;
+    opts.replace = true;
+    let again =
+        aigcmark::label(&std::fs::read(&p2).unwrap(), Format::Jpeg, &signer, &opts).unwrap();
+    let report = verify(&again.bytes, Format::Jpeg, &out.trust);
+    assert_eq!(report.verdict, Verdict::LabeledIntact, "{report:#?}");
+    assert!(!codes(&report).contains(&"exif.image_description"));
 
     // EXIF and XMP that differ: conflicting.
     let l2 = write(dir.path(), "l2.jpg", &out.bytes);
@@ -669,6 +679,28 @@ fn exif_user_comment_is_added_or_merged_and_exiftool_validates_it() {
         );
     }
     assert!(exif_tags(&dir.path().join("camera.jpg")).contains("TestCam"));
+}
+
+#[test]
+fn a_platform_countersigns_a_labeled_image() {
+    let input = std::fs::read(corpus_file("images/mate/YellowFlower.jpg")).unwrap();
+    let out = label(&input, Format::Jpeg);
+    let platform = aigcmark::Signer::from_seed(&[4; 32]);
+    let mut trust = out.trust.clone();
+    trust
+        .add(TrustStore::entry_for(
+            &platform.public_key(),
+            common::PLATFORM,
+            aigcmark::trust::Role::Platform,
+        ))
+        .unwrap();
+    let opts = aigcmark::PropagateOptions::new(common::PLATFORM);
+    let propagated = aigcmark::propagate(&out.bytes, Format::Jpeg, &platform, &opts).unwrap();
+    let report = verify(&propagated.bytes, Format::Jpeg, &trust);
+    assert_eq!(report.verdict, Verdict::LabeledIntact, "{report:#?}");
+    let propagation = report.propagation.expect("the countersignature is checked");
+    assert_eq!(propagation.binding.status, BindingStatus::Match);
+    assert!(!codes(&verify(&propagated.bytes, Format::Jpeg, &trust)).contains(&"label.conflict"));
 }
 
 #[test]

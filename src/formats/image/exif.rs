@@ -313,13 +313,22 @@ pub fn with_user_comment(
     w.out.extend_from_slice(&value);
     exif_entries.push(comment_entry(&w, value_at));
     let exif_at = w.ifd(&mut exif_entries, 0)?;
+    // A label in ImageDescription (a variant some writers use) goes, so one label remains.
+    let description_is_label = entries0.iter().any(|e| {
+        e.tag == TAG_IMAGE_DESCRIPTION
+            && t.bytes(e)
+                .is_some_and(|b| looks_like_label(&String::from_utf8_lossy(b)))
+    });
     match ptr_index {
-        Some(i) => {
+        Some(i) if !description_is_label => {
             let slot = ifd0 + 2 + 12 * i + 8;
             let ptr = w.value(exif_at);
             w.out[slot..slot + 4].copy_from_slice(&ptr);
         }
-        None => {
+        _ => {
+            entries0.retain(|e| {
+                e.tag != TAG_EXIF_IFD && !(description_is_label && e.tag == TAG_IMAGE_DESCRIPTION)
+            });
             entries0.push(Entry {
                 tag: TAG_EXIF_IFD,
                 kind: TYPE_LONG,
