@@ -162,10 +162,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Segments> {
 /// The end of the entropy-coded data that starts at `pos`: the offset of the next real marker.
 fn scan_end(input: &[u8], mut pos: usize) -> Result<usize> {
     loop {
-        let Some(i) = input
-            .get(pos..)
-            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
-        else {
+        let Some(i) = input.get(pos..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
             return Err(Error::malformed(
                 "jpeg",
                 "the scan data runs to the end of the file without EOI",

@@ -243,8 +243,11 @@ impl Canvas {
     }
 }
 
+/// Whether the image watermark exists yet; [`embed_watermark`] is where it plugs in.
+const IMAGE_WATERMARK: bool = false;
+
 /// The watermark step of the pixel pipeline: the image watermark (`src/watermark/image/`) plugs
-/// in here. Returns true when the payload was embedded; until then it embeds nothing.
+/// in here, working on the pixels as shown. Returns true when the payload was embedded.
 fn embed_watermark(
     _canvas: &mut Canvas,
     _key: &crate::watermark::WatermarkKey,
@@ -256,8 +259,9 @@ fn embed_watermark(
 /// A format's copier of metadata from the original file into the re-encoded one.
 type CarryMetadata = fn(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>>;
 
-/// The shared `edit_content`: decode, draw the visible label, embed the watermark, re-encode in
-/// the same format and carry the original's metadata over (`carry` is the format's own).
+/// The shared `edit_content`, done once for both edits: decode, draw the visible label, embed
+/// the watermark, re-encode in the same format and carry the original's metadata over (`carry`
+/// is the format's own).
 fn edit_content(
     format: Format,
     input: &[u8],
@@ -265,13 +269,14 @@ fn edit_content(
     carry: CarryMetadata,
 ) -> Result<Edited> {
     let mut notes = Vec::new();
-    let Some(explicit) = edits.explicit else {
-        if edits.watermark.is_some() {
-            notes.push(Finding::info(
-                "image.watermark_unavailable",
-                "the image watermark is not available yet; the image was labeled without one",
-            ));
-        }
+    if edits.watermark.is_some() && !IMAGE_WATERMARK {
+        notes.push(Finding::info(
+            "image.watermark_unavailable",
+            "the image watermark is not available yet; the image was labeled without one",
+        ));
+    }
+    let watermark = edits.watermark.filter(|_| IMAGE_WATERMARK);
+    if edits.explicit.is_none() && watermark.is_none() {
         return Ok(Edited {
             bytes: None,
             format,
@@ -279,8 +284,8 @@ fn edit_content(
             watermarked: false,
             notes,
         });
-    };
-    // Drawn as the image is shown, then turned back so the original EXIF orientation still holds.
+    }
+    // Edited as the image is shown, then turned back so the original EXIF orientation still holds.
     let (img, orientation) = decode_oriented(input, format, edits.limits)?;
     if img.color().bytes_per_pixel() > img.color().channel_count() {
         notes.push(Finding::info(
@@ -289,17 +294,14 @@ fn edit_content(
         ));
     }
     let mut canvas = Canvas::from_image(img);
-    let record = visible::draw(&mut canvas, explicit)?;
-    let watermarked = match edits.watermark {
+    let explicit_record = match edits.explicit {
+        Some(opts) => Some(visible::draw(&mut canvas, opts)?),
+        None => None,
+    };
+    let watermarked = match watermark {
         Some((key, payload)) => embed_watermark(&mut canvas, key, payload),
         None => false,
     };
-    if edits.watermark.is_some() && !watermarked {
-        notes.push(Finding::info(
-            "image.watermark_unavailable",
-            "the image watermark is not available yet; the image was labeled without one",
-        ));
-    }
     let mut img = canvas.into_image();
     img.apply_orientation(inverse(orientation));
     let encoded = encode_image(&img, format, edits.jpeg_quality)?;
@@ -308,17 +310,17 @@ fn edit_content(
         "image.reencoded",
         match format {
             Format::Jpeg => format!(
-                "the visible label changed the pixels; the image was re-encoded as JPEG at quality {}",
+                "the pixels changed; the image was re-encoded as JPEG at quality {}",
                 edits.jpeg_quality
             ),
-            Format::Webp => "the visible label changed the pixels; the image was re-encoded as lossless WebP".into(),
-            _ => "the visible label changed the pixels; the image was re-encoded".into(),
+            Format::Webp => "the pixels changed; the image was re-encoded as lossless WebP".into(),
+            _ => "the pixels changed; the image was re-encoded".into(),
         },
     ));
     Ok(Edited {
         bytes: Some(bytes),
         format,
-        explicit_record: Some(record),
+        explicit_record,
         watermarked,
         notes,
     })

@@ -246,7 +246,7 @@ impl Handler for Png {
         opts: &WriteOptions<'_>,
     ) -> Result<Vec<u8>> {
         let limits = opts.limits;
-        let parsed = png_chunks::parse(input, limits)?;
+        let parsed = png_chunks::parse_with(input, limits, false)?;
         let first_idat = parsed
             .chunks
             .iter()

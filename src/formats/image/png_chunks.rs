@@ -44,8 +44,14 @@ pub struct Chunks {
     pub findings: Vec<Finding>,
 }
 
-/// Lists the chunks of a PNG file.
+/// Lists the chunks of a PNG file, checking their CRCs.
 pub fn parse(input: &[u8], limits: &Limits) -> Result<Chunks> {
+    parse_with(input, limits, true)
+}
+
+/// Lists the chunks; `check_crc` false skips the CRC checks (for writing, which copies chunks as
+/// they are and reports nothing).
+pub fn parse_with(input: &[u8], limits: &Limits, check_crc: bool) -> Result<Chunks> {
     if !input.starts_with(SIGNATURE) {
         return Err(Error::malformed("png", "no PNG signature"));
     }
@@ -94,7 +100,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Chunks> {
             ));
         };
         let stored = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
-        if crc32(&input[pos + 4..data_end]) != stored {
+        if check_crc && crc32(&input[pos + 4..data_end]) != stored {
             findings.push(Finding::warning(
                 "png.bad_crc",
                 format!(
