@@ -488,6 +488,18 @@ fn reads_attribute_form_compressed_and_text_carriers() {
         }
     }
 
+    // Decompression stops at the configured limit.
+    let mut small = VerifyOptions::new(trust.clone());
+    small.limits.max_decompressed_metadata = 64;
+    let file = png_with(&input, &[png_chunk(b"zTXt", &ztxt)]);
+    let report = aigcmark::verify(&file, Format::Png, &small);
+    assert_eq!(report.verdict, Verdict::Unlabeled);
+    assert!(
+        codes(&report).contains(&"png.metadata_unreadable"),
+        "{:?}",
+        codes(&report)
+    );
+
     // XMP after IDAT is read, with a finding.
     let plain_xmp = format!(
         "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\

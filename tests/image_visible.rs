@@ -243,6 +243,13 @@ fn unlabeled_images_report_no_explicit_label_and_bad_text_is_refused() {
         ..Default::default()
     });
     assert!(aigcmark::label(&input, Format::Png, &signer, &opts).is_err());
+    // A long prompt at a large size does not fit: an error, not a panic.
+    opts.explicit = Some(ExplicitOptions {
+        text: Some("AI生成合成内容AI生成合成内容AI生成合成内容".into()),
+        size: Some(f32::INFINITY),
+        ..Default::default()
+    });
+    assert!(aigcmark::label(&input, Format::Png, &signer, &opts).is_err());
 }
 
 #[test]

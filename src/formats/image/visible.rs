@@ -23,6 +23,8 @@ static FONT: &[u8] = include_bytes!("../../../assets/fonts/wqy-microhei-subset.t
 pub const DEFAULT_TEXT: &str = "AI生成";
 /// The smallest text height, as a fraction of the shortest side.
 pub const MIN_SIZE: f32 = 0.05;
+/// The largest text height accepted, as a fraction of the shortest side.
+pub const MAX_SIZE: f32 = 0.5;
 /// The longest prompt, in characters.
 const MAX_CHARS: usize = 32;
 const GRID: u32 = 8;
@@ -226,7 +228,7 @@ pub fn draw(canvas: &mut Canvas, opts: &ExplicitOptions) -> Result<String> {
         Canvas::Rgba(i) => i.dimensions(),
     };
     let short = width.min(height) as f32;
-    let size = opts.size.unwrap_or(MIN_SIZE).max(MIN_SIZE);
+    let size = opts.size.unwrap_or(MIN_SIZE).clamp(MIN_SIZE, MAX_SIZE);
     let target = (short * size).ceil().max(8.0);
 
     // Scale so that the ink (not the em box) is at least `target` pixels high.
@@ -245,7 +247,8 @@ pub fn draw(canvas: &mut Canvas, opts: &ExplicitOptions) -> Result<String> {
     let plate_w = (ink.width() + 2.0 * pad).ceil() as u32;
     let plate_h = (ink.height() + 2.0 * pad).ceil() as u32;
     let margin = (short * 0.02).round() as u32;
-    if plate_w + 2 * margin > width || plate_h + 2 * margin > height {
+    let fits = |plate: u32, side: u32| plate.checked_add(2 * margin).is_some_and(|n| n <= side);
+    if !fits(plate_w, width) || !fits(plate_h, height) {
         return Err(Error::Unsupported(format!(
             "the label ({plate_w}×{plate_h} pixels) does not fit the {width}×{height} image"
         )));
