@@ -324,6 +324,17 @@ impl Handler for Png {
     }
 
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
+        if edits.explicit.is_some()
+            && png_chunks::parse_with(input, edits.limits, false)?
+                .chunks
+                .iter()
+                .any(|c| c.is(b"acTL"))
+        {
+            return Err(Error::Unsupported(
+                "a visible label on an animated PNG would drop the animation; label it without one"
+                    .into(),
+            ));
+        }
         super::edit_content(Format::Png, input, edits, carry_metadata)
     }
 

@@ -243,6 +243,16 @@ impl Handler for Webp {
     }
 
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
+        if edits.explicit.is_some()
+            && parse(input, edits.limits)?
+                .chunks
+                .iter()
+                .any(|c| &c.id == b"ANIM")
+        {
+            return Err(Error::Unsupported(
+                "a visible label on an animated WebP would drop the animation; label it without one".into(),
+            ));
+        }
         super::edit_content(Format::Webp, input, edits, carry_metadata)
     }
 
