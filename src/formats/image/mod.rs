@@ -57,7 +57,7 @@ pub const JPEG_XMP_ID: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 pub const PNG_XMP_KEYWORD: &str = "XML:com.adobe.xmp";
 
 /// Encodes an image as PNG, JPEG (at `jpeg_quality`, 1–100) or lossless WebP, for a service that
-/// holds pixels and wants to label them: encode with this, then call [`crate::label`].
+/// holds pixels and wants to label them: encode with this, then call [`crate::label()`].
 pub fn encode_image(img: &DynamicImage, format: Format, jpeg_quality: u8) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let err = |e: image::ImageError| {
