@@ -58,6 +58,18 @@ pub const PNG_XMP_KEYWORD: &str = "XML:com.adobe.xmp";
 
 /// Encodes an image as PNG, JPEG (at `jpeg_quality`, 1–100) or lossless WebP, for a service that
 /// holds pixels and wants to label them: encode with this, then call [`crate::label()`].
+///
+/// ```
+/// use aigcmark::{Format, LabelOptions, Signer};
+/// use aigcmark::formats::image::encode_image;
+///
+/// let pixels = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]));
+/// let png = encode_image(&image::DynamicImage::ImageRgb8(pixels), Format::Png, 92).unwrap();
+/// let mut opts = LabelOptions::new("001191440300708461136T1XGW3");
+/// opts.watermark = false;
+/// let out = aigcmark::label(&png, Format::Png, &Signer::generate(), &opts).unwrap();
+/// assert!(out.bytes.windows(4).any(|w| w == b"iTXt"));
+/// ```
 pub fn encode_image(img: &DynamicImage, format: Format, jpeg_quality: u8) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let err = |e: image::ImageError| {
