@@ -90,16 +90,15 @@ impl Format {
             Some(Format::Jpeg)
         } else if head.len() >= 12 && starts(b"RIFF") && &head[8..12] == b"WEBP" {
             Some(Format::Webp)
-        } else if head.len() >= 12
-            && (starts(b"RIFF") || starts(b"RF64"))
-            && &head[8..12] == b"WAVE"
+        } else if head.len() >= 12 && (starts(b"RIFF") || starts(b"RF64")) && &head[8..12] == b"WAVE"
         {
             Some(Format::Wav)
         } else if starts(b"fLaC") {
             Some(Format::Flac)
         } else if starts(b"OggS") {
             Some(Format::Ogg)
-        } else if starts(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
+        } else if starts(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+        {
             Some(Format::Mp3)
         } else {
             None
@@ -296,12 +295,7 @@ pub trait Handler: Send + Sync {
 
     /// Returns `input` with exactly one label record, `label_json`, in every carrier this format
     /// writes; carriers already present are replaced, everything else is kept byte for byte.
-    fn write_label(
-        &self,
-        input: &[u8],
-        label_json: &str,
-        opts: &WriteOptions<'_>,
-    ) -> Result<Vec<u8>>;
+    fn write_label(&self, input: &[u8], label_json: &str, opts: &WriteOptions<'_>) -> Result<Vec<u8>>;
 
     /// Adds the explicit label and/or the watermark. The default handles neither.
     fn edit_content(&self, _input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
@@ -321,12 +315,7 @@ pub trait Handler: Send + Sync {
     }
 
     /// Checks an explicit label recorded in the seal (`ex=` text) against the content now.
-    fn check_explicit(
-        &self,
-        _input: &[u8],
-        _record: &str,
-        _limits: &Limits,
-    ) -> Option<ExplicitMark> {
+    fn check_explicit(&self, _input: &[u8], _record: &str, _limits: &Limits) -> Option<ExplicitMark> {
         None
     }
 }

@@ -37,11 +37,7 @@ fn write_with(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     Ok(())
 }
 
-fn create_temp(
-    dir: &Path,
-    name: &std::ffi::OsStr,
-    private: bool,
-) -> std::io::Result<(PathBuf, File)> {
+fn create_temp(dir: &Path, name: &std::ffi::OsStr, private: bool) -> std::io::Result<(PathBuf, File)> {
     let mut last = None;
     for attempt in 0..16u32 {
         let mut rnd = [0u8; 6];

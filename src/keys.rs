@@ -38,8 +38,7 @@ pub fn decode_public_key(text: &str) -> Result<[u8; 32]> {
     let arr: [u8; 32] = bytes
         .try_into()
         .map_err(|_| Error::Key("an Ed25519 public key is 32 bytes".into()))?;
-    VerifyingKey::from_bytes(&arr)
-        .map_err(|_| Error::Key("not a valid Ed25519 public key".into()))?;
+    VerifyingKey::from_bytes(&arr).map_err(|_| Error::Key("not a valid Ed25519 public key".into()))?;
     Ok(arr)
 }
 
@@ -48,8 +47,7 @@ pub fn verify_signature(public_key: &[u8; 32], message: &[u8], signature: &[u8; 
     let Ok(vk) = VerifyingKey::from_bytes(public_key) else {
         return false;
     };
-    vk.verify_strict(message, &Signature::from_bytes(signature))
-        .is_ok()
+    vk.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
 }
 
 /// A provider's or platform's signing key.

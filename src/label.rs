@@ -98,9 +98,7 @@ pub fn check_value(field: &str, value: &str) -> Result<()> {
 
 /// True for a 27-character provider code (TC260-PG-20252A): digits and capital letters.
 pub fn is_provider_code(s: &str) -> bool {
-    s.len() == 27
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    s.len() == 27 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 impl LabelRecord {
@@ -191,20 +189,14 @@ impl LabelRecord {
         let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
         if trimmed.is_empty() {
             findings.push(Finding::error("label.empty", "the label carrier is empty"));
-            return Parsed {
-                record: None,
-                findings,
-            };
+            return Parsed { record: None, findings };
         }
         if json_depth(trimmed) > max_depth {
             findings.push(Finding::error(
                 "label.too_deep",
                 format!("the label JSON nests deeper than {max_depth} levels; not read"),
             ));
-            return Parsed {
-                record: None,
-                findings,
-            };
+            return Parsed { record: None, findings };
         }
         let mut value: Value = match serde_json::from_str(trimmed) {
             Ok(v) => v,
@@ -213,10 +205,7 @@ impl LabelRecord {
                     "label.not_json",
                     format!("the label is not valid JSON: {e}"),
                 ));
-                return Parsed {
-                    record: None,
-                    findings,
-                };
+                return Parsed { record: None, findings };
             }
         };
         // JSON inside a JSON string, once or twice.
@@ -235,21 +224,12 @@ impl LabelRecord {
             }
         }
         let Value::Object(mut map) = value else {
-            findings.push(Finding::error(
-                "label.not_object",
-                "the label JSON is not an object",
-            ));
-            return Parsed {
-                record: None,
-                findings,
-            };
+            findings.push(Finding::error("label.not_object", "the label JSON is not an object"));
+            return Parsed { record: None, findings };
         };
         // Wrapped form: a single key containing "AIGC" holding the object (or a string of it).
         if !map.keys().any(|k| field_index(k).is_some()) {
-            let wrapper = map
-                .keys()
-                .find(|k| k.to_ascii_uppercase().contains("AIGC"))
-                .cloned();
+            let wrapper = map.keys().find(|k| k.to_ascii_uppercase().contains("AIGC")).cloned();
             if let Some(key) = wrapper {
                 let inner = map.remove(&key).unwrap_or(Value::Null);
                 let inner = match inner {
@@ -282,10 +262,7 @@ impl LabelRecord {
                             "label.not_object",
                             format!("the {key:?} wrapper does not hold an object"),
                         ));
-                        return Parsed {
-                            record: None,
-                            findings,
-                        };
+                        return Parsed { record: None, findings };
                     }
                 }
             }
@@ -327,10 +304,7 @@ impl LabelRecord {
                 other => {
                     findings.push(Finding::warning(
                         "label.value_not_string",
-                        format!(
-                            "{name} holds a JSON {}, not a string; ignored",
-                            kind_of(&other)
-                        ),
+                        format!("{name} holds a JSON {}, not a string; ignored", kind_of(&other)),
                     ));
                     continue;
                 }
@@ -358,10 +332,7 @@ impl LabelRecord {
             ));
         }
         match record.label.as_deref() {
-            None => findings.push(Finding::error(
-                "label.missing_label",
-                "the Label field is missing",
-            )),
+            None => findings.push(Finding::error("label.missing_label", "the Label field is missing")),
             Some(l) if LabelKind::from_code(l).is_none() => findings.push(Finding::warning(
                 "label.label_value",
                 format!("Label is {l:?}; Annex E allows \"1\", \"2\" or \"3\""),
@@ -380,10 +351,7 @@ impl LabelRecord {
             Some(_) => {}
         }
         if record.produce_id.is_none() {
-            findings.push(Finding::warning(
-                "label.missing_produce_id",
-                "the ProduceID field is missing",
-            ));
+            findings.push(Finding::warning("label.missing_produce_id", "the ProduceID field is missing"));
         }
         if let Some(p) = record.content_propagator.as_deref() {
             if !is_provider_code(p) {
@@ -393,10 +361,7 @@ impl LabelRecord {
                 ));
             }
         }
-        Parsed {
-            record: Some(record),
-            findings,
-        }
+        Parsed { record: Some(record), findings }
     }
 }
 
@@ -531,13 +496,9 @@ mod tests {
 
     #[test]
     fn reads_bare_and_wrapped_forms() {
-        let bare =
-            r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"x"}"#;
+        let bare = r#"{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"x"}"#;
         let p = LabelRecord::parse(bare, 64);
-        assert_eq!(
-            p.record.as_ref().unwrap().kind(),
-            Some(LabelKind::Generated)
-        );
+        assert_eq!(p.record.as_ref().unwrap().kind(), Some(LabelKind::Generated));
         assert!(codes(&p).is_empty(), "{:?}", p.findings);
         let wrapped = format!("{{\"AIGC\":{bare}}}");
         let p2 = LabelRecord::parse(&wrapped, 64);

@@ -74,12 +74,7 @@ pub struct Labeled {
 }
 
 /// Labels `input` as AI-generated content and seals the label with `signer`.
-pub fn label(
-    input: &[u8],
-    format: Format,
-    signer: &Signer,
-    opts: &LabelOptions,
-) -> Result<Labeled> {
+pub fn label(input: &[u8], format: Format, signer: &Signer, opts: &LabelOptions) -> Result<Labeled> {
     check_value("ContentProducer", &opts.content_producer)?;
     if opts.content_producer.is_empty() {
         return Err(Error::InvalidLabel("ContentProducer is required".into()));
@@ -111,10 +106,9 @@ pub fn label(
     let edited = handler.edit_content(input, &edits)?;
     let content = edited.bytes.as_deref().unwrap_or(input);
     let handler = formats::handler(edited.format)?;
-    let digest = handler
-        .scan(content, &scan_opts)?
-        .digest
-        .ok_or_else(|| Error::Unsupported(format!("{} content cannot be bound", edited.format)))?;
+    let digest = handler.scan(content, &scan_opts)?.digest.ok_or_else(|| {
+        Error::Unsupported(format!("{} content cannot be bound", edited.format))
+    })?;
 
     let watermark_id = edited.watermarked.then(|| payload.id());
     let mut record = LabelRecord::new(opts.kind, &opts.content_producer, &produce_id);
@@ -170,12 +164,7 @@ impl PropagateOptions {
 
 /// Adds a platform's `ContentPropagator`, `PropagateID` and countersignature (`ReservedCode2`) to
 /// a labeled file, keeping the provider's fields and seal as they are.
-pub fn propagate(
-    input: &[u8],
-    format: Format,
-    signer: &Signer,
-    opts: &PropagateOptions,
-) -> Result<Labeled> {
+pub fn propagate(input: &[u8], format: Format, signer: &Signer, opts: &PropagateOptions) -> Result<Labeled> {
     check_value("ContentPropagator", &opts.content_propagator)?;
     if opts.content_propagator.is_empty() {
         return Err(Error::InvalidLabel("ContentPropagator is required".into()));

@@ -92,19 +92,13 @@ impl Verdict {
     /// A sentence for people.
     pub fn describe(self) -> &'static str {
         match self {
-            Verdict::LabeledIntact => {
-                "labeled as AI-generated; seal valid and trusted; content unchanged"
-            }
-            Verdict::LabeledUnsigned => {
-                "labeled as AI-generated, but the label carries no seal to check"
-            }
+            Verdict::LabeledIntact => "labeled as AI-generated; seal valid and trusted; content unchanged",
+            Verdict::LabeledUnsigned => "labeled as AI-generated, but the label carries no seal to check",
             Verdict::Altered => "labeled, but the content was altered after labeling",
             Verdict::Untrusted => "labeled with a valid seal from a key that is not trusted",
             Verdict::Forged => "label present but its seal does not verify (forged or edited)",
             Verdict::Conflicting => "the labels in this file contradict each other",
-            Verdict::WatermarkOnly => {
-                "metadata label missing, but the AI-generated watermark was found"
-            }
+            Verdict::WatermarkOnly => "metadata label missing, but the AI-generated watermark was found",
             Verdict::ExplicitOnly => "only an explicit (visible or audible) label was found",
             Verdict::Unlabeled => "no AI-generated label found",
             Verdict::Error => "the file could not be verified",

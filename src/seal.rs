@@ -99,9 +99,7 @@ impl Seal {
         let (mut k, mut t, mut f, mut cd, mut wm, mut ex) = (None, None, None, None, None, None);
         let mut unknown = Vec::new();
         for field in header[PREFIX.len() + 1..].split(';') {
-            let (name, value) = field
-                .split_once('=')
-                .ok_or_else(|| bad("a field without '='"))?;
+            let (name, value) = field.split_once('=').ok_or_else(|| bad("a field without '='"))?;
             let slot = match name {
                 "k" => &mut k,
                 "t" => &mut t,
@@ -125,10 +123,8 @@ impl Seal {
             .parse::<u64>()
             .map_err(|_| bad("time field t is not a number"))?;
         let format = f.ok_or_else(|| bad("no format field f"))?.to_string();
-        let content_digest: [u8; 32] = decode_b64(
-            cd.ok_or_else(|| bad("no content digest field cd"))?,
-            "content digest",
-        )?;
+        let content_digest: [u8; 32] =
+            decode_b64(cd.ok_or_else(|| bad("no content digest field cd"))?, "content digest")?;
         if let Some(w) = wm {
             if w.len() != 16 || !w.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad("watermark id wm is not 16 hex digits"));
@@ -191,22 +187,14 @@ fn header(signer: &Signer, c: &Claims) -> Result<String> {
     );
     if let Some(w) = &c.watermark_id {
         if w.len() != 16 || !w.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::InvalidLabel(
-                "watermark id must be 16 hex digits".into(),
-            ));
+            return Err(Error::InvalidLabel("watermark id must be 16 hex digits".into()));
         }
         h.push_str(";wm=");
         h.push_str(w);
     }
     if let Some(e) = &c.explicit {
-        if e.is_empty()
-            || !e
-                .chars()
-                .all(|ch| crate::label::is_allowed_char(ch) && ch != ';' && ch != '"')
-        {
-            return Err(Error::InvalidLabel(format!(
-                "explicit record {e:?} has characters a seal cannot hold"
-            )));
+        if e.is_empty() || !e.chars().all(|ch| crate::label::is_allowed_char(ch) && ch != ';' && ch != '"') {
+            return Err(Error::InvalidLabel(format!("explicit record {e:?} has characters a seal cannot hold")));
         }
         h.push_str(";ex=");
         h.push_str(e);
@@ -217,11 +205,7 @@ fn header(signer: &Signer, c: &Claims) -> Result<String> {
 fn provider_message(r: &LabelRecord, header: &str) -> Vec<u8> {
     message(
         PROVIDER_DOMAIN,
-        &[
-            r.label.as_deref(),
-            r.content_producer.as_deref(),
-            r.produce_id.as_deref(),
-        ],
+        &[r.label.as_deref(), r.content_producer.as_deref(), r.produce_id.as_deref()],
         header,
     )
 }
@@ -305,10 +289,7 @@ mod tests {
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
             let changed = String::from_utf8(bytes).unwrap();
             if let Ok(seal) = Seal::parse(&changed) {
-                assert!(
-                    !seal.verify_provider(&record),
-                    "byte {i} not bound: {changed}"
-                );
+                assert!(!seal.verify_provider(&record), "byte {i} not bound: {changed}");
             }
         }
     }
@@ -317,16 +298,8 @@ mod tests {
     fn foreign_and_damaged_seals() {
         assert_eq!(Seal::parse("a1b2c3"), Err(SealError::Foreign));
         assert_eq!(Seal::parse("AM10"), Err(SealError::Foreign));
-        for bad in [
-            "AM1;",
-            "AM1;k=x;s=y",
-            "AM1;t=1;s=AAAA",
-            "AM1;k=;t=;f=;cd=;s=",
-        ] {
-            assert!(
-                matches!(Seal::parse(bad), Err(SealError::Malformed(_))),
-                "{bad}"
-            );
+        for bad in ["AM1;", "AM1;k=x;s=y", "AM1;t=1;s=AAAA", "AM1;k=;t=;f=;cd=;s="] {
+            assert!(matches!(Seal::parse(bad), Err(SealError::Malformed(_))), "{bad}");
         }
     }
 

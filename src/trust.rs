@@ -241,36 +241,20 @@ mod tests {
         let pk = s.public_key();
         assert_eq!(
             store.decide(&pk, Role::Provider, t, Some("ACME")),
-            TrustDecision::Trusted {
-                owner: "ACME".into()
-            }
+            TrustDecision::Trusted { owner: "ACME".into() }
         );
-        assert!(matches!(
-            store.decide(&pk, Role::Provider, 0, None),
-            TrustDecision::OutsideWindow { .. }
-        ));
-        assert!(matches!(
-            store.decide(&pk, Role::Platform, t, None),
-            TrustDecision::WrongRole { .. }
-        ));
-        assert!(matches!(
-            store.decide(&pk, Role::Provider, t, Some("EVIL")),
-            TrustDecision::WrongOwner { .. }
-        ));
+        assert!(matches!(store.decide(&pk, Role::Provider, 0, None), TrustDecision::OutsideWindow { .. }));
+        assert!(matches!(store.decide(&pk, Role::Platform, t, None), TrustDecision::WrongRole { .. }));
+        assert!(matches!(store.decide(&pk, Role::Provider, t, Some("EVIL")), TrustDecision::WrongOwner { .. }));
         let other = Signer::from_seed(&[6u8; 32]).public_key();
-        assert_eq!(
-            store.decide(&other, Role::Provider, t, None),
-            TrustDecision::Unknown
-        );
+        assert_eq!(store.decide(&other, Role::Provider, t, None), TrustDecision::Unknown);
     }
 
     #[test]
     fn file_round_trip_and_rejections() {
         let s = Signer::from_seed(&[5u8; 32]);
         let mut store = TrustStore::new();
-        store
-            .add(TrustStore::entry_for(&s.public_key(), "ACME", Role::Any))
-            .unwrap();
+        store.add(TrustStore::entry_for(&s.public_key(), "ACME", Role::Any)).unwrap();
         let again = TrustStore::from_json(&store.to_json()).unwrap();
         assert_eq!(again.entries().count(), 1);
         let mut bad = TrustStore::entry_for(&s.public_key(), "ACME", Role::Any);

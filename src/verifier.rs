@@ -12,7 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::binding;
-use crate::format::{ExplicitMark, Format, Handler, Scan, ScanOptions, WatermarkCheck};
+use crate::format::{
+    ExplicitMark, Format, Handler, Scan, ScanOptions, WatermarkCheck,
+};
 use crate::formats;
 use crate::io::read_limited;
 use crate::label::LabelRecord;
@@ -49,13 +51,7 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Report {
     let shown = Some(path.display().to_string());
     let bytes = match read_limited(path, opts.limits.max_file_bytes) {
         Ok(b) => b,
-        Err(e) => {
-            return Report::error(
-                shown,
-                "unknown",
-                Finding::error("file.unreadable", e.to_string()),
-            );
-        }
+        Err(e) => return Report::error(shown, "unknown", Finding::error("file.unreadable", e.to_string())),
     };
     let head = &bytes[..bytes.len().min(64)];
     let Some(format) = Format::detect(Some(path), head) else {
@@ -74,13 +70,7 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Report {
 pub fn verify(input: &[u8], format: Format, opts: &VerifyOptions) -> Report {
     let handler = match formats::handler(format) {
         Ok(h) => h,
-        Err(e) => {
-            return Report::error(
-                None,
-                format.name(),
-                Finding::error("file.unsupported", e.to_string()),
-            );
-        }
+        Err(e) => return Report::error(None, format.name(), Finding::error("file.unsupported", e.to_string())),
     };
     let scan = match handler.scan(
         input,
@@ -90,21 +80,9 @@ pub fn verify(input: &[u8], format: Format, opts: &VerifyOptions) -> Report {
         },
     ) {
         Ok(s) => s,
-        Err(e) => {
-            return Report::error(
-                None,
-                format.name(),
-                Finding::error("file.unreadable", e.to_string()),
-            );
-        }
+        Err(e) => return Report::error(None, format.name(), Finding::error("file.unreadable", e.to_string())),
     };
-    Checker {
-        input,
-        format,
-        handler,
-        opts,
-    }
-    .run(scan)
+    Checker { input, format, handler, opts }.run(scan)
 }
 
 struct Checker<'a> {
@@ -117,11 +95,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn run(&self, scan: Scan) -> Report {
         let mut findings = scan.findings;
-        let records = parse_carriers(
-            &scan.carriers,
-            self.opts.limits.max_nesting_depth,
-            &mut findings,
-        );
+        let records = parse_carriers(&scan.carriers, self.opts.limits.max_nesting_depth, &mut findings);
         let mut conflicting = false;
         if records.len() > 1 {
             if records.iter().all(|r| r == &records[0]) {
@@ -179,10 +153,7 @@ impl Checker<'_> {
         if let Some(seal) = &seal {
             report.binding = self.check_binding(seal, computed, "binding", &mut findings);
             if let Some(ex) = &seal.explicit {
-                match self
-                    .handler
-                    .check_explicit(self.input, ex, &self.opts.limits)
-                {
+                match self.handler.check_explicit(self.input, ex, &self.opts.limits) {
                     Some(mark) => {
                         if mark.intact == Some(false) {
                             findings.push(Finding::error(
@@ -214,10 +185,7 @@ impl Checker<'_> {
                     conflicting = true;
                     findings.push(Finding::error(
                         "watermark.mismatch",
-                        format!(
-                            "the watermark ({}) does not agree with the sealed label",
-                            found.payload
-                        ),
+                        format!("the watermark ({}) does not agree with the sealed label", found.payload),
                     ));
                 }
             } else if let (Some(id), WatermarkCheck::Absent) = (&seal.watermark_id, &watermark) {
@@ -239,12 +207,7 @@ impl Checker<'_> {
         // The platform's countersignature.
         let mut platform_vouches = false;
         if let Some(rc2) = record.reserved_code2.as_deref() {
-            let (sig, seal) = self.check_seal(
-                Some(Seal::parse(rc2)),
-                record,
-                Role::Platform,
-                &mut findings,
-            );
+            let (sig, seal) = self.check_seal(Some(Seal::parse(rc2)), record, Role::Platform, &mut findings);
             let bind = match &seal {
                 Some(s) => self.check_binding(s, computed, "propagation.binding", &mut findings),
                 None => BindingReport {
@@ -253,12 +216,8 @@ impl Checker<'_> {
                     computed: computed.as_ref().map(binding::encode),
                 },
             };
-            platform_vouches =
-                sig.status == SignatureStatus::Valid && bind.status == BindingStatus::Match;
-            report.propagation = Some(PropagationReport {
-                signature: sig,
-                binding: bind,
-            });
+            platform_vouches = sig.status == SignatureStatus::Valid && bind.status == BindingStatus::Match;
+            report.propagation = Some(PropagationReport { signature: sig, binding: bind });
         }
 
         let prop_status = report.propagation.as_ref().map(|p| p.signature.status);
@@ -299,11 +258,7 @@ impl Checker<'_> {
         role: Role,
         findings: &mut Vec<Finding>,
     ) -> (SignatureReport, Option<Seal>) {
-        let field = if role == Role::Provider {
-            "ReservedCode1"
-        } else {
-            "ReservedCode2"
-        };
+        let field = if role == Role::Provider { "ReservedCode1" } else { "ReservedCode2" };
         let seal = match parsed {
             None => {
                 findings.push(Finding::warning(
@@ -320,10 +275,7 @@ impl Checker<'_> {
                 return (SignatureReport::absent(), None);
             }
             Some(Err(SealError::Malformed(why))) => {
-                findings.push(Finding::error(
-                    "seal.malformed",
-                    format!("{field} is damaged: {why}"),
-                ));
+                findings.push(Finding::error("seal.malformed", format!("{field} is damaged: {why}")));
                 let mut r = SignatureReport::absent();
                 r.status = SignatureStatus::Invalid;
                 return (r, None);
@@ -333,11 +285,7 @@ impl Checker<'_> {
         let mut report = SignatureReport {
             status: SignatureStatus::Valid,
             key_id: Some(seal.key_id()),
-            owner: self
-                .opts
-                .trust
-                .owner_of(&seal.public_key)
-                .map(str::to_string),
+            owner: self.opts.trust.owner_of(&seal.public_key).map(str::to_string),
             signed_at: Some(format_time(seal.signed_at)),
         };
         let ok = match role {
@@ -348,9 +296,7 @@ impl Checker<'_> {
             report.status = SignatureStatus::Invalid;
             findings.push(Finding::error(
                 "seal.signature_invalid",
-                format!(
-                    "the signature in {field} does not match the label: a sealed field was changed"
-                ),
+                format!("the signature in {field} does not match the label: a sealed field was changed"),
             ));
             return (report, Some(seal));
         }
@@ -362,54 +308,33 @@ impl Checker<'_> {
             findings.push(Finding::error(code, msg));
             SignatureStatus::Untrusted
         };
-        report.status =
-            match self
-                .opts
-                .trust
-                .decide(&seal.public_key, role, seal.signed_at, claimed)
-            {
-                TrustDecision::Trusted { .. } => SignatureStatus::Valid,
-                TrustDecision::Unknown => untrusted(
-                    "seal.key_unknown",
-                    format!(
-                        "{field} is validly signed by key {}, which is not in the trust store",
-                        seal.key_id()
-                    ),
-                    findings,
-                ),
-                TrustDecision::OutsideWindow { owner } => untrusted(
-                    "seal.key_outside_validity",
-                    format!(
-                        "key {} ({owner}) was not valid at the signing time {}",
-                        seal.key_id(),
-                        format_time(seal.signed_at)
-                    ),
-                    findings,
-                ),
-                TrustDecision::WrongRole { owner } => untrusted(
-                    "seal.key_wrong_role",
-                    format!(
-                        "key {} ({owner}) is not trusted to sign {field}",
-                        seal.key_id()
-                    ),
-                    findings,
-                ),
-                TrustDecision::WrongOwner { owner, claimed } => untrusted(
-                    "seal.producer_mismatch",
-                    format!(
-                        "key {} belongs to {owner}, but the label names {claimed}",
-                        seal.key_id()
-                    ),
-                    findings,
-                ),
-            };
+        report.status = match self.opts.trust.decide(&seal.public_key, role, seal.signed_at, claimed) {
+            TrustDecision::Trusted { .. } => SignatureStatus::Valid,
+            TrustDecision::Unknown => untrusted(
+                "seal.key_unknown",
+                format!("{field} is validly signed by key {}, which is not in the trust store", seal.key_id()),
+                findings,
+            ),
+            TrustDecision::OutsideWindow { owner } => untrusted(
+                "seal.key_outside_validity",
+                format!("key {} ({owner}) was not valid at the signing time {}", seal.key_id(), format_time(seal.signed_at)),
+                findings,
+            ),
+            TrustDecision::WrongRole { owner } => untrusted(
+                "seal.key_wrong_role",
+                format!("key {} ({owner}) is not trusted to sign {field}", seal.key_id()),
+                findings,
+            ),
+            TrustDecision::WrongOwner { owner, claimed } => untrusted(
+                "seal.producer_mismatch",
+                format!("key {} belongs to {owner}, but the label names {claimed}", seal.key_id()),
+                findings,
+            ),
+        };
         if seal.signed_at > now() + 86_400 {
             findings.push(Finding::warning(
                 "seal.future_time",
-                format!(
-                    "{field} was signed in the future ({})",
-                    format_time(seal.signed_at)
-                ),
+                format!("{field} was signed in the future ({})", format_time(seal.signed_at)),
             ));
         }
         (report, Some(seal))
@@ -429,15 +354,8 @@ impl Checker<'_> {
         };
         if seal.format != self.format.name() {
             findings.push(Finding::error(
-                if area == "binding" {
-                    "binding.format_mismatch"
-                } else {
-                    "propagation.format_mismatch"
-                },
-                format!(
-                    "the seal was made for a {} file, this is {}",
-                    seal.format, self.format
-                ),
+                if area == "binding" { "binding.format_mismatch" } else { "propagation.format_mismatch" },
+                format!("the seal was made for a {} file, this is {}", seal.format, self.format),
             ));
         } else if computed == Some(seal.content_digest) {
             report.status = BindingStatus::Match;
@@ -446,11 +364,7 @@ impl Checker<'_> {
         }
         if report.status == BindingStatus::Mismatch {
             findings.push(Finding::error(
-                if area == "binding" {
-                    "binding.mismatch"
-                } else {
-                    "propagation.binding_mismatch"
-                },
+                if area == "binding" { "binding.mismatch" } else { "propagation.binding_mismatch" },
                 "the content differs from the content that was sealed",
             ));
         }
@@ -462,10 +376,7 @@ impl Checker<'_> {
             if crate::watermark::hex(&producer_tag(&e.owner)) == tag_hex {
                 findings.push(Finding::info(
                     "watermark.producer",
-                    format!(
-                        "the watermark's producer tag matches trusted producer {}",
-                        e.owner
-                    ),
+                    format!("the watermark's producer tag matches trusted producer {}", e.owner),
                 ));
             }
         }
@@ -522,20 +433,9 @@ pub struct InspectedCarrier {
 }
 
 /// Lists the labels in `input` as found: every carrier, raw and parsed, no trust decisions.
-pub fn inspect(
-    input: &[u8],
-    format: Format,
-    limits: &Limits,
-    watermark_key: Option<&WatermarkKey>,
-) -> crate::Result<Inspection> {
+pub fn inspect(input: &[u8], format: Format, limits: &Limits, watermark_key: Option<&WatermarkKey>) -> crate::Result<Inspection> {
     let handler = formats::handler(format)?;
-    let scan = handler.scan(
-        input,
-        &ScanOptions {
-            limits,
-            watermark_key,
-        },
-    )?;
+    let scan = handler.scan(input, &ScanOptions { limits, watermark_key })?;
     let carriers = scan
         .carriers
         .iter()

@@ -72,11 +72,7 @@ fn marker_runs(text: &str) -> Vec<Run> {
             }
         }
         if bytes.starts_with(MAGIC) {
-            runs.push(Run {
-                start: i,
-                end,
-                bytes,
-            });
+            runs.push(Run { start: i, end, bytes });
         }
     }
     runs
@@ -158,23 +154,14 @@ impl Handler for Text {
         Ok(scan)
     }
 
-    fn write_label(
-        &self,
-        input: &[u8],
-        label_json: &str,
-        _opts: &WriteOptions<'_>,
-    ) -> Result<Vec<u8>> {
+    fn write_label(&self, input: &[u8], label_json: &str, _opts: &WriteOptions<'_>) -> Result<Vec<u8>> {
         let text = strip_markers(as_text(input)?);
         let len = u32::try_from(label_json.len())
             .map_err(|_| Error::InvalidLabel("label record too long".into()))?;
         let mut out = String::with_capacity(text.len() + 4 * label_json.len() + 64);
         out.push_str(&text);
         out.push(BOM);
-        for &b in MAGIC
-            .iter()
-            .chain(&len.to_be_bytes())
-            .chain(label_json.as_bytes())
-        {
+        for &b in MAGIC.iter().chain(&len.to_be_bytes()).chain(label_json.as_bytes()) {
             out.push(selector(b));
         }
         Ok(out.into_bytes())

@@ -102,8 +102,7 @@ pub fn content_tag(produce_id: &str) -> [u8; 4] {
 
 fn keyed_tag(signing_seed: &[u8; 32], public_part: &[u8]) -> [u8; 2] {
     let key = tagged_hash(b"aigcmark/wm-tag-key\0", signing_seed);
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("HMAC takes any key length");
     mac.update(b"aigcmark/wm-tag\0");
     mac.update(public_part);
     let out = mac.finalize().into_bytes();
@@ -119,12 +118,10 @@ fn tagged_hash(tag: &[u8], data: &[u8]) -> [u8; 32] {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]

@@ -12,9 +12,7 @@ pub fn corpus() -> PathBuf {
         .unwrap_or_else(|| {
             let cache = std::env::var_os("XDG_CACHE_HOME")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
-                });
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
             cache.join("aigcmark-corpus")
         });
     assert!(
@@ -28,11 +26,7 @@ pub fn corpus() -> PathBuf {
 /// A file from the corpus, e.g. `corpus_file("images/skimage/astronaut.png")`.
 pub fn corpus_file(rel: &str) -> PathBuf {
     let p = corpus().join(rel);
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/fetch-corpus.sh",
-        p.display()
-    );
+    assert!(p.is_file(), "{} is missing: run scripts/fetch-corpus.sh", p.display());
     p
 }
 
@@ -50,18 +44,13 @@ pub fn tool(name: &str, debian_package: &str) -> PathBuf {
 /// ImageMagick's convert (the real one in /usr/bin, not a stand-in earlier on PATH).
 pub fn convert() -> PathBuf {
     let p = PathBuf::from("/usr/bin/convert");
-    assert!(
-        p.is_file(),
-        "/usr/bin/convert is missing: apt-get install imagemagick"
-    );
+    assert!(p.is_file(), "/usr/bin/convert is missing: apt-get install imagemagick");
     p
 }
 
 /// Runs a command and returns stdout; panics with stderr on failure.
 pub fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}",
