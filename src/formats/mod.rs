@@ -3,6 +3,7 @@
 pub mod audio;
 pub mod flac;
 pub mod id3v2;
+pub mod image;
 pub mod mp3;
 pub mod mpeg_frame;
 pub mod ogg;
@@ -11,7 +12,7 @@ pub mod text;
 pub mod vorbis_comment;
 pub mod wav;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::{Format, Handler};
 
 /// The handler for a format.
@@ -23,8 +24,8 @@ pub fn handler(format: Format) -> Result<&'static dyn Handler> {
         Format::Mp3 => Ok(&mp3::MP3),
         Format::Flac => Ok(&flac::FLAC),
         Format::Ogg => Ok(&ogg::OGG),
-        other => Err(Error::Unsupported(format!(
-            "{other} files are not supported yet"
-        ))),
+        Format::Png => Ok(&image::PNG),
+        Format::Jpeg => Ok(&image::JPEG),
+        Format::Webp => Ok(&image::WEBP),
     }
 }

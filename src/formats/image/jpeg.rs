@@ -1,0 +1,252 @@
+//! JPEG: the label in an XMP APP1 segment (and, as the image guide's Annex B shows, in EXIF
+//! UserComment as `{"AIGC":{…}}`), written at the segment level.
+//!
+//! A new XMP segment goes after the leading APP0/APP1 run (JFIF, EXIF), where readers expect it;
+//! an existing packet is merged into where it is. EXIF is merged without moving any existing
+//! value (see `exif`); when that is not safe (a UserComment that holds something else, EXIF that
+//! cannot be followed, a segment that would grow past 64 KiB) the EXIF carrier is not written and
+//! the XMP label stands alone.
+
+use crate::binding::ContentHasher;
+use crate::error::{Error, Result};
+use crate::format::{
+    ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+};
+use crate::limits::Limits;
+use crate::report::Finding;
+
+use super::jpeg_segments::{self, APP0, APP1, APP2, APP13, COM, SOS, Segment, push_segment};
+use super::{JPEG_XMP_ID, exif, xmp};
+
+pub struct Jpeg;
+
+pub static JPEG: Jpeg = Jpeg;
+
+const EXIF_ID: &[u8] = b"Exif\0\0";
+const XMP_EXTENSION_ID: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
+
+fn is_xmp(s: &Segment, file: &[u8]) -> bool {
+    s.marker == APP1 && s.body(file).starts_with(JPEG_XMP_ID)
+}
+
+fn is_exif(s: &Segment, file: &[u8]) -> bool {
+    s.marker == APP1 && s.body(file).starts_with(EXIF_ID)
+}
+
+/// Width and height from the frame header (`SOFn`), or zeros.
+fn frame_size(segments: &[Segment], file: &[u8]) -> (u32, u32) {
+    segments
+        .iter()
+        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))
+        .and_then(|s| s.body(file).get(1..5))
+        .map_or((0, 0), |b| {
+            (
+                u32::from(u16::from_be_bytes([b[2], b[3]])),
+                u32::from(u16::from_be_bytes([b[0], b[1]])),
+            )
+        })
+}
+
+fn digest(segments: &[Segment], file: &[u8]) -> [u8; 32] {
+    let mut h = ContentHasher::new();
+    for s in segments.iter().filter(|s| !s.is_metadata()) {
+        h.update(s.raw(file));
+    }
+    h.finish()
+}
+
+impl Handler for Jpeg {
+    fn format(&self) -> Format {
+        Format::Jpeg
+    }
+
+    fn scan(&self, input: &[u8], opts: &ScanOptions<'_>) -> Result<Scan> {
+        let parsed = jpeg_segments::parse(input, opts.limits)?;
+        let mut scan = Scan {
+            findings: parsed.findings,
+            ..Default::default()
+        };
+        let mut xmp_segments = 0;
+        let mut exif_segments = 0;
+        let mut after_scan = false;
+        for s in &parsed.segments {
+            if s.marker == SOS {
+                after_scan = true;
+            }
+            let body = s.body(input);
+            if is_xmp(s, input) {
+                xmp_segments += 1;
+                if after_scan {
+                    scan.findings.push(Finding::warning(
+                        "jpeg.xmp_after_scan",
+                        "the XMP segment comes after the image data",
+                    ));
+                }
+                super::scan_xmp(
+                    &body[JPEG_XMP_ID.len()..],
+                    "JPEG APP1",
+                    opts.limits,
+                    &mut scan,
+                );
+            } else if is_exif(s, input) {
+                exif_segments += 1;
+                super::scan_exif(body, "JPEG APP1", &mut scan);
+            } else if s.marker == APP1 && body.starts_with(XMP_EXTENSION_ID) {
+                scan.findings.push(Finding::info(
+                    "jpeg.extended_xmp",
+                    "the file has extended XMP; labels are read from the main packet only",
+                ));
+            }
+        }
+        if xmp_segments > 1 {
+            scan.findings.push(Finding::warning(
+                "jpeg.xmp_duplicate",
+                format!("{xmp_segments} XMP segments; a file should have one"),
+            ));
+        }
+        if exif_segments > 1 {
+            scan.findings.push(Finding::warning(
+                "jpeg.exif_duplicate",
+                format!("{exif_segments} EXIF segments; a file should have one"),
+            ));
+        }
+        if !parsed.segments.iter().any(|s| s.marker == SOS) {
+            scan.findings.push(Finding::error(
+                "jpeg.no_scan",
+                "the file has no image data (SOS)",
+            ));
+        }
+        scan.digest = Some(digest(&parsed.segments, input));
+        Ok(scan)
+    }
+
+    fn write_label(
+        &self,
+        input: &[u8],
+        label_json: &str,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Vec<u8>> {
+        let limits = opts.limits;
+        let parsed = jpeg_segments::parse(input, limits)?;
+        let segs = &parsed.segments;
+        let packet_of =
+            |s: &Segment| String::from_utf8_lossy(&s.body(input)[JPEG_XMP_ID.len()..]).into_owned();
+
+        // The XMP packet to merge into: the first one that can be read.
+        let mut xmp_at = None;
+        let mut packet = None;
+        for (i, s) in segs.iter().enumerate().filter(|(_, s)| is_xmp(s, input)) {
+            if let Ok(m) = xmp::merge(Some(&packet_of(s)), label_json, limits.max_nesting_depth) {
+                xmp_at = Some(i);
+                packet = Some(m);
+                break;
+            }
+        }
+        let packet = packet.unwrap_or_else(|| xmp::new_packet(label_json));
+        let mut xmp_payload = JPEG_XMP_ID.to_vec();
+        xmp_payload.extend_from_slice(packet.as_bytes());
+        if xmp_payload.len() > 65533 {
+            return Err(Error::Limit(
+                "the XMP packet with the label is over 64 KiB; extended XMP is not written".into(),
+            ));
+        }
+
+        // EXIF: update a label already there; add UserComment when asked and safe.
+        let exif_at = segs.iter().position(|s| is_exif(s, input));
+        let wrapped = super::wrapped(label_json);
+        let new_exif: Option<Vec<u8>> = match exif_at {
+            Some(i) => {
+                let tiff = &segs[i].body(input)[EXIF_ID.len()..];
+                let has_label = exif::find_labels(tiff).is_ok_and(|f| !f.is_empty());
+                if opts.secondary_carriers || has_label {
+                    exif::with_user_comment(Some(tiff), &wrapped, (0, 0))
+                        .ok()
+                        .map(|t| [EXIF_ID, &t].concat())
+                        .filter(|p| p.len() <= 65533)
+                } else {
+                    None
+                }
+            }
+            None if opts.secondary_carriers => Some(
+                [
+                    EXIF_ID,
+                    &exif::with_user_comment(None, &wrapped, frame_size(segs, input))?,
+                ]
+                .concat(),
+            ),
+            None => None,
+        };
+
+        // Where new segments go: after SOI and the leading APP0/APP1 run.
+        let insert_at = segs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, s)| s.marker != APP0 && s.marker != APP1)
+            .map_or(segs.len(), |(i, _)| i);
+
+        let mut out = Vec::with_capacity(input.len() + xmp_payload.len() + wrapped.len() + 64);
+        for (i, s) in segs.iter().enumerate() {
+            if i == insert_at {
+                if exif_at.is_none()
+                    && let Some(e) = &new_exif
+                {
+                    push_segment(&mut out, APP1, e)?;
+                }
+                if xmp_at.is_none() {
+                    push_segment(&mut out, APP1, &xmp_payload)?;
+                }
+            }
+            if Some(i) == xmp_at {
+                push_segment(&mut out, APP1, &xmp_payload)?;
+            } else if Some(i) == exif_at && new_exif.is_some() {
+                if let Some(e) = &new_exif {
+                    push_segment(&mut out, APP1, e)?;
+                }
+            } else if is_xmp(s, input) {
+                // Another XMP packet: keep it, without its TC260 property.
+                match xmp::strip(&packet_of(s), limits.max_nesting_depth) {
+                    Ok(Some(stripped)) => {
+                        push_segment(&mut out, APP1, &[JPEG_XMP_ID, stripped.as_bytes()].concat())?
+                    }
+                    _ => out.extend_from_slice(s.raw(input)),
+                }
+            } else {
+                out.extend_from_slice(s.raw(input));
+            }
+        }
+        out.extend_from_slice(&input[parsed.trailer.clone()]);
+        Ok(out)
+    }
+
+    fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
+        super::edit_content(Format::Jpeg, input, edits, carry_metadata)
+    }
+
+    fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
+        super::check_explicit_marks(Format::Jpeg, input, record, limits)
+    }
+}
+
+/// Puts the original's EXIF, XMP, ICC (APP2), IPTC (APP13) and comment segments into a freshly
+/// encoded JPEG, after the encoder's own JFIF header.
+fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>> {
+    let old = jpeg_segments::parse(original, limits)?;
+    let new = jpeg_segments::parse(encoded, limits)?;
+    let mut out = Vec::with_capacity(encoded.len() + original.len() / 8);
+    let mut carried = false;
+    for s in &new.segments {
+        if !carried && s.marker != jpeg_segments::SOI && s.marker != APP0 {
+            for o in old
+                .segments
+                .iter()
+                .filter(|o| matches!(o.marker, APP1 | APP2 | APP13 | COM))
+            {
+                out.extend_from_slice(o.raw(original));
+            }
+            carried = true;
+        }
+        out.extend_from_slice(s.raw(encoded));
+    }
+    Ok(out)
+}

@@ -1,0 +1,366 @@
+//! PNG, JPEG and WebP: the label in XMP (and the image guide's Annex B secondary carriers), the
+//! content binding over the compressed image data, and the visible label.
+//!
+//! Each container has its own walker (`png_chunks`, `jpeg_segments`, [`crate::formats::riff`]) and
+//! handler (`png`, `jpeg`, `webp`); what they share lives here: reading XMP and EXIF carriers into
+//! a [`Scan`], decoding under [`Limits`], encoding ([`encode_image`]) and the pixel pipeline of
+//! [`Handler::edit_content`](crate::format::Handler::edit_content): decode → visible label →
+//! watermark → re-encode, done once, with the original's metadata carried over.
+//!
+//! # Content binding
+//!
+//! The digest covers the *compressed* image data, the bytes that define the decoded pixels, and
+//! nothing else: no decode is needed (verification stays far cheaper than decoding), any change to
+//! the pixels changes it, and editing any metadata (XMP, EXIF, ICC, text chunks, comments) with a
+//! tool such as exiftool keeps it. A re-encode changes it even when it is lossless, which is right
+//! for a signature: the sealed bytes are the ones the provider produced. Exactly, per format
+//! (SHA-256 over the concatenation, in file order):
+//!
+//! - **PNG**: for each of `IHDR`, `PLTE`, `tRNS`, `acTL`, `fcTL`, `fdAT`: the chunk type, its
+//!   length (4 bytes, big-endian) and its data; for the `IDAT` chunks, once at the first: `IDAT`,
+//!   the total length of all `IDAT` data (8 bytes, big-endian) and that data (the zlib stream), so
+//!   splitting `IDAT` differently keeps the binding. Colour chunks (`gAMA`, `cHRM`, `sRGB`,
+//!   `iCCP`) are left out with the rest of the metadata.
+//! - **JPEG**: every segment from `SOI` to `EOI` that is not `APP0`–`APP15` or `COM`, as stored
+//!   (marker, length, payload, and after `SOS` the entropy-coded data): `DQT`, `DHT`, `SOFn`,
+//!   `DRI`, `SOS`, `DAC`, `DNL`, `EOI`. Bytes after `EOI` are left out. (The Adobe `APP14`
+//!   colour-transform flag is an `APPn` and is left out too.)
+//! - **WebP**: for each of `VP8 `, `VP8L`, `ALPH`, `ANIM`, `ANMF`: the chunk id, its length (4
+//!   bytes, little-endian) and its body. `VP8X` is left out: its flags change when metadata is added.
+
+mod exif;
+mod jpeg;
+mod jpeg_segments;
+mod png;
+mod png_chunks;
+mod riff_walk;
+mod visible;
+mod webp;
+pub mod xmp;
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
+
+use crate::error::{Error, Result};
+use crate::format::{Carrier, ContentEdits, Edited, ExplicitMark, Format, Scan};
+use crate::limits::Limits;
+use crate::report::Finding;
+
+pub use jpeg::JPEG;
+pub use png::PNG;
+pub use webp::WEBP;
+
+/// The XMP packet identifier of a JPEG APP1 segment.
+pub const JPEG_XMP_ID: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// The PNG text keyword for XMP.
+pub const PNG_XMP_KEYWORD: &str = "XML:com.adobe.xmp";
+
+/// Encodes an image as PNG, JPEG (at `jpeg_quality`, 1–100) or lossless WebP, for a service that
+/// holds pixels and wants to label them: encode with this, then call [`crate::label()`].
+///
+/// ```
+/// use aigcmark::{Format, LabelOptions, Signer};
+/// use aigcmark::formats::image::encode_image;
+///
+/// let pixels = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]));
+/// let png = encode_image(&image::DynamicImage::ImageRgb8(pixels), Format::Png, 92).unwrap();
+/// let mut opts = LabelOptions::new("001191440300708461136T1XGW3");
+/// opts.watermark = false;
+/// let out = aigcmark::label(&png, Format::Png, &Signer::generate(), &opts).unwrap();
+/// assert!(out.bytes.windows(4).any(|w| w == b"iTXt"));
+/// ```
+pub fn encode_image(img: &DynamicImage, format: Format, jpeg_quality: u8) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let err = |e: image::ImageError| {
+        Error::Unsupported(format!("cannot encode the image as {format}: {e}"))
+    };
+    match format {
+        Format::Png => img
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .map_err(err)?,
+        Format::Jpeg => {
+            let q = jpeg_quality.clamp(1, 100);
+            let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+            rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+                &mut out, q,
+            ))
+            .map_err(err)?
+        }
+        Format::Webp => {
+            let img = if img.color().has_alpha() {
+                DynamicImage::ImageRgba8(img.to_rgba8())
+            } else {
+                DynamicImage::ImageRgb8(img.to_rgb8())
+            };
+            img.write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut out))
+                .map_err(err)?
+        }
+        other => {
+            return Err(Error::Unsupported(format!(
+                "{other} is not an image format"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn image_format(format: Format) -> Result<ImageFormat> {
+    match format {
+        Format::Png => Ok(ImageFormat::Png),
+        Format::Jpeg => Ok(ImageFormat::Jpeg),
+        Format::Webp => Ok(ImageFormat::WebP),
+        other => Err(Error::Unsupported(format!(
+            "{other} is not an image format"
+        ))),
+    }
+}
+
+/// Decodes an image as it is meant to be shown (EXIF orientation applied), refusing one over
+/// [`Limits::max_pixels`] before allocating it.
+pub fn decode(input: &[u8], format: Format, limits: &Limits) -> Result<DynamicImage> {
+    Ok(decode_oriented(input, format, limits)?.0)
+}
+
+/// [`decode`], and the orientation that was applied.
+fn decode_oriented(
+    input: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<(DynamicImage, Orientation)> {
+    let fmt = image_format(format)?;
+    let bad = |e: image::ImageError| Error::malformed(format.name(), e.to_string());
+    let (w, h) = image::ImageReader::with_format(Cursor::new(input), fmt)
+        .into_dimensions()
+        .map_err(bad)?;
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels {
+        return Err(Error::Limit(format!(
+            "the image is {w}×{h} = {pixels} pixels, over the {}-pixel limit",
+            limits.max_pixels
+        )));
+    }
+    let mut reader = image::ImageReader::with_format(Cursor::new(input), fmt);
+    let mut l = image::Limits::default();
+    // 16-bit RGBA is 8 bytes a pixel; leave room for the decoder's own buffers.
+    l.max_alloc = Some(pixels.saturating_mul(16).saturating_add(64 << 20));
+    reader.limits(l);
+    let mut decoder = reader.into_decoder().map_err(bad)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(bad)?;
+    img.apply_orientation(orientation);
+    Ok((img, orientation))
+}
+
+/// The orientation that undoes `o` (flips and the transposes undo themselves).
+fn inverse(o: Orientation) -> Orientation {
+    match o {
+        Orientation::Rotate90 => Orientation::Rotate270,
+        Orientation::Rotate270 => Orientation::Rotate90,
+        other => other,
+    }
+}
+
+/// Reads the TC260 labels of an XMP packet into `scan`.
+fn scan_xmp(packet: &[u8], location: &str, limits: &Limits, scan: &mut Scan) {
+    let text = String::from_utf8_lossy(packet);
+    match xmp::find_labels(&text, limits.max_nesting_depth) {
+        Ok(props) => {
+            if props.len() > 1 {
+                scan.findings.push(Finding::warning(
+                    "xmp.duplicate_property",
+                    format!(
+                        "the XMP packet in {location} holds TC260:AIGC {} times",
+                        props.len()
+                    ),
+                ));
+            }
+            for p in props {
+                if p.attribute {
+                    scan.findings.push(Finding::info(
+                        "xmp.attribute_form",
+                        format!("TC260:AIGC is written as an attribute in {location}"),
+                    ));
+                }
+                if p.prefix != "TC260" {
+                    scan.findings.push(Finding::info(
+                        "xmp.prefix",
+                        format!(
+                            "the TC260 namespace is bound to the prefix {:?} in {location}",
+                            p.prefix
+                        ),
+                    ));
+                }
+                scan.carriers.push(Carrier {
+                    location: format!("XMP {}:AIGC ({location})", p.prefix),
+                    value: p.value,
+                });
+            }
+        }
+        Err(e) => scan.findings.push(Finding::warning(
+            "xmp.unreadable",
+            format!("the XMP packet in {location} cannot be read: {e}"),
+        )),
+    }
+}
+
+/// Reads labels in EXIF UserComment / ImageDescription into `scan`.
+fn scan_exif(body: &[u8], location: &str, scan: &mut Scan) {
+    match exif::find_labels(exif::tiff_data(body)) {
+        Ok(found) => {
+            for f in found {
+                if f.tag == "ImageDescription" {
+                    scan.findings.push(Finding::info(
+                        "exif.image_description",
+                        format!("a label is stored in EXIF ImageDescription ({location})"),
+                    ));
+                }
+                scan.carriers.push(Carrier {
+                    location: format!("EXIF {} ({location})", f.tag),
+                    value: f.value,
+                });
+            }
+        }
+        Err(e) => scan.findings.push(Finding::warning(
+            "exif.unreadable",
+            format!("the EXIF data in {location} cannot be read: {e}"),
+        )),
+    }
+}
+
+/// The label record wrapped as the image guide's Annex B shows it for EXIF: `{"AIGC":{…}}`.
+fn wrapped(label_json: &str) -> String {
+    format!("{{\"AIGC\":{label_json}}}")
+}
+
+/// The pixels being edited, in the layout the output keeps.
+pub enum Canvas {
+    Rgb(RgbImage),
+    Rgba(RgbaImage),
+}
+
+impl Canvas {
+    fn from_image(img: DynamicImage) -> Self {
+        if img.color().has_alpha() {
+            Canvas::Rgba(img.into_rgba8())
+        } else {
+            Canvas::Rgb(img.into_rgb8())
+        }
+    }
+    fn into_image(self) -> DynamicImage {
+        match self {
+            Canvas::Rgb(i) => DynamicImage::ImageRgb8(i),
+            Canvas::Rgba(i) => DynamicImage::ImageRgba8(i),
+        }
+    }
+}
+
+/// Whether the image watermark exists yet; [`embed_watermark`] is where it plugs in.
+const IMAGE_WATERMARK: bool = false;
+
+/// The watermark step of the pixel pipeline: the image watermark (`src/watermark/image/`) plugs
+/// in here, working on the pixels as shown. Returns true when the payload was embedded.
+fn embed_watermark(
+    _canvas: &mut Canvas,
+    _key: &crate::watermark::WatermarkKey,
+    _payload: [u8; 8],
+) -> bool {
+    false
+}
+
+/// A format's copier of metadata from the original file into the re-encoded one.
+type CarryMetadata = fn(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>>;
+
+/// The shared `edit_content`, done once for both edits: decode, draw the visible label, embed
+/// the watermark, re-encode in the same format and carry the original's metadata over (`carry`
+/// is the format's own).
+fn edit_content(
+    format: Format,
+    input: &[u8],
+    edits: &ContentEdits<'_>,
+    carry: CarryMetadata,
+) -> Result<Edited> {
+    let mut notes = Vec::new();
+    if edits.watermark.is_some() && !IMAGE_WATERMARK {
+        notes.push(Finding::info(
+            "image.watermark_unavailable",
+            "the image watermark is not available yet; the image was labeled without one",
+        ));
+    }
+    let watermark = edits.watermark.filter(|_| IMAGE_WATERMARK);
+    if edits.explicit.is_none() && watermark.is_none() {
+        return Ok(Edited {
+            bytes: None,
+            format,
+            explicit_record: None,
+            watermarked: false,
+            notes,
+        });
+    }
+    // Edited as the image is shown, then turned back so the original EXIF orientation still holds.
+    let (img, orientation) = decode_oriented(input, format, edits.limits)?;
+    if img.color().bytes_per_pixel() > img.color().channel_count() {
+        notes.push(Finding::info(
+            "image.bit_depth_reduced",
+            "the image had more than 8 bits a channel; it was re-encoded with 8",
+        ));
+    }
+    let mut canvas = Canvas::from_image(img);
+    let explicit_record = match edits.explicit {
+        Some(opts) => Some(visible::draw(&mut canvas, opts)?),
+        None => None,
+    };
+    let watermarked = match watermark {
+        Some((key, payload)) => embed_watermark(&mut canvas, key, payload),
+        None => false,
+    };
+    let mut img = canvas.into_image();
+    img.apply_orientation(inverse(orientation));
+    let encoded = encode_image(&img, format, edits.jpeg_quality)?;
+    let bytes = carry(input, &encoded, edits.limits)?;
+    notes.push(Finding::info(
+        "image.reencoded",
+        match format {
+            Format::Jpeg => format!(
+                "the pixels changed; the image was re-encoded as JPEG at quality {}",
+                edits.jpeg_quality
+            ),
+            Format::Webp => "the pixels changed; the image was re-encoded as lossless WebP".into(),
+            _ => "the pixels changed; the image was re-encoded".into(),
+        },
+    ));
+    Ok(Edited {
+        bytes: Some(bytes),
+        format,
+        explicit_record,
+        watermarked,
+        notes,
+    })
+}
+
+/// The shared `check_explicit`: the one visible mark a seal records.
+fn check_explicit_marks(
+    format: Format,
+    input: &[u8],
+    record: &str,
+    limits: &Limits,
+) -> Vec<ExplicitMark> {
+    check_explicit(format, input, record, limits)
+        .into_iter()
+        .collect()
+}
+
+fn check_explicit(
+    format: Format,
+    input: &[u8],
+    record: &str,
+    limits: &Limits,
+) -> Option<ExplicitMark> {
+    let rec = visible::Record::parse(record)?;
+    let intact = match decode(input, format, limits) {
+        Ok(img) => rec.matches(&img),
+        Err(_) => false,
+    };
+    Some(rec.mark(intact))
+}
