@@ -200,28 +200,36 @@ fn jpeg_label_keeps_metadata_and_survives_recompression() {
 }
 
 #[test]
-fn webp_label_is_lossless_and_watermark_request_is_reported() {
+fn webp_label_is_lossless_and_carries_the_watermark_when_asked() {
     let png = std::fs::read(corpus_file("images/skimage/coffee.png")).unwrap();
     let webp = encode_image(&image::load_from_memory(&png).unwrap(), Format::Webp, 90).unwrap();
     let explicit = ExplicitOptions {
         placement: Some(Placement::BottomLeft),
         ..Default::default()
     };
-    let out = label_visible(&webp, Format::Webp, explicit, true);
+    // The visible label alone: lossless, so outside the label the pixels are the input's.
+    let out = label_visible(&webp, Format::Webp, explicit.clone(), false);
     assert!(out.labeled.watermark_id.is_none());
-    assert!(
-        out.labeled
-            .notes
-            .iter()
-            .any(|n| n.code == "image.watermark_unavailable")
-    );
     let report = verify(&out.bytes, Format::Webp, &out.trust);
     assert_eq!(report.verdict, Verdict::LabeledIntact, "{report:#?}");
     assert_eq!(report.explicit[0].intact, Some(true));
-    // Lossless: outside the label the pixels are the input's.
     let a = image::load_from_memory(&webp).unwrap().to_rgb8();
     let b = image::load_from_memory(&out.bytes).unwrap().to_rgb8();
     assert_eq!(a.get_pixel(a.width() - 1, 0), b.get_pixel(b.width() - 1, 0));
+
+    // With the watermark: one pass draws both, and verify finds the mark agreeing with the seal.
+    let out = label_visible(&webp, Format::Webp, explicit, true);
+    let id = out.labeled.watermark_id.clone().expect("watermarked");
+    let report = verify(&out.bytes, Format::Webp, &out.trust);
+    assert_eq!(report.verdict, Verdict::LabeledIntact, "{report:#?}");
+    assert_eq!(report.explicit[0].intact, Some(true));
+    match &report.watermark {
+        aigcmark::format::WatermarkCheck::Detected(w) => {
+            assert_eq!(w.payload, id);
+            assert_eq!(w.agrees_with_label, Some(true));
+        }
+        other => panic!("watermark not found: {other:?}"),
+    }
 }
 
 #[test]

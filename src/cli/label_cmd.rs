@@ -104,11 +104,35 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
             size: a.size,
         });
     }
+    // Compressed audio is watermarked by decoding it and writing WAV; when the output's name asks
+    // for the input's compressed format, label the metadata only and say so.
+    let named = (a.output != Path::new("-"))
+        .then(|| Format::from_path(&a.output))
+        .flatten();
+    if opts.watermark
+        && matches!(format, Format::Mp3 | Format::Flac | Format::Ogg)
+        && named == Some(format)
+    {
+        opts.watermark = false;
+        eprintln!(
+            "note: {format} output: no watermark (it needs the audio re-encoded; name the output .wav \
+             to get one, or pass --no-watermark to silence this note)"
+        );
+    }
     let out = aigcmark::label(&input, format, &signer, &opts)?;
     for note in &out.notes {
         eprintln!("note: {}", note.message);
     }
-    warn_extension(&a.output, out.format);
+    if let Some(named) = named
+        && !same_family(named, out.format)
+    {
+        return Err(Error::Refused(format!(
+            "the labeled file is {}, but {} names {named}; choose an output name ending in .{}",
+            out.format,
+            a.output.display(),
+            extension(out.format)
+        )));
+    }
     write_output(&a.output, &out.bytes)?;
     if a.output != Path::new("-") {
         println!(
@@ -195,21 +219,20 @@ fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     aigcmark::io::write_atomic(path, bytes)
 }
 
-fn warn_extension(output: &Path, format: Format) {
-    if output == Path::new("-") {
-        return;
-    }
-    if let Some(named) = Format::from_path(output) {
-        let same = named == format
-            || matches!(
-                (named, format),
-                (Format::Text, Format::Markdown) | (Format::Markdown, Format::Text)
-            );
-        if !same {
-            eprintln!(
-                "warning: {} is written as {format}, but its name says {named}",
-                output.display()
-            );
-        }
+/// Text and Markdown may be named either way; other formats must match their name.
+fn same_family(named: Format, actual: Format) -> bool {
+    named == actual
+        || matches!(
+            (named, actual),
+            (Format::Text, Format::Markdown) | (Format::Markdown, Format::Text)
+        )
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Text => "txt",
+        Format::Markdown => "md",
+        Format::Jpeg => "jpg",
+        other => other.name(),
     }
 }

@@ -221,6 +221,7 @@ impl Handler for Flac {
                 format!("the audible label was not looked for: {e}"),
             )),
         }
+        scan.watermark = audio::look_for_watermark(input, Format::Flac, opts);
         Ok(scan)
     }
 

@@ -189,6 +189,7 @@ impl Handler for Mp3 {
                 format!("the audible label was not looked for: {e}"),
             )),
         }
+        scan.watermark = audio::look_for_watermark(input, Format::Mp3, opts);
         Ok(scan)
     }
 

@@ -158,6 +158,7 @@ impl Handler for Ogg {
                 format!("the audible label was not looked for: {e}"),
             )),
         }
+        scan.watermark = audio::look_for_watermark(input, Format::Ogg, opts);
         Ok(scan)
     }
 

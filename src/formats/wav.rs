@@ -344,6 +344,7 @@ impl Handler for Wav {
                 format!("the audible label was not looked for: {e}"),
             )),
         }
+        scan.watermark = audio::look_for_watermark(input, Format::Wav, opts);
         Ok(scan)
     }
 

@@ -7,7 +7,10 @@
 //! before their own encoder; see [`super::pcm`]). The note in [`Edited::notes`] says so.
 
 use crate::error::{Error, Result};
-use crate::format::{ContentEdits, Edited, ExplicitKind, ExplicitMark, Format, Placement};
+use crate::format::{
+    ContentEdits, Edited, ExplicitKind, ExplicitMark, Format, Placement, ScanOptions,
+    WatermarkCheck,
+};
 use crate::report::Finding;
 use crate::watermark::WatermarkKey;
 
@@ -30,21 +33,38 @@ pub(crate) fn rhythm_request(edits: &ContentEdits<'_>) -> Result<Option<Placemen
     Ok(Some(ex.placement.unwrap_or(Placement::Start)))
 }
 
-/// Whether [`watermark_hook`] embeds anything yet; while it does not, a watermark request alone
-/// does not cost a decode.
-pub(crate) const WATERMARK_AVAILABLE: bool = false;
+/// The audio watermark is embedded whenever it is asked for.
+pub(crate) const WATERMARK_AVAILABLE: bool = true;
 
-/// The watermark hook: embeds `payload` into interleaved samples and says whether it did.
-/// The audio watermark (`crate::watermark::audio`) is written separately; until it lands this
-/// embeds nothing.
+/// The watermark step: embeds `payload` into interleaved samples and says whether it did
+/// (audio too short or at a rate the watermark does not take is left unmarked).
 pub(crate) fn watermark_hook(
-    _samples: &mut [f32],
-    _channels: u16,
-    _rate: u32,
-    _key: &WatermarkKey,
-    _payload: [u8; 8],
+    samples: &mut [f32],
+    channels: u16,
+    rate: u32,
+    key: &WatermarkKey,
+    payload: [u8; 8],
 ) -> bool {
-    false
+    let opts = crate::watermark::audio::EmbedOptions::default();
+    crate::watermark::audio::embed(samples, usize::from(channels), rate, &payload, key, &opts)
+        .is_ok_and(|r| r.periods > 0.0 && r.snr_db.is_finite())
+}
+
+/// Looks for the watermark when asked to: decodes the whole file (bounded by
+/// `Limits::max_audio_seconds`). Audio that cannot be decoded has its watermark reported absent;
+/// the scan reports the damage elsewhere.
+pub(crate) fn look_for_watermark(
+    input: &[u8],
+    format: Format,
+    opts: &ScanOptions<'_>,
+) -> Option<WatermarkCheck> {
+    let key = opts.watermark_key?;
+    Some(match decode_all(input, format.name(), opts.limits) {
+        Ok(pcm) => {
+            crate::watermark::check_audio(&pcm.samples, usize::from(pcm.channels), pcm.rate, key)
+        }
+        Err(_) => WatermarkCheck::Absent,
+    })
 }
 
 /// `edit_content` for formats that must be decoded: decode → rhythm → watermark → WAV.
@@ -90,8 +110,8 @@ pub(crate) fn edit_by_decoding(
     };
     if edits.watermark.is_some() && !watermarked {
         notes.push(Finding::info(
-            "audio.watermark_unavailable",
-            "the audio watermark is not available yet; none was embedded",
+            "audio.watermark_skipped",
+            "no watermark was embedded: the audio is too short or its rate is not supported",
         ));
     }
     if placement.is_none() && !watermarked {
@@ -112,8 +132,8 @@ pub(crate) fn edit_by_decoding(
     notes.push(Finding::info(
         "audio.reencoded_wav",
         format!(
-            "the {format} audio was decoded and written as {bits}-bit PCM WAV to add the audible label; \
-             encode it again with your own encoder if you need {format}"
+            "the {format} audio was decoded and written as {bits}-bit PCM WAV to add the audible \
+             label or the watermark; encode it again with your own encoder if you need {format}"
         ),
     ));
     Ok(Edited {

@@ -12,8 +12,8 @@ pub mod rhythm;
 pub mod wav_pcm;
 
 pub(crate) use edit::{
-    WATERMARK_AVAILABLE, check_recorded, edit_by_decoding, explicit_marks, rhythm_request,
-    watermark_hook,
+    WATERMARK_AVAILABLE, check_recorded, edit_by_decoding, explicit_marks, look_for_watermark,
+    rhythm_request, watermark_hook,
 };
 pub use pcm::*;
 

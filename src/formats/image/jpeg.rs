@@ -117,6 +117,7 @@ impl Handler for Jpeg {
             ));
         }
         scan.digest = Some(digest(&parsed.segments, input));
+        scan.watermark = super::look_for_watermark(input, Format::Jpeg, opts);
         Ok(scan)
     }
 

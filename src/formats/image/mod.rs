@@ -44,9 +44,12 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
 
 use crate::error::{Error, Result};
-use crate::format::{Carrier, ContentEdits, Edited, ExplicitMark, Format, Scan};
+use crate::format::{
+    Carrier, ContentEdits, Edited, ExplicitMark, Format, Scan, ScanOptions, WatermarkCheck,
+};
 use crate::limits::Limits;
 use crate::report::Finding;
+use crate::watermark::WatermarkKey;
 
 pub use jpeg::JPEG;
 pub use png::PNG;
@@ -256,17 +259,32 @@ impl Canvas {
     }
 }
 
-/// Whether the image watermark exists yet; [`embed_watermark`] is where it plugs in.
-const IMAGE_WATERMARK: bool = false;
-
-/// The watermark step of the pixel pipeline: the image watermark (`src/watermark/image/`) plugs
-/// in here, working on the pixels as shown. Returns true when the payload was embedded.
+/// The watermark step of the pixel pipeline, on the pixels as shown (alpha untouched).
 fn embed_watermark(
-    _canvas: &mut Canvas,
-    _key: &crate::watermark::WatermarkKey,
-    _payload: [u8; 8],
-) -> bool {
-    false
+    canvas: &mut Canvas,
+    key: &WatermarkKey,
+    payload: [u8; 8],
+) -> std::result::Result<(), crate::watermark::image::WmError> {
+    let opts = crate::watermark::image::EmbedOptions::default();
+    match canvas {
+        Canvas::Rgb(img) => crate::watermark::image::embed_rgb(img, &payload, key, &opts),
+        Canvas::Rgba(img) => crate::watermark::image::embed_rgba(img, &payload, key, &opts),
+    }
+    .map(drop)
+}
+
+/// Looks for the watermark in the image as shown, when asked to; an image that cannot be
+/// decoded has its watermark reported absent (the scan reports the damage elsewhere).
+fn look_for_watermark(
+    input: &[u8],
+    format: Format,
+    opts: &ScanOptions<'_>,
+) -> Option<WatermarkCheck> {
+    let key = opts.watermark_key?;
+    Some(match decode_oriented(input, format, opts.limits) {
+        Ok((img, _)) => crate::watermark::check_image(&img, key),
+        Err(_) => WatermarkCheck::Absent,
+    })
 }
 
 /// A format's copier of metadata from the original file into the re-encoded one.
@@ -282,13 +300,7 @@ fn edit_content(
     carry: CarryMetadata,
 ) -> Result<Edited> {
     let mut notes = Vec::new();
-    if edits.watermark.is_some() && !IMAGE_WATERMARK {
-        notes.push(Finding::info(
-            "image.watermark_unavailable",
-            "the image watermark is not available yet; the image was labeled without one",
-        ));
-    }
-    let watermark = edits.watermark.filter(|_| IMAGE_WATERMARK);
+    let watermark = edits.watermark;
     if edits.explicit.is_none() && watermark.is_none() {
         return Ok(Edited {
             bytes: None,
@@ -312,7 +324,16 @@ fn edit_content(
         None => None,
     };
     let watermarked = match watermark {
-        Some((key, payload)) => embed_watermark(&mut canvas, key, payload),
+        Some((key, payload)) => match embed_watermark(&mut canvas, key, payload) {
+            Ok(()) => true,
+            Err(e) => {
+                notes.push(Finding::info(
+                    "image.watermark_skipped",
+                    format!("no watermark was embedded: {e}"),
+                ));
+                false
+            }
+        },
         None => false,
     };
     let mut img = canvas.into_image();

@@ -236,6 +236,7 @@ impl Handler for Png {
             ));
         }
         scan.digest = Some(digest(&parsed.chunks, input));
+        scan.watermark = super::look_for_watermark(input, Format::Png, opts);
         Ok(scan)
     }
 

@@ -147,6 +147,7 @@ impl Handler for Webp {
             ));
         }
         scan.digest = Some(digest(&riff, input));
+        scan.watermark = super::look_for_watermark(input, Format::Webp, opts);
         Ok(scan)
     }
 
