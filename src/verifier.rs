@@ -226,7 +226,19 @@ impl Checker<'_> {
                     }),
                 };
                 found.agrees_with_label = Some(agrees);
-                if !agrees {
+                if !agrees && report.binding.status == BindingStatus::Match {
+                    // The content is exactly what was sealed, so the mark in it is the sealed
+                    // one: a different reading is a read error, not a contradiction.
+                    findings.push(Finding::warning(
+                        "watermark.misread",
+                        format!(
+                            "the watermark was read as {}, not the sealed {}; the content is \
+                             unchanged since sealing, so the payload was misread",
+                            found.payload,
+                            seal.watermark_id.as_deref().unwrap_or("(none)")
+                        ),
+                    ));
+                } else if !agrees {
                     conflicting = true;
                     findings.push(Finding::error(
                         "watermark.mismatch",

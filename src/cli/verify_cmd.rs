@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use aigcmark::batch::{self, Order, Summary};
 use aigcmark::format::WatermarkCheck;
-use aigcmark::report::{BindingStatus, SignatureReport, SignatureStatus};
+use aigcmark::report::{BindingStatus, Severity, SignatureReport, SignatureStatus};
 use aigcmark::{Error, Format, Limits, Report, TrustStore, VerifyOptions};
 
 use super::EXIT_ERROR;
@@ -36,6 +36,9 @@ pub struct VerifyArgs {
     /// Report order: as given (stable) or as files finish.
     #[arg(long, value_enum, default_value_t = OrderArg::Input)]
     order: OrderArg,
+    /// Also show informational findings in the detailed report.
+    #[arg(short, long)]
+    verbose: bool,
     /// One line per file instead of the detailed report.
     #[arg(long)]
     brief: bool,
@@ -107,7 +110,11 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
         } else if a.json {
             all.push(r);
         } else {
-            let text = if a.brief { one_line(&r) } else { detailed(&r) };
+            let text = if a.brief {
+                one_line(&r)
+            } else {
+                detailed(&r, a.verbose)
+            };
             match &progress {
                 Some(pb) => pb.suspend(|| print!("{text}")),
                 None => print!("{text}"),
@@ -184,7 +191,7 @@ fn one_line(r: &Report) -> String {
     )
 }
 
-fn detailed(r: &Report) -> String {
+fn detailed(r: &Report, verbose: bool) -> String {
     let mut s = one_line(r);
     let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<10} {v}\n"));
     if let Some(l) = &r.label {
@@ -236,7 +243,11 @@ fn detailed(r: &Report) -> String {
             format!("{:?}{text} at {}{intact}", m.kind, m.location),
         );
     }
-    for f in &r.findings {
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| verbose || f.severity > Severity::Info)
+    {
         s.push_str(&format!(
             "  {:<10} {}: {}\n",
             format!("{:?}", f.severity).to_lowercase(),
