@@ -18,7 +18,7 @@ use crate::io::read_limited;
 use crate::label::LabelRecord;
 use crate::limits::Limits;
 use crate::report::{
-    BindingReport, BindingStatus, Finding, PropagationReport, Report, SignatureReport,
+    BindingReport, BindingStatus, Finding, PropagationReport, Report, Severity, SignatureReport,
     SignatureStatus, Verdict,
 };
 use crate::seal::{Seal, SealError};
@@ -116,6 +116,9 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn run(&self, scan: Scan) -> Report {
+        // A damaged container (bad checksums, sizes that lie, truncation) was changed after
+        // labeling even where the content digest still matches.
+        let container_damaged = scan.findings.iter().any(|f| f.severity == Severity::Error);
         let mut findings = scan.findings;
         let records = parse_carriers(
             &scan.carriers,
@@ -302,6 +305,13 @@ impl Checker<'_> {
             Verdict::Untrusted
         } else if report.signature.status == SignatureStatus::Absent {
             Verdict::LabeledUnsigned
+        } else if report.binding.status == BindingStatus::Match && container_damaged {
+            findings.push(Finding::error(
+                "file.damaged",
+                "the content digest matches, but the file's structure was damaged or changed \
+                 after labeling (see the findings above)",
+            ));
+            Verdict::Altered
         } else if report.binding.status == BindingStatus::Match {
             Verdict::LabeledIntact
         } else if platform_vouches {

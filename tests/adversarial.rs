@@ -106,7 +106,197 @@ fn truncated_labeled_text_is_never_intact() {
     )
     .unwrap();
     for cut in (1..out.bytes.len()).step_by(7) {
+        // Cutting only trailing whitespace changes nothing a reader sees.
+        if out.bytes[cut..].iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
         let r = verify_with(&out.bytes[..cut], Format::Text, &trust);
         assert_ne!(r.verdict, Verdict::LabeledIntact, "cut at {cut}");
     }
+}
+
+/// A real labeled file of each binary format (metadata only, to keep the test fast).
+fn labeled_samples() -> Vec<(Format, Vec<u8>)> {
+    let (signer, _) = demo_keys(1, PRODUCER);
+    let mut opts = LabelOptions::new(PRODUCER);
+    opts.watermark = false;
+    let mut out = Vec::new();
+    for (format, rel) in [
+        (Format::Png, "images/skimage/coffee.png"),
+        (Format::Jpeg, "images/mate/Dune.jpg"),
+        (Format::Wav, "audio/espeak/en.wav"),
+        (Format::Flac, "audio/scsynth/guit_em9.flac"),
+    ] {
+        let input = std::fs::read(common::corpus_file(rel)).unwrap();
+        let l = aigcmark::label(&input, format, &signer, &opts).unwrap();
+        out.push((format, l.bytes));
+    }
+    // WebP and MP3 made from the corpus in-process / by lame.
+    let png = std::fs::read(common::corpus_file("images/skimage/chelsea.png")).unwrap();
+    let webp = aigcmark::formats::image::encode_image(
+        &image::load_from_memory(&png).unwrap(),
+        Format::Webp,
+        90,
+    )
+    .unwrap();
+    out.push((
+        Format::Webp,
+        aigcmark::label(&webp, Format::Webp, &signer, &opts)
+            .unwrap()
+            .bytes,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let mp3 = dir.path().join("a.mp3");
+    common::run(
+        std::process::Command::new(common::tool("lame", "lame"))
+            .args(["--quiet", "-b", "64"])
+            .arg(common::corpus_file("audio/espeak/en.wav"))
+            .arg(&mp3),
+    );
+    let mp3 = std::fs::read(&mp3).unwrap();
+    out.push((
+        Format::Mp3,
+        aigcmark::label(&mp3, Format::Mp3, &signer, &opts)
+            .unwrap()
+            .bytes,
+    ));
+    out
+}
+
+#[test]
+fn truncated_labeled_files_of_every_format_are_never_intact() {
+    let (_, trust) = demo_keys(1, PRODUCER);
+    let mut opts = VerifyOptions::new(trust.clone());
+    opts.watermark_key = None;
+    for (format, bytes) in labeled_samples() {
+        let r = aigcmark::verify(&bytes, format, &opts);
+        assert_eq!(
+            r.verdict,
+            Verdict::LabeledIntact,
+            "{format} sample itself: {:?}",
+            r.findings
+        );
+        let len = bytes.len();
+        let cuts = [
+            1,
+            8,
+            12,
+            40,
+            len / 3,
+            len / 2,
+            len - len / 10,
+            len - 3,
+            len - 1,
+        ];
+        for cut in cuts.into_iter().filter(|&c| c > 0 && c < len) {
+            let r = aigcmark::verify(&bytes[..cut], format, &opts);
+            assert_ne!(
+                r.verdict,
+                Verdict::LabeledIntact,
+                "{format} cut at {cut} of {len}"
+            );
+        }
+        // A flipped byte in the middle of the content.
+        let mut flipped = bytes.clone();
+        flipped[len * 3 / 4] ^= 0x55;
+        let r = aigcmark::verify(&flipped, format, &opts);
+        assert_ne!(
+            r.verdict,
+            Verdict::LabeledIntact,
+            "{format} with a flipped byte"
+        );
+    }
+}
+
+#[test]
+fn jpeg_without_eoi_and_png_with_a_bad_crc() {
+    let (_, trust) = demo_keys(1, PRODUCER);
+    let samples = labeled_samples();
+    let jpeg = &samples.iter().find(|(f, _)| *f == Format::Jpeg).unwrap().1;
+    assert_eq!(&jpeg[jpeg.len() - 2..], b"\xFF\xD9");
+    let r = verify_with(&jpeg[..jpeg.len() - 2], Format::Jpeg, &trust);
+    assert_ne!(r.verdict, Verdict::LabeledIntact, "{:?}", r.findings);
+    let png = &samples.iter().find(|(f, _)| *f == Format::Png).unwrap().1;
+    // Corrupt the CRC of the IHDR chunk (bytes 29..33).
+    let mut bad = png.clone();
+    bad[30] ^= 0xFF;
+    let r = verify_with(&bad, Format::Png, &trust);
+    assert_ne!(r.verdict, Verdict::LabeledIntact);
+    assert!(!r.findings.is_empty());
+}
+
+#[test]
+fn wav_whose_chunk_sizes_lie() {
+    let (_, trust) = demo_keys(1, PRODUCER);
+    let samples = labeled_samples();
+    let wav = &samples.iter().find(|(f, _)| *f == Format::Wav).unwrap().1;
+    for (at, value) in [(4usize, u32::MAX), (4, 0), (16, u32::MAX), (16, 1)] {
+        let mut bad = wav.clone();
+        bad[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        let r = verify_with(&bad, Format::Wav, &trust);
+        assert_ne!(r.verdict, Verdict::LabeledIntact, "size at {at} = {value}");
+    }
+}
+
+#[test]
+fn compressed_metadata_bomb_and_deeply_nested_xmp() {
+    let (_, trust) = demo_keys(1, PRODUCER);
+    let png = std::fs::read(common::corpus_file("images/skimage/coffee.png")).unwrap();
+    // A zTXt "AIGC" chunk that inflates to 1 GiB of zeros (about 1 MB compressed).
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        std::io::Write::write_all(&mut z, &zeros).unwrap();
+    }
+    let compressed = z.finish().unwrap();
+    let mut body = b"AIGC\0\0".to_vec();
+    body.extend_from_slice(&compressed);
+    let bomb = insert_png_chunk(&png, b"zTXt", &body);
+    let t = std::time::Instant::now();
+    let r = verify_with(&bomb, Format::Png, &trust);
+    assert!(t.elapsed().as_secs() < 20, "bounded work");
+    assert_ne!(r.verdict, Verdict::LabeledIntact);
+    assert!(r.has_finding("png.metadata_unreadable"), "{:?}", r.findings);
+
+    // XMP nested 100 000 elements deep, holding a TC260 property at the bottom.
+    let mut xmp = String::from(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:TC260="http://www.tc260.org.cn/ns/AIGC/1.0/">"#,
+    );
+    xmp.push_str(&"<a>".repeat(100_000));
+    xmp.push_str(r#"<TC260:AIGC>{"Label":"1","ContentProducer":"x","ProduceID":"y"}</TC260:AIGC>"#);
+    xmp.push_str(&"</a>".repeat(100_000));
+    xmp.push_str("</rdf:Description></rdf:RDF></x:xmpmeta>");
+    let mut body = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
+    body.extend_from_slice(xmp.as_bytes());
+    let deep = insert_png_chunk(&png, b"iTXt", &body);
+    let r = verify_with(&deep, Format::Png, &trust);
+    assert_ne!(r.verdict, Verdict::LabeledIntact);
+}
+
+/// Inserts a chunk right after IHDR, with a correct CRC.
+fn insert_png_chunk(png: &[u8], kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let at = 8 + 8 + 13 + 4;
+    let mut out = png[..at].to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(body);
+    out.extend_from_slice(&crc_input);
+    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    out.extend_from_slice(&png[at..]);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

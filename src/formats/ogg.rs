@@ -35,7 +35,7 @@ fn packets(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result
     let mut other_streams = false;
     while pos < input.len() {
         let Some(h) = input.get(pos..pos + 27).filter(|h| &h[..4] == b"OggS") else {
-            findings.push(Finding::warning(
+            findings.push(Finding::error(
                 "ogg.damaged",
                 format!("no Ogg page at offset {pos}; the rest is ignored"),
             ));
@@ -43,7 +43,7 @@ fn packets(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result
         };
         let nsegs = usize::from(h[26]);
         let Some(lacing) = input.get(pos + 27..pos + 27 + nsegs) else {
-            findings.push(Finding::warning(
+            findings.push(Finding::error(
                 "ogg.truncated",
                 "the last Ogg page is truncated",
             ));
@@ -52,7 +52,7 @@ fn packets(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result
         let body_len: usize = lacing.iter().map(|&l| usize::from(l)).sum();
         let body_start = pos + 27 + nsegs;
         let Some(body) = input.get(body_start..body_start + body_len) else {
-            findings.push(Finding::warning(
+            findings.push(Finding::error(
                 "ogg.truncated",
                 "the last Ogg page is truncated",
             ));

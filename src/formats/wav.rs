@@ -138,7 +138,7 @@ fn id3_tag(
 fn walk_finding(end: &WalkEnd) -> Finding {
     match end {
         WalkEnd::OverLimit { .. } => Finding::warning("wav.chunk_over_limit", end.describe()),
-        _ => Finding::warning("wav.truncated", end.describe()),
+        _ => Finding::error("wav.truncated", end.describe()),
     }
 }
 
@@ -263,7 +263,7 @@ impl Handler for Wav {
             scan.findings.push(walk_finding(end));
         }
         if &l.header.magic == b"RIFF" && l.header.declared_end(usize::MAX) != input.len() {
-            scan.findings.push(Finding::info(
+            scan.findings.push(Finding::error(
                 "wav.riff_size",
                 format!(
                     "the RIFF header declares {} bytes, the file has {}",

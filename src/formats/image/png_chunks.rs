@@ -104,7 +104,7 @@ pub fn parse_with(input: &[u8], limits: &Limits, check_crc: bool) -> Result<Chun
         let stored = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
         let image_data = &kind == b"IDAT" || &kind == b"fdAT";
         if check_crc && !image_data && crc32(&input[pos + 4..data_end]) != stored {
-            findings.push(Finding::warning(
+            findings.push(Finding::error(
                 "png.bad_crc",
                 format!(
                     "chunk {} at offset {pos} has a bad CRC",
