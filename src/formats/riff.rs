@@ -1,4 +1,4 @@
-//! A generic RIFF chunk walker and writer, shared by every RIFF-based format (WAV, WebP).
+//! The RIFF chunk walker and writer, the one shared by every RIFF-based format (WAV, WebP).
 //!
 //! Written by hand because the crates that read RIFF (`hound`, `symphonia`, `riff`) either skip
 //! the chunks they do not know or re-serialise the whole file; labeling must find one chunk,
@@ -7,9 +7,30 @@
 //! the walk with a [`WalkEnd`] reason instead of a panic.
 //!
 //! Chunks are `id (4) ‖ size (u32 LE) ‖ body (size) ‖ pad byte when size is odd`.
+//!
+//! # Two views over one walk
+//!
+//! The formats disagree on what damage they accept, not on how chunks are laid out, so there is
+//! one loop ([`walk`]) and two ways to use it:
+//!
+//! - **[`walk`] itself**, for formats that must read damaged files: WAV reads RF64, a `data`
+//!   chunk a crashed recorder never sized ([`walk`]'s `allow_truncated_last`), nested `LIST`
+//!   chunks, and turns each [`WalkEnd`] into its own `wav.…` finding.
+//! - **[`parse`]**, for formats that refuse a broken chunk structure (WebP): the whole file
+//!   (`RIFF` header, form type, chunk list) in one call, where a chunk over the limit or running
+//!   past the data is an error, and the deviations readers tolerate (a RIFF size that disagrees
+//!   with the file, bytes after the RIFF data, stray bytes, a last chunk without its pad byte)
+//!   become findings under codes the caller chooses ([`Codes`]: `webp.riff_size`, …).
+//!
+//! Writing is likewise one set of primitives: [`write_chunk`] for a new chunk, [`copy_chunk`] for
+//! a kept one (its bytes as stored, a missing pad byte added), [`fix_riff_size`]; [`write`]
+//! assembles a whole file from [`Piece`]s with them. A format that keeps trailing bytes or edits
+//! a chunk in place (WAV) calls the primitives; one that rebuilds the chunk list (WebP) uses
+//! [`write`].
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+use crate::report::Finding;
 
 /// One chunk as found: where it starts and how long its body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +54,11 @@ impl Chunk {
     /// The body in `buf` (the buffer that was walked).
     pub fn body<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
         buf.get(self.body_start()..self.body_end()).unwrap_or(&[])
+    }
+    /// The chunk as stored in `buf`: header, body and pad byte (when `buf` holds it).
+    pub fn raw<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        buf.get(self.offset..self.end().min(buf.len()))
+            .unwrap_or(&[])
     }
     /// Offset just past the chunk, pad byte included (may be one past the buffer when the final
     /// pad byte is missing, which many writers do).
@@ -229,13 +255,156 @@ pub fn fix_riff_size(out: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
-/// Copies a chunk as found, with its pad byte (added when the source lacked it).
+/// Copies a chunk as found, with its pad byte (added when the source lacked it). `chunk` comes
+/// from a walk of `buf`, so at most its pad byte lies past the end of `buf`.
 pub fn copy_chunk(out: &mut Vec<u8>, buf: &[u8], chunk: &Chunk) {
-    let end = chunk.end().min(buf.len());
-    out.extend_from_slice(&buf[chunk.offset..end]);
-    if end < chunk.end() {
+    copy_raw(out, chunk.raw(buf));
+}
+
+/// Appends a chunk's stored bytes, adding the pad byte when they end without it (odd length).
+fn copy_raw(out: &mut Vec<u8>, raw: &[u8]) {
+    out.extend_from_slice(raw);
+    if raw.len() % 2 == 1 {
         out.push(0);
     }
+}
+
+/// Finding codes for [`parse`], chosen by the caller so reports say `webp.riff_size` rather
+/// than `riff.…`.
+#[derive(Debug, Clone, Copy)]
+pub struct Codes {
+    /// The format named in [`Error::Malformed`] errors.
+    pub format: &'static str,
+    /// The RIFF size disagrees with the file length.
+    pub size_mismatch: &'static str,
+    /// Stray bytes where a chunk header should be, or a last chunk without its pad byte.
+    pub truncated: &'static str,
+    /// Bytes after the end the RIFF size declares.
+    pub trailing: &'static str,
+}
+
+/// A whole RIFF file read by [`parse`]: its form type, its top-level chunks in file order, and
+/// the tolerated deviations found.
+#[derive(Debug, Clone)]
+pub struct Riff {
+    pub form: [u8; 4],
+    pub chunks: Vec<Chunk>,
+    /// End of the chunk area: the file length, or the declared RIFF end when bytes follow it.
+    pub end: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl Riff {
+    /// A chunk as stored, pad byte included when the chunk area holds it (a byte after the
+    /// declared RIFF end is trailing data, never a pad byte).
+    pub fn raw<'a>(&self, chunk: &Chunk, file: &'a [u8]) -> &'a [u8] {
+        chunk.raw(file.get(..self.end).unwrap_or(file))
+    }
+}
+
+/// Reads a `RIFF` file of form type `form` (RF64 is not accepted): every top-level chunk with
+/// its offset, checked against the file and `limits.max_chunk_bytes` (every chunk is limited).
+///
+/// A chunk over the limit is an [`Error::Limit`], one running past the data an
+/// [`Error::Malformed`]; tolerated deviations are findings under `codes`.
+pub fn parse(input: &[u8], form: &[u8; 4], limits: &Limits, codes: Codes) -> Result<Riff> {
+    let header = RiffHeader::parse(input, form, codes.format)
+        .ok()
+        .filter(|h| &h.magic == b"RIFF")
+        .ok_or_else(|| Error::malformed(codes.format, "not a RIFF file of this type"))?;
+    let mut findings = Vec::new();
+    // As in `declared_end`, the chunk area ends at the declared end, clipped to the file; unlike
+    // it, a declared size too small to hold the form type (under 4) means "to the end" too.
+    let declared = u64::from(header.declared_size) + 8;
+    let mut end = input.len();
+    if declared != input.len() as u64 {
+        findings.push(Finding::warning(
+            codes.size_mismatch,
+            format!(
+                "the RIFF header says {declared} bytes, the file has {}",
+                input.len()
+            ),
+        ));
+        if declared < input.len() as u64 && declared >= 12 {
+            end = declared as usize;
+            findings.push(Finding::warning(
+                codes.trailing,
+                format!("{} bytes follow the RIFF data", input.len() - end),
+            ));
+        }
+    }
+    let w = walk(input, 12, end, limits, &[], false);
+    let lossy = |id: &[u8; 4]| String::from_utf8_lossy(id).into_owned();
+    match w.end {
+        Some(WalkEnd::OverLimit { chunk }) => {
+            return Err(Error::Limit(format!(
+                "RIFF chunk {:?} is {} bytes, over the {}-byte limit",
+                lossy(&chunk.id),
+                chunk.size,
+                limits.max_chunk_bytes
+            )));
+        }
+        Some(WalkEnd::TruncatedBody { chunk, .. }) => {
+            return Err(Error::malformed(
+                codes.format,
+                format!(
+                    "chunk {:?} at offset {} runs past the end of the file",
+                    lossy(&chunk.id),
+                    chunk.offset
+                ),
+            ));
+        }
+        Some(WalkEnd::TruncatedHeader { offset }) => findings.push(stray(codes, end - offset)),
+        None => {
+            let covered = w.chunks.last().map_or(12, Chunk::end);
+            if covered > end {
+                // Only the last chunk can lack its pad byte: the walk ends there.
+                let last = w.chunks.last().map_or([0; 4], |c| c.id);
+                findings.push(Finding::info(
+                    codes.truncated,
+                    format!("the last chunk {:?} has no pad byte", lossy(&last)),
+                ));
+            } else if covered < end {
+                // The walk accepts one zero byte silently; as a whole file, it is stray.
+                findings.push(stray(codes, end - covered));
+            }
+        }
+    }
+    Ok(Riff {
+        form: header.form,
+        chunks: w.chunks,
+        end,
+        findings,
+    })
+}
+
+fn stray(codes: Codes, n: usize) -> Finding {
+    Finding::warning(
+        codes.truncated,
+        format!("{n} stray bytes at the end of the RIFF data"),
+    )
+}
+
+/// A chunk to write: either bytes copied from a file (a chunk's [`Chunk::raw`] or
+/// [`Riff::raw`]), or a new id and body.
+pub enum Piece<'a> {
+    Raw(&'a [u8]),
+    New([u8; 4], &'a [u8]),
+}
+
+/// Writes a `RIFF` file of form type `form` from pieces, padding odd-sized chunks.
+pub fn write(form: &[u8; 4], pieces: &[Piece<'_>]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF\0\0\0\0");
+    out.extend_from_slice(form);
+    for p in pieces {
+        match p {
+            Piece::Raw(bytes) => copy_raw(&mut out, bytes),
+            Piece::New(id, body) => write_chunk(&mut out, id, body)?,
+        }
+    }
+    fix_riff_size(&mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -264,5 +433,94 @@ mod tests {
         let w = walk(&huge, 0, huge.len(), &Limits::default(), &[], false);
         assert!(matches!(w.end, Some(WalkEnd::OverLimit { .. })));
         assert!(w.chunks.is_empty());
+    }
+
+    const CODES: Codes = Codes {
+        format: "test",
+        size_mismatch: "t.size",
+        truncated: "t.trunc",
+        trailing: "t.trail",
+    };
+
+    #[test]
+    fn round_trips_and_pads() {
+        let file = write(
+            b"TEST",
+            &[Piece::New(*b"abcd", b"xyz"), Piece::New(*b"efgh", b"")],
+        )
+        .unwrap();
+        assert_eq!(file.len(), 12 + 8 + 4 + 8);
+        let riff = parse(&file, b"TEST", &Limits::default(), CODES).unwrap();
+        assert!(riff.findings.is_empty());
+        assert_eq!(riff.chunks.len(), 2);
+        assert_eq!(riff.chunks[0].body(&file), b"xyz");
+        assert_eq!(riff.raw(&riff.chunks[0], &file).len(), 12);
+        let again = write(
+            b"TEST",
+            &riff
+                .chunks
+                .iter()
+                .map(|c| Piece::Raw(riff.raw(c, &file)))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(again, file);
+    }
+
+    #[test]
+    fn damaged_input_is_an_error_not_a_panic() {
+        let file = write(b"TEST", &[Piece::New(*b"abcd", b"xyz")]).unwrap();
+        for cut in 0..file.len() {
+            let _ = parse(&file[..cut], b"TEST", &Limits::default(), CODES);
+        }
+        let mut big = file.clone();
+        big[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            parse(&big, b"TEST", &Limits::default(), CODES),
+            Err(Error::Limit(_))
+        ));
+        let mut long = file.clone();
+        long[16] = 9;
+        assert!(matches!(
+            parse(&long, b"TEST", &Limits::default(), CODES),
+            Err(Error::Malformed { .. })
+        ));
+        assert!(parse(&file, b"WEBP", &Limits::default(), CODES).is_err());
+    }
+
+    #[test]
+    fn tolerated_deviations_are_findings() {
+        let codes = |file: &[u8]| -> Vec<&'static str> {
+            parse(file, b"TEST", &Limits::default(), CODES)
+                .unwrap()
+                .findings
+                .iter()
+                .map(|f| f.code)
+                .collect()
+        };
+        let file = write(b"TEST", &[Piece::New(*b"abcd", b"xyz")]).unwrap();
+
+        // The last chunk without its pad byte: a finding, and written back padded.
+        let unpadded = &file[..file.len() - 1];
+        assert_eq!(codes(unpadded), ["t.size", "t.trunc"]);
+        let riff = parse(unpadded, b"TEST", &Limits::default(), CODES).unwrap();
+        let again = write(b"TEST", &[Piece::Raw(riff.raw(&riff.chunks[0], unpadded))]).unwrap();
+        assert_eq!(again, file);
+
+        // Stray bytes after the last chunk, one zero byte included.
+        for n in [1, 3] {
+            let mut stray = file.clone();
+            stray.resize(file.len() + n, 0);
+            fix_riff_size(&mut stray).unwrap();
+            assert_eq!(codes(&stray), ["t.trunc"], "{n} stray bytes");
+        }
+
+        // Bytes after the declared end are trailing data, never a pad byte.
+        let mut trailing = unpadded.to_vec();
+        fix_riff_size(&mut trailing).unwrap();
+        trailing.extend_from_slice(b"junk");
+        assert_eq!(codes(&trailing), ["t.size", "t.trail", "t.trunc"]);
+        let riff = parse(&trailing, b"TEST", &Limits::default(), CODES).unwrap();
+        assert_eq!(riff.raw(&riff.chunks[0], &trailing), &file[12..23]);
     }
 }

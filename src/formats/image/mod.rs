@@ -33,7 +33,6 @@ mod jpeg;
 mod jpeg_segments;
 mod png;
 mod png_chunks;
-mod riff_walk;
 mod visible;
 mod webp;
 pub mod xmp;

@@ -13,8 +13,8 @@ use crate::format::{
 use crate::limits::Limits;
 use crate::report::Finding;
 
-use super::riff_walk::{self as riff, Chunk, Piece, Riff};
 use super::{exif, xmp};
+use crate::formats::riff::{self, Chunk, Piece, Riff};
 
 pub struct Webp;
 
@@ -45,7 +45,7 @@ fn digest(riff: &Riff, file: &[u8]) -> [u8; 32] {
     let mut h = ContentHasher::new();
     for c in riff.chunks.iter().filter(|c| BOUND.contains(&&c.id)) {
         h.update(&c.id);
-        h.update(&(c.data.len() as u32).to_le_bytes());
+        h.update(&(c.size as u32).to_le_bytes());
         h.update(c.body(file));
     }
     h.finish()
@@ -231,7 +231,7 @@ impl Handler for Webp {
                         pieces.push(Piece::New(*b"EXIF", b));
                     }
                 }
-                _ => pieces.push(Piece::Raw(c.raw(input))),
+                _ => pieces.push(Piece::Raw(riff.raw(c, input))),
             }
             if Some(i) == after {
                 pieces.push(Piece::New(*b"XMP ", packet.as_bytes()));
@@ -319,7 +319,7 @@ fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Ve
     if let Some(b) = icc {
         pieces.push(Piece::New(*b"ICCP", b));
     }
-    pieces.extend(image.iter().map(|c| Piece::Raw(c.raw(encoded))));
+    pieces.extend(image.iter().map(|c| Piece::Raw(new.raw(c, encoded))));
     if let Some(b) = exif_chunk {
         pieces.push(Piece::New(*b"EXIF", b));
     }
