@@ -30,7 +30,7 @@ pub(super) fn encode(payload: &[u8; 8]) -> Vec<bool> {
     let mut out = Vec::with_capacity(CODED_BITS);
     let mut state: u32 = 0;
     for i in 0..DATA_BITS + TAIL {
-        let b = if i < DATA_BITS { bits[i] as u32 } else { 0 };
+        let b = bits.get(i).map_or(0, |&v| u32::from(v));
         let reg = (b << (K - 1)) | state;
         out.extend_from_slice(&outputs(reg));
         state = reg >> 1;
@@ -52,8 +52,7 @@ pub(super) fn decode(soft: &[f32]) -> [u8; 8] {
         next.iter_mut().for_each(|m| *m = neg);
         let y = &soft[t * 3..t * 3 + 3];
         let max_b = if t < DATA_BITS { 1 } else { 0 };
-        for s in 0..STATES {
-            let m = metric[s];
+        for (s, &m) in metric.iter().enumerate() {
             if m == neg {
                 continue;
             }

@@ -6,14 +6,64 @@ use realfft::RealFftPlanner;
 use super::conv;
 use super::layout::{CELLS, Layout, PERIOD, PILOT_PER_FRAME};
 use super::resample::resample;
-use super::stats::binomial_tail_half;
 use super::{Detection, WmError};
 
 pub(super) const DET_RATE: u32 = 16000;
 const HOP: usize = 320; // 20 ms
 const N: usize = 2 * HOP; // 40 ms, 25 Hz bins
-/// Sub-hop offsets searched (step HOP/SUB = 2.5 ms).
+/// Sub-hop offsets searched at speed 1 (step HOP/SUB = 2.5 ms).
 pub(super) const SUB: usize = 8;
+/// Speed hypotheses besides 1 (input played faster by this factor, tempo and pitch together):
+/// +-1.2 % steps up to +-6 %. Each is undone by resampling and searched at `SUB_SPEED` offsets.
+pub(super) const SPEEDS: [f64; 10] = [
+    1.012, 0.988, 1.024, 0.976, 1.036, 0.964, 1.048, 0.952, 1.06, 0.94,
+];
+pub(super) const SUB_SPEED: usize = 2;
+/// The speed search looks at the first SPEED_SECS seconds only (bounded cost).
+const SPEED_SECS: usize = 20;
+/// Trials of a whole-file search: every (speed, offset, phase) combination.
+#[cfg(test)]
+pub(super) const TRIALS: usize = (SUB + SPEEDS.len() * SUB_SPEED) * PERIOD;
+/// Share of the false-positive budget given to the speed-1 trials; the other speeds share the
+/// rest (weighted union bound, see the module documentation).
+pub(super) const SPEED1_SHARE: f64 = 0.9;
+
+/// Full search: speed 1 at every offset; if that does not reach `FP_TARGET`, every other speed
+/// hypothesis on the first `SPEED_SECS` s. Weighted union bound over all trials: a speed-1
+/// trial's tail is multiplied by `SUB * PERIOD / SPEED1_SHARE`, any other trial's by
+/// `SPEEDS.len() * SUB_SPEED * PERIOD / (1 - SPEED1_SHARE)`, so the chance that any trial of an
+/// unmarked file reaches `FP_TARGET` is at most `FP_TARGET` (the early exit only skips trials,
+/// which cannot raise it).
+pub(super) fn search_all(x: &[f32], layout: &Layout) -> Option<Detection> {
+    let trials1 = (SUB * PERIOD) as f64 / SPEED1_SHARE;
+    let trials_s = (SPEEDS.len() * SUB_SPEED * PERIOD) as f64 / (1.0 - SPEED1_SHARE);
+    let mut best = search(x, layout, 1.0, SUB, trials1);
+    if best
+        .as_ref()
+        .is_some_and(|d| d.false_positive_probability <= FP_TARGET)
+    {
+        return best;
+    }
+    let head = &x[..x.len().min(SPEED_SECS * DET_RATE as usize)];
+    for &s in &SPEEDS {
+        // undo a speed-up by s: stretch by s (new rate DET_RATE * s, read as DET_RATE)
+        let out_rate = (DET_RATE as f64 * s).round();
+        let cutoff = 0.475 * DET_RATE as f64 * s.min(1.0);
+        let y = resample(head, DET_RATE as f64, out_rate, cutoff);
+        if let Some(d) = search(&y, layout, s as f32, SUB_SPEED, trials_s)
+            && best
+                .as_ref()
+                .is_none_or(|b| d.false_positive_probability < b.false_positive_probability)
+        {
+            let found = d.false_positive_probability <= FP_TARGET;
+            best = Some(d);
+            if found {
+                break;
+            }
+        }
+    }
+    best
+}
 use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row};
 /// Target false-positive probability per file (all trials included).
 pub const FP_TARGET: f64 = 1e-6;
@@ -64,12 +114,12 @@ fn features(
     let mut count = vec![0u32; PERIOD];
     let mut u = [0f32; CELLS];
     for f in TM..nf - TM {
-        let rms = cell_values(
+        let (r0, ra, rb) = (
             &logp[f * W..(f + 1) * W],
             &logp[(f - TM) * W..(f - TM + 1) * W],
             &logp[(f + TM) * W..(f + TM + 1) * W],
-            &mut u,
         );
+        let rms = cell_values(r0, ra, rb, &mut u);
         if rms <= 1e-6 {
             continue;
         }
@@ -120,31 +170,33 @@ pub(super) fn to_detection_rate(
     })
 }
 
-/// Search all offsets and phases of `x` (16 kHz). `speed` is reported; `extra_trials` multiplies
-/// the trial count (speed candidates etc.). Returns the best candidate whatever its probability.
+/// Search `subs` sub-hop offsets (step HOP/subs) and all phases of `x` (16 kHz, already brought
+/// back to speed 1 by undoing `speed`). The reported false-positive probability is the Hoeffding
+/// tail times `trials` (the trial count of this group divided by its share of the budget).
+/// Returns the best candidate whatever its probability.
 pub(super) fn search(
     x: &[f32],
     layout: &Layout,
     speed: f32,
-    extra_trials: usize,
+    subs: usize,
+    trials: f64,
 ) -> Option<Detection> {
     let mut planner = RealFftPlanner::<f32>::new();
     let fft = planner.plan_fft_forward(N);
     let window: Vec<f32> = (0..N)
         .map(|i| (std::f32::consts::PI * i as f32 / N as f32).sin().powi(2))
         .collect();
-    let trials = (SUB * PERIOD * extra_trials) as f64;
     let mut best: Option<(Trial, Folded, usize)> = None;
-    let mut corr = vec![0f32; PERIOD];
-    for o in 0..SUB {
-        let Some(fd) = features(x, o * HOP / SUB, fft.as_ref(), &window) else {
+    for o in 0..subs {
+        let Some(fd) = features(x, o * HOP / subs, fft.as_ref(), &window) else {
             continue;
         };
         let compared = fd.count.iter().filter(|&&c| c > 0).count();
         if compared == 0 {
             continue;
         }
-        // the bound's variance term: sum of squared pilot-cell values (does not depend on chips)
+        // z = S / sqrt(sum a_i^2): the correlation and the bound's variance term (chip-free)
+        let mut local: Option<Trial> = None;
         for phase in 0..PERIOD {
             let mut s = 0f64;
             let mut s2 = 0f64;
@@ -152,7 +204,6 @@ pub(super) fn search(
             for p in 0..PERIOD {
                 let q = (p + PERIOD - phase) % PERIOD;
                 if fd.count[q] == 0 {
-                    corr[p] = 0.0;
                     continue;
                 }
                 let row = &fd.acc[q * CELLS..(q + 1) * CELLS];
@@ -170,29 +221,18 @@ pub(super) fn search(
                 s2 += c2 as f64;
             }
             let z = if s2 > 0.0 { s / s2.sqrt() } else { 0.0 };
-            if best.as_ref().map_or(true, |(t, _, _)| z > t.z) {
-                best = Some((
-                    Trial {
-                        phase,
-                        z,
-                        matches: m,
-                    },
-                    Folded {
-                        acc: Vec::new(),
-                        count: Vec::new(),
-                        first_sample: 0,
-                    },
-                    compared,
-                ));
-                // keep the folded data of the winner (cheap clone only when improving)
-                if let Some(b) = best.as_mut() {
-                    b.1 = Folded {
-                        acc: fd.acc.clone(),
-                        count: fd.count.clone(),
-                        first_sample: fd.first_sample,
-                    };
-                }
+            if local.as_ref().is_none_or(|t| z > t.z) {
+                local = Some(Trial {
+                    phase,
+                    z,
+                    matches: m,
+                });
             }
+        }
+        if let Some(t) = local
+            && best.as_ref().is_none_or(|(b, _, _)| t.z > b.z)
+        {
+            best = Some((t, fd, compared));
         }
     }
     let (t, fd, compared) = best?;
@@ -203,7 +243,6 @@ pub(super) fn search(
         1.0
     };
     let fpp = (tail * trials).min(1.0);
-    let _ = binomial_tail_half;
     // decode the payload at the winning alignment
     let mut soft = vec![0f32; conv::CODED_BITS];
     for p in 0..PERIOD {
@@ -220,7 +259,7 @@ pub(super) fn search(
     }
     let payload = conv::decode(&soft);
     let f0 = (PERIOD - t.phase) % PERIOD;
-    let start = (fd.first_sample + f0 * HOP) as f64 / DET_RATE as f64 * speed as f64;
+    let start = (fd.first_sample + f0 * HOP) as f64 / DET_RATE as f64 / speed as f64;
     Some(Detection {
         payload,
         matching_bits: t.matches as u32,

@@ -1,41 +1,257 @@
-//! Embedding: keyed, envelope-shaped, informed modulation of the STFT magnitude of the mono mix
-//! inside 450-4800 Hz, overlap-added in the time domain and given to each channel in proportion
-//! to its local level.
+//! Embedding: keyed, envelope-shaped multiplicative modulation of the STFT of the mono mix inside
+//! 450-7425 Hz, overlap-added in the time domain and given to each channel in proportion to its
+//! local level.
 //!
-//! Pass 1 analyses every frame (20 ms hop, 40 ms sqrt-Hann window) and keeps the band spectrum and
-//! the detector's log-power row. Pass 2 computes, per frame and group, what the detector would
-//! read from the *host* and sets the group's strength so the marked result lands on the right side
-//! with a margin (within bounds), then synthesises the mark by inverse FFT and overlap-add.
+//! Steps: mono mix -> (44.1/48 kHz and up) half-band decimation to 22.05/24 kHz -> per frame
+//! (20 ms hop, 40 ms sqrt-Hann window) the unit mark `sign * min(env/|X|, RATIO_CAP) * X` per
+//! band bin, inverse FFT and overlap-add -> half-band interpolation back to the input rate ->
+//! per channel level ratio and 1 ms guard limits -> one global strength solved so the guarded
+//! mark meets the SNR target (per-block energy and peak make unclipped blocks exact without a
+//! pass over the samples) -> add.
 
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex32;
 
 use super::conv;
-use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row};
-use super::layout::{BAND_LO_HZ, CELL_HZ, CELLS, GROUPS, Layout, PERIOD};
+use super::layout::{BAND_LO_HZ, CELL_HZ, CELLS, Layout, PERIOD};
 use super::{EmbedOptions, EmbedReport, WatermarkKey, WmError};
 
-/// Cap of the per-bin relative gain (keeps valleys from being flipped).
-const GMAX: f32 = 0.7;
-/// Half-width in bins of the envelope smoother.
-const ENV_HALF: usize = 3;
+/// Cap of envelope/magnitude per bin: in spectral valleys the mark is at most RATIO_CAP x alpha
+/// times the bin (alpha ~0.02-0.1, so valleys are changed by at most ~15-80 %).
+const RATIO_CAP: f32 = 8.0;
+/// Half-width in bins (25 Hz) of the envelope smoother: +-400 Hz, so the mark fills the valleys
+/// between speech harmonics (capped by RATIO_CAP) instead of sitting only on the peaks.
+const ENV_HALF: usize = 16;
 /// Bounds of the nominal relative strength against the spectral envelope.
 const ALPHA_MIN: f32 = 0.01;
 const ALPHA_MAX: f32 = 0.15;
+const ALPHA_START: f32 = 0.05;
 /// Time-domain guard: |mark| <= GUARD x local host peak (1 ms blocks), so silence stays silent
 /// and there is no pre-echo into quiet gaps.
 const GUARD: f32 = 0.5;
-/// Detector bin spacing in Hz.
-const DET_BIN_HZ: f64 = 25.0;
+/// Largest |x| of finite samples (integer max on the magnitude bits, which orders like the value
+/// for non-negative floats and vectorises).
+fn abs_max(it: impl Iterator<Item = f32>) -> f32 {
+    f32::from_bits(it.fold(0u32, |m, v| m.max(v.to_bits() & 0x7fff_ffff)))
+}
 
 pub(super) fn hop_for_rate(rate: u32) -> usize {
     ((rate as f64) / 50.0).round().max(1.0) as usize
 }
 
-struct Frame {
-    spec: Vec<Complex32>, // native bins k_lo..=k_hi
-    env: Vec<f32>,        // smoothed envelope magnitude per band bin
-    logp: Vec<f32>,       // detector-grid log power (W)
+/// The mark at unit strength for the mono signal `x` at `rate`: per STFT bin in the band
+/// `sign * min(env/|X|, RATIO_CAP) * X`, overlap-added.
+fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
+    let len = x.len();
+    let hop = hop_for_rate(rate);
+    let n = 2 * hop;
+    // bin -> cell map at this rate
+    let bin_hz = rate as f64 / n as f64;
+    let nyq_bin = n / 2;
+    let mut k_lo = usize::MAX;
+    let mut k_hi = 0usize;
+    for k in 0..=nyq_bin {
+        let f = k as f64 * bin_hz;
+        if f >= BAND_LO_HZ && f < BAND_LO_HZ + CELL_HZ * CELLS as f64 && k < nyq_bin {
+            k_lo = k_lo.min(k);
+            k_hi = k_hi.max(k);
+        }
+    }
+    if k_lo > k_hi {
+        return Err(WmError::UnsupportedSampleRate(rate));
+    }
+    let cell_of: Vec<usize> = (k_lo..=k_hi)
+        .map(|k| (((k as f64 * bin_hz) - BAND_LO_HZ) / CELL_HZ).floor() as usize)
+        .collect();
+    let env_half = ENV_HALF;
+    let env_lo = k_lo.saturating_sub(env_half);
+    let env_hi = (k_hi + env_half).min(nyq_bin);
+
+    let window: Vec<f32> = (0..n)
+        .map(|i| (std::f32::consts::PI * i as f32 / n as f32).sin())
+        .collect();
+    let mut planner = RealFftPlanner::<f32>::new();
+    let fwd = planner.plan_fft_forward(n);
+    let inv = planner.plan_fft_inverse(n);
+    let mut tbuf = fwd.make_input_vec();
+    let mut spec = fwd.make_output_vec();
+    let mut mspec = inv.make_input_vec();
+    let mut scratch_f = fwd.make_scratch_vec();
+    let mut scratch_i = inv.make_scratch_vec();
+    let mut prefix = vec![0f64; env_hi - env_lo + 2];
+    // per band bin: envelope window as prefix indices [a, b) and 1 / its width
+    let env_span: Vec<(usize, usize)> = (k_lo..=k_hi)
+        .map(|k| {
+            (
+                k.saturating_sub(env_half).max(env_lo) - env_lo,
+                (k + env_half).min(env_hi) - env_lo + 1,
+            )
+        })
+        .collect();
+    let env_inv: Vec<f32> = env_span
+        .iter()
+        .map(|&(a, b)| 1.0 / (b - a) as f32)
+        .collect();
+
+    // The mark at unit strength: per bin  sign * min(env/|X|, RATIO_CAP) * X, i.e. magnitude
+    // env (the local spectral envelope) with the host's phase, so it is exactly linear in alpha.
+    let mut mark = vec![0f32; len];
+    let norm = 1.0 / n as f32;
+    let nframes = len.div_ceil(hop);
+    for f in -1..nframes as isize {
+        let start = f * hop as isize;
+        let interior = start >= 0 && start as usize + n <= len;
+        if interior {
+            let s = start as usize;
+            for ((t, &x), &w) in tbuf.iter_mut().zip(&x[s..s + n]).zip(&window) {
+                *t = x * w;
+            }
+        } else {
+            for (i, t) in tbuf.iter_mut().enumerate() {
+                let p = start + i as isize;
+                *t = if p >= 0 && (p as usize) < len {
+                    x[p as usize] * window[i]
+                } else {
+                    0.0
+                };
+            }
+        }
+        let energy: f32 = tbuf.iter().map(|t| t * t).sum();
+        if energy <= 1e-20
+            || fwd
+                .process_with_scratch(&mut tbuf, &mut spec, &mut scratch_f)
+                .is_err()
+        {
+            continue;
+        }
+        prefix[0] = 0.0;
+        for k in env_lo..=env_hi {
+            prefix[k - env_lo + 1] = prefix[k - env_lo] + spec[k].norm_sqr() as f64;
+        }
+        let row = &signs[f.rem_euclid(PERIOD as isize) as usize * CELLS..][..CELLS];
+        mspec.iter_mut().for_each(|c| *c = Complex32::new(0.0, 0.0));
+        for ((((&x, &cell), m), &(a, b)), &iw) in spec[k_lo..=k_hi]
+            .iter()
+            .zip(&cell_of)
+            .zip(&mut mspec[k_lo..=k_hi])
+            .zip(&env_span)
+            .zip(&env_inv)
+        {
+            let env = ((prefix[b] - prefix[a]) as f32 * iw).sqrt();
+            let mag = x.norm_sqr().sqrt();
+            if mag <= 1e-12 * env.max(1e-30) || mag == 0.0 {
+                continue;
+            }
+            let g = (env / mag).min(RATIO_CAP);
+            *m = x * (g * row[cell]);
+        }
+        if inv
+            .process_with_scratch(&mut mspec, &mut tbuf, &mut scratch_i)
+            .is_err()
+        {
+            continue;
+        }
+        if interior {
+            let s = start as usize;
+            for ((m, &t), &w) in mark[s..s + n].iter_mut().zip(&tbuf).zip(&window) {
+                *m += t * w * norm;
+            }
+        } else {
+            for (i, t) in tbuf.iter().enumerate() {
+                let p = start + i as isize;
+                if p >= 0 && (p as usize) < len {
+                    mark[p as usize] += t * window[i] * norm;
+                }
+            }
+        }
+    }
+
+    Ok(mark)
+}
+
+/// Half-band low-pass taps at odd offsets 1, 3, .., 2*HB_TAPS-1 (centre tap 1/2, even taps 0):
+/// Blackman-windowed sinc, unit DC gain; flat (-0.01 dB) to 7.8 kHz and >= 58 dB down from
+/// 14.2 kHz at 44.1 kHz.
+const HB_TAPS: usize = 8;
+
+fn halfband() -> [f32; HB_TAPS] {
+    let l = (2 * HB_TAPS + 1) as f64;
+    let mut h = [0f64; HB_TAPS];
+    for (i, v) in h.iter_mut().enumerate() {
+        let j = (2 * i + 1) as f64;
+        let x = std::f64::consts::PI * j / 2.0;
+        let w = 0.42
+            + 0.5 * (std::f64::consts::PI * j / l).cos()
+            + 0.08 * (2.0 * std::f64::consts::PI * j / l).cos();
+        *v = 0.5 * x.sin() / x * w;
+    }
+    let s: f64 = h.iter().sum();
+    h.map(|v| (v * 0.25 / s) as f32)
+}
+
+/// Low-pass and keep every other sample (length `ceil(len / 2)`).
+fn half_down(x: &[f32]) -> Vec<f32> {
+    let h = halfband();
+    let len = x.len();
+    let at = |i: isize| {
+        if i >= 0 && (i as usize) < len {
+            x[i as usize]
+        } else {
+            0.0
+        }
+    };
+    (0..len.div_ceil(2))
+        .map(|m| {
+            let c = 2 * m;
+            if c >= 2 * HB_TAPS && c + 2 * HB_TAPS <= len {
+                let mut acc = 0.5 * x[c];
+                for (i, hi) in h.iter().enumerate() {
+                    acc += hi * (x[c - 2 * i - 1] + x[c + 2 * i + 1]);
+                }
+                acc
+            } else {
+                let c = c as isize;
+                let mut acc = 0.5 * at(c);
+                for (i, hi) in h.iter().enumerate() {
+                    let j = 2 * i as isize + 1;
+                    acc += hi * (at(c - j) + at(c + j));
+                }
+                acc
+            }
+        })
+        .collect()
+}
+
+/// Insert a sample between every two and low-pass (gain 2 to keep the level), `out_len` samples.
+fn half_up(z: &[f32], out_len: usize) -> Vec<f32> {
+    let h = halfband();
+    let len = z.len();
+    let at = |i: isize| {
+        if i >= 0 && (i as usize) < len {
+            z[i as usize]
+        } else {
+            0.0
+        }
+    };
+    let mut out = vec![0f32; out_len];
+    for (m, pair) in out.chunks_mut(2).enumerate() {
+        pair[0] = z[m];
+        if pair.len() == 2 {
+            let mut acc = 0f32;
+            if m + 1 >= HB_TAPS && m + HB_TAPS < len {
+                for (i, hi) in h.iter().enumerate() {
+                    acc += hi * (z[m - i] + z[m + 1 + i]);
+                }
+            } else {
+                let mi = m as isize;
+                for (i, hi) in h.iter().enumerate() {
+                    acc += hi * (at(mi - i as isize) + at(mi + 1 + i as isize));
+                }
+            }
+            pair[1] = 2.0 * acc;
+        }
+    }
+    out
 }
 
 pub(super) fn embed_f32(
@@ -70,299 +286,182 @@ pub(super) fn embed_f32(
     let seconds = len as f64 / rate as f64;
 
     // mono mix
-    let mut mid = vec![0f32; len];
     let inv_c = 1.0 / channels as f32;
-    for (i, m) in mid.iter_mut().enumerate() {
-        *m = samples[i * channels..(i + 1) * channels]
-            .iter()
-            .sum::<f32>()
-            * inv_c;
-    }
+    let mid: Vec<f32> = match channels {
+        1 => samples.to_vec(),
+        2 => samples
+            .chunks_exact(2)
+            .map(|c| (c[0] + c[1]) * inv_c)
+            .collect(),
+        _ => samples
+            .chunks_exact(channels)
+            .map(|c| c.iter().sum::<f32>() * inv_c)
+            .collect(),
+    };
 
     let layout = Layout::new(&key.0);
     let coded = conv::encode(payload);
     let signs = layout.signs(&coded);
 
-    // bin -> cell map at this rate
-    let bin_hz = rate as f64 / n as f64;
-    let nyq_bin = n / 2;
-    let mut k_lo = usize::MAX;
-    let mut k_hi = 0usize;
-    for k in 0..=nyq_bin {
-        let f = k as f64 * bin_hz;
-        if f >= BAND_LO_HZ && f < BAND_LO_HZ + CELL_HZ * CELLS as f64 && k < nyq_bin {
-            k_lo = k_lo.min(k);
-            k_hi = k_hi.max(k);
-        }
+    // The unit mark is computed on the mono mix brought down by half-band decimation to
+    // 22.05 / 24 kHz (the band ends at 7.4 kHz), then interpolated back: half the FFT work.
+    let mut lens = vec![len];
+    let mut srate = rate;
+    let mut low: Option<Vec<f32>> = None;
+    while srate.is_multiple_of(100) && srate >= 44_100 {
+        let d = half_down(low.as_deref().unwrap_or(&mid));
+        lens.push(d.len());
+        low = Some(d);
+        srate /= 2;
     }
-    if k_lo > k_hi {
-        return Err(WmError::UnsupportedSampleRate(rate));
-    }
-    let cell_of: Vec<usize> = (k_lo..=k_hi)
-        .map(|k| (((k as f64 * bin_hz) - BAND_LO_HZ) / CELL_HZ).floor() as usize)
-        .collect();
-    // native bin of each detector-grid bin (identical for rates that are multiples of 50 Hz)
-    let det_bins: Vec<usize> = (0..W)
-        .map(|j| (((FIRST_BIN - FW + j) as f64 * DET_BIN_HZ / bin_hz).round()) as usize)
-        .collect();
-    let env_lo = k_lo.saturating_sub(ENV_HALF);
-    let env_hi = (k_hi + ENV_HALF).min(nyq_bin);
-
-    let window: Vec<f32> = (0..n)
-        .map(|i| (std::f32::consts::PI * i as f32 / n as f32).sin())
-        .collect();
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fwd = planner.plan_fft_forward(n);
-    let inv = planner.plan_fft_inverse(n);
-    let mut tbuf = fwd.make_input_vec();
-    let mut spec = fwd.make_output_vec();
-    let mut mspec = inv.make_input_vec();
-    let mut scratch_f = fwd.make_scratch_vec();
-    let mut scratch_i = inv.make_scratch_vec();
-    let mut prefix = vec![0f64; env_hi - env_lo + 2];
-
-    // ---- pass 1: analysis
-    let nframes = len.div_ceil(hop) + 1; // frame index fi = f + 1, f from -1
-    let mut frames: Vec<Option<Frame>> = Vec::with_capacity(nframes);
-    let mut host_spec_e = 0f64;
-    let mut mark_spec_e = 0f64; // at alpha = 1, beta = 1 (uncapped)
-    for fi in 0..nframes {
-        let start = (fi as isize - 1) * hop as isize;
-        let mut energy = 0f32;
-        for (i, t) in tbuf.iter_mut().enumerate() {
-            let p = start + i as isize;
-            *t = if p >= 0 && (p as usize) < len {
-                mid[p as usize] * window[i]
-            } else {
-                0.0
-            };
-            energy += *t * *t;
-        }
-        if energy <= 1e-20
-            || fwd
-                .process_with_scratch(&mut tbuf, &mut spec, &mut scratch_f)
-                .is_err()
-        {
-            frames.push(None);
-            continue;
-        }
-        host_spec_e += energy as f64;
-        prefix[0] = 0.0;
-        for k in env_lo..=env_hi {
-            prefix[k - env_lo + 1] = prefix[k - env_lo] + spec[k].norm_sqr() as f64;
-        }
-        let mut env = Vec::with_capacity(k_hi - k_lo + 1);
-        for k in k_lo..=k_hi {
-            let a = k.saturating_sub(ENV_HALF).max(env_lo);
-            let b = (k + ENV_HALF).min(env_hi);
-            let e2 = (prefix[b - env_lo + 1] - prefix[a - env_lo]) / (b - a + 1) as f64;
-            env.push(e2.sqrt() as f32);
-            mark_spec_e += e2; // |alpha * env|^2 summed (x2 for the negative half, as energy)
-        }
-        let mut logp: Vec<f32> = det_bins
-            .iter()
-            .map(|&k| if k < nyq_bin { spec[k].norm_sqr() } else { 0.0 })
-            .collect();
-        log_row(&mut logp);
-        frames.push(Some(Frame {
-            spec: spec[k_lo..=k_hi].to_vec(),
-            env,
-            logp,
-        }));
-    }
-    if host_spec_e <= 0.0 || mark_spec_e <= 0.0 {
-        return Ok(EmbedReport {
-            snr_db: f64::INFINITY,
-            alpha: 0.0,
-            seconds,
-            periods,
-        });
-    }
-    // Parseval: time energy of a windowed frame = (2 * sum over half spectrum) / n (DC aside)
-    // (the synthesis window halves it on average)
-    let mark_e_unit = mark_spec_e / n as f64;
-    let allowed = host_spec_e / 10f64.powf(target_snr_db / 10.0);
-    let mut alpha = ((allowed / mark_e_unit).sqrt() as f32).clamp(ALPHA_MIN, ALPHA_MAX);
-
-    // ---- pass 2a: informed strengths per (frame, group)
-    let tau = super::param("TAU", 1.0);
-    let bmin = super::param("BMIN", 0.4);
-    let bmax = super::param("BMAX", 2.5);
-    let kappa = super::param("KAPPA", 0.5);
-    let informed = super::param("INFORMED", 0.0) > 0.5;
-    let mut betas = vec![1f32; nframes * GROUPS];
-    let mut u = [0f32; CELLS];
-    for _iter in 0..2 {
-        let mut e_pred = 0f64;
-        for fi in 0..nframes {
-            let Some(fr) = &frames[fi] else { continue };
-            let f = fi as isize - 1;
-            let row = f.rem_euclid(PERIOD as isize) as usize * CELLS;
-            // host feature as the detector will see it
-            let pa = if fi >= TM {
-                frames[fi - TM].as_ref().map(|x| &x.logp[..])
-            } else {
-                None
-            };
-            let pb = frames
-                .get(fi + TM)
-                .and_then(|x| x.as_ref())
-                .map(|x| &x.logp[..]);
-            let (Some(pa), Some(pb)) = (pa, pb) else {
-                continue;
-            };
-            let rms = cell_values(&fr.logp, pa, pb, &mut u);
-            let mut h = [0f32; GROUPS];
-            let mut gain = [0f32; GROUPS];
-            let mut cnt = [0f32; GROUPS];
-            for (j, k) in (k_lo..=k_hi).enumerate() {
-                let c = cell_of[j];
-                let mag = fr.spec[j].norm();
-                if mag > 1e-12 {
-                    let g = (alpha * fr.env[j] / mag).min(GMAX);
-                    gain[layout.cells[row + c].group as usize] += 2.0 * g;
-                }
-                let _ = k;
-            }
-            if rms > 1e-6 {
-                for c in 0..CELLS {
-                    let g = layout.cells[row + c].group as usize;
-                    h[g] += signs[row + c] * (u[c] / rms).clamp(-CLIP, CLIP);
-                    cnt[g] += 1.0;
-                }
-            }
-            for g in 0..GROUPS {
-                let b = if !informed || rms <= 1e-6 || gain[g] <= 0.0 {
-                    1.0
-                } else {
-                    let gn = kappa * gain[g] / rms; // feature gain per unit beta
-                    ((tau * cnt[g].sqrt() - h[g]) / gn).clamp(bmin, bmax)
-                };
-                betas[fi * GROUPS + g] = b;
-            }
-            for (j, _) in (k_lo..=k_hi).enumerate() {
-                let c = cell_of[j];
-                let b = betas[fi * GROUPS + layout.cells[row + c].group as usize];
-                let mag = fr.spec[j].norm();
-                if mag > 1e-12 {
-                    let g = (b * alpha * fr.env[j] / mag).min(GMAX);
-                    e_pred += (g * mag) as f64 * (g * mag) as f64;
-                }
-            }
-        }
-        let e_pred = e_pred / n as f64;
-        if e_pred <= 0.0 {
-            break;
-        }
-        let corr = ((allowed / e_pred).sqrt() as f32).clamp(0.5, 2.0);
-        alpha = (alpha * corr).clamp(ALPHA_MIN, ALPHA_MAX);
+    let mut mark = unit_mark(low.as_deref().unwrap_or(&mid), srate, &signs)?;
+    drop(low);
+    for w in lens.windows(2).rev() {
+        mark = half_up(&mark, w[0]);
     }
 
-    // ---- pass 2b: synthesis
-    let mut mark = vec![0f32; len];
-    let norm = 1.0 / n as f32;
-    for fi in 0..nframes {
-        let Some(fr) = &frames[fi] else { continue };
-        let f = fi as isize - 1;
-        let row = f.rem_euclid(PERIOD as isize) as usize * CELLS;
-        mspec.iter_mut().for_each(|c| *c = Complex32::new(0.0, 0.0));
-        for (j, k) in (k_lo..=k_hi).enumerate() {
-            let c = cell_of[j];
-            let cell = layout.cells[row + c];
-            let mag = fr.spec[j].norm();
-            if mag <= 1e-12 {
-                continue;
-            }
-            let b = betas[fi * GROUPS + cell.group as usize];
-            let g = (b * alpha * fr.env[j] / mag).min(GMAX);
-            mspec[k] = fr.spec[j] * (g * signs[row + c]);
-        }
-        if inv
-            .process_with_scratch(&mut mspec, &mut tbuf, &mut scratch_i)
-            .is_err()
-        {
-            continue;
-        }
-        let start = f * hop as isize;
-        for (i, t) in tbuf.iter().enumerate() {
-            let p = start + i as isize;
-            if p >= 0 && (p as usize) < len {
-                mark[p as usize] += t * window[i] * norm;
-            }
-        }
-    }
-    drop(frames);
-
-    // per-channel level ratio per hop block so each channel's mark follows its own level and the
-    // down-mix carries exactly `mark`
+    // Per-channel level ratio per hop block, so each channel's mark follows its own level and the
+    // down-mix carries exactly `mark`; host energy; guard limit of every 1 ms block.
     let nblocks = len.div_ceil(hop);
-    let mut ratios: Vec<Vec<f32>> = Vec::with_capacity(channels);
-    for ch in 0..channels {
-        if channels == 1 {
-            ratios.push(vec![1.0; nblocks]);
-            break;
-        }
-        let mut r = vec![0f32; nblocks];
-        for (b, rv) in r.iter_mut().enumerate() {
-            let (s, e) = (b * hop, ((b + 1) * hop).min(len));
-            let mut ec = 0f64;
-            let mut em = 0f64;
-            for i in s..e {
-                let x = samples[i * channels + ch] as f64;
-                ec += x * x;
-                em += (mid[i] as f64) * (mid[i] as f64);
-            }
-            *rv = if em > 1e-24 {
-                ((ec / em).sqrt() as f32).min(4.0)
-            } else {
-                0.0
-            };
-        }
-        ratios.push(r);
-    }
-    let host_e: f64 = samples.iter().map(|v| (*v as f64) * (*v as f64)).sum();
     let blk = ((rate as f64) / 1000.0).round().max(4.0) as usize;
     let nblk = len.div_ceil(blk);
-    let mut peaks = vec![0f32; nblk * channels];
+    let mid_e: Vec<f32> = if channels == 1 {
+        Vec::new()
+    } else {
+        mid.chunks(hop)
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect()
+    };
+    let mut host_e = 0f64;
+    let mut ratios: Vec<Vec<f32>> = Vec::with_capacity(channels);
+    let mut lims: Vec<Vec<f32>> = Vec::with_capacity(channels);
+    let mut peaks = vec![0f32; nblk];
+    for ch in 0..channels {
+        if channels == 1 {
+            host_e = mid
+                .chunks(hop)
+                .map(|c| c.iter().map(|v| v * v).sum::<f32>() as f64)
+                .sum();
+            ratios.push(vec![1.0; nblocks]);
+        } else {
+            let r: Vec<f32> = samples
+                .chunks(hop * channels)
+                .zip(&mid_e)
+                .map(|(c, &em)| {
+                    let ec: f32 = c.chunks_exact(channels).map(|x| x[ch] * x[ch]).sum();
+                    host_e += ec as f64;
+                    if em > 1e-24 {
+                        (ec / em).sqrt().min(4.0)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            ratios.push(r);
+        }
+        for (pk, c) in peaks.iter_mut().zip(samples.chunks(blk * channels)) {
+            *pk = abs_max(c.chunks_exact(channels).map(|x| x[ch]));
+        }
+        let lim: Vec<f32> = (0..nblk)
+            .map(|b| {
+                let lo = if b > 0 { peaks[b - 1] } else { 0.0 };
+                let hi = if b + 1 < nblk { peaks[b + 1] } else { 0.0 };
+                GUARD * peaks[b].max(lo).max(hi)
+            })
+            .collect();
+        lims.push(lim);
+    }
+    // The unit mark of channel `ch` in 1 ms block `b` is `mark * ratio` where the ratio changes at
+    // most once inside the block (blocks are shorter than a hop): visit it as at most two runs.
+    let runs = |ch: usize, b: usize| {
+        let (s, e) = (b * blk, ((b + 1) * blk).min(len));
+        let h = s / hop;
+        let mid_end = ((h + 1) * hop).clamp(s, e);
+        let r = &ratios[ch];
+        [
+            (s, mid_end, r[h]),
+            (mid_end, e, if mid_end < e { r[h + 1] } else { 0.0 }),
+        ]
+    };
+    // per (channel, block): energy and peak of the unit mark, so a block that the guard does not
+    // clip scales exactly with the strength
+    let mut blk_e = vec![0f32; channels * nblk];
+    let mut blk_m = vec![0f32; channels * nblk];
     for ch in 0..channels {
         for b in 0..nblk {
-            let mut m = 0f32;
-            for i in b * blk..((b + 1) * blk).min(len) {
-                m = m.max(samples[i * channels + ch].abs());
+            let (mut e, mut m) = (0f32, 0f32);
+            for (s, t, g) in runs(ch, b) {
+                let seg = &mark[s..t];
+                e += g * g * seg.iter().map(|v| v * v).sum::<f32>();
+                m = m.max(g * abs_max(seg.iter().copied()));
             }
-            peaks[ch * nblk + b] = m;
+            blk_e[ch * nblk + b] = e;
+            blk_m[ch * nblk + b] = m;
         }
     }
-    let guarded = |scale: f32, ch: usize, b: usize, i: usize| -> f32 {
-        let pk = &peaks[ch * nblk..(ch + 1) * nblk];
-        let lo = if b > 0 { pk[b - 1] } else { 0.0 };
-        let hi = if b + 1 < nblk { pk[b + 1] } else { 0.0 };
-        let lim = GUARD * pk[b].max(lo).max(hi);
-        (mark[i] * scale * ratios[ch][i / hop]).clamp(-lim, lim)
-    };
-    // measure the guarded mark and rescale it onto the SNR target (two corrections; the guard
-    // makes the energy slightly sub-linear in the scale)
-    let allowed_total = host_e / 10f64.powf(target_snr_db / 10.0);
-    let mut scale = 1f32;
-    for _ in 0..2 {
-        let mut mark_e = 0f64;
+    let guarded_energy = |scale: f32| -> f64 {
+        let mut e = 0f64;
         for ch in 0..channels {
-            for i in 0..len {
-                let v = guarded(scale, ch, i / blk, i);
-                mark_e += (v as f64) * (v as f64);
+            for b in 0..nblk {
+                let l = lims[ch][b];
+                if blk_m[ch * nblk + b] * scale <= l {
+                    e += (blk_e[ch * nblk + b] * scale * scale) as f64;
+                    continue;
+                }
+                let mut eb = 0f32;
+                for (s, t, g) in runs(ch, b) {
+                    for v in &mark[s..t] {
+                        let w = (v * g * scale).clamp(-l, l);
+                        eb += w * w;
+                    }
+                }
+                e += eb as f64;
             }
         }
+        e
+    };
+    // rescale the guarded mark onto the SNR target (two corrections; the guard makes the
+    // energy slightly sub-linear in the scale)
+    let allowed_total = host_e / 10f64.powf(target_snr_db / 10.0);
+    let mut scale = ALPHA_START;
+    for _ in 0..2 {
+        let mark_e = guarded_energy(scale);
         if mark_e <= 0.0 {
             break;
         }
-        scale = (scale * (allowed_total / mark_e).sqrt() as f32).min(ALPHA_MAX / alpha.max(1e-9));
+        scale = (scale * (allowed_total / mark_e).sqrt() as f32).clamp(ALPHA_MIN, ALPHA_MAX);
     }
     let mut added_e = 0f64;
     for ch in 0..channels {
-        for i in 0..len {
-            let v = guarded(scale, ch, i / blk, i);
-            samples[i * channels + ch] += v;
-            added_e += (v as f64) * (v as f64);
+        for b in 0..nblk {
+            let l = lims[ch][b];
+            if blk_m[ch * nblk + b] * scale <= l {
+                // not clipped by the guard: plain scaled add, energy known
+                for (s, t, g) in runs(ch, b) {
+                    let gs = g * scale;
+                    for (v, x) in mark[s..t]
+                        .iter()
+                        .zip(samples[s * channels..t * channels].chunks_exact_mut(channels))
+                    {
+                        x[ch] += v * gs;
+                    }
+                }
+                added_e += (blk_e[ch * nblk + b] * scale * scale) as f64;
+                continue;
+            }
+            let mut eb = 0f32;
+            for (s, t, g) in runs(ch, b) {
+                let gs = g * scale;
+                for (v, x) in mark[s..t]
+                    .iter()
+                    .zip(samples[s * channels..t * channels].chunks_exact_mut(channels))
+                {
+                    let w = (v * gs).clamp(-l, l);
+                    x[ch] += w;
+                    eb += w * w;
+                }
+            }
+            added_e += eb as f64;
         }
     }
     let snr_db = if added_e > 0.0 {
@@ -372,7 +471,7 @@ pub(super) fn embed_f32(
     };
     Ok(EmbedReport {
         snr_db,
-        alpha: alpha * scale,
+        alpha: scale,
         seconds,
         periods,
     })

@@ -1,6 +1,4 @@
-//! The detector's per-cell feature, shared with the embedder (which evaluates it on the host to
-//! embed "informed": a group the host already pushes the right way gets less mark, one it pushes
-//! the wrong way gets more).
+//! The detector's per-cell feature.
 //!
 //! Feature of cell c in frame f: sum over its 3 bins (25 Hz each) of
 //! `d(k) - mean(d(k-4..k+4) without k)`, where `d(k) = L_f(k) - (L_{f-2}(k) + L_{f+2}(k)) / 2` and
@@ -39,7 +37,7 @@ pub(super) fn cell_values(c0: &[f32], a: &[f32], b: &[f32], u: &mut [f32; CELLS]
     }
     let mut win: f32 = d[..2 * FW + 1].iter().sum();
     let mut ss = 0f32;
-    for c in 0..CELLS {
+    for (c, uc) in u.iter_mut().enumerate() {
         let mut s = 0f32;
         for j in 0..3 {
             let k = FW + c * 3 + j;
@@ -48,7 +46,7 @@ pub(super) fn cell_values(c0: &[f32], a: &[f32], b: &[f32], u: &mut [f32; CELLS]
             }
             s += d[k] - (win - d[k]) / (2 * FW) as f32;
         }
-        u[c] = s;
+        *uc = s;
         ss += s * s;
     }
     (ss / CELLS as f32).sqrt()

@@ -1,8 +1,8 @@
 //! The keyed time-frequency layout of one period of the mark.
 //!
-//! One period is `PERIOD` hop frames (20 ms each) x `CELLS` frequency cells (75 Hz each, 450-4800 Hz).
+//! One period is `PERIOD` hop frames (20 ms each) x `CELLS` frequency cells (75 Hz each, 450-7425 Hz).
 //! In every frame the cells are split (by the key) into one pilot group of `PILOT_PER_FRAME` cells
-//! and `DATA_GROUPS` data groups; each data group carries one coded bit (each coded bit gets 3-4
+//! and `DATA_GROUPS` data groups; each data group carries one coded bit (each coded bit gets 8-9
 //! groups spread over the period). Every cell has a key-derived chip (+1/-1) that whitens what is
 //! embedded, so the embedded pattern looks random whatever the payload.
 
@@ -12,12 +12,11 @@ use super::keystream::KeyStream;
 /// Hop frames per period (20 ms each): 4.64 s, so any 5 s excerpt holds a whole period.
 pub(super) const PERIOD: usize = 232;
 /// Frequency cells per frame.
-pub(super) const CELLS: usize = 58;
+pub(super) const CELLS: usize = 93;
 pub(super) const BAND_LO_HZ: f64 = 450.0;
 pub(super) const CELL_HZ: f64 = 75.0;
-pub(super) const PILOT_PER_FRAME: usize = 16;
-pub(super) const DATA_GROUPS: usize = 3;
-pub(super) const GROUPS: usize = 1 + DATA_GROUPS;
+pub(super) const PILOT_PER_FRAME: usize = 21;
+pub(super) const DATA_GROUPS: usize = 8;
 
 #[derive(Clone, Copy)]
 pub(super) struct Cell {
@@ -53,16 +52,16 @@ impl Layout {
             }
             let mut pl = [(0u8, 0f32); PILOT_PER_FRAME];
             let mut np = 0;
-            for c in 0..CELLS {
+            for (c, &g) in group.iter().enumerate() {
                 let chip = ks.sign();
-                if group[c] == 0 {
+                if g == 0 {
                     pl[np] = (c as u8, chip);
                     np += 1;
                 }
                 cells.push(Cell {
                     chip,
                     coded: -1,
-                    group: group[c],
+                    group: g,
                 });
             }
             pilots.push(pl);

@@ -30,7 +30,12 @@ fn kernel(u: f64) -> f64 {
 /// Resample `input` from `in_rate` to `out_rate`. `cutoff_hz` is the pass-band edge (<= both Nyquists).
 /// `time_scale` > 1 reads the input faster (undoes a slow-down by that factor).
 pub(super) fn resample(input: &[f32], in_rate: f64, out_rate: f64, cutoff_hz: f64) -> Vec<f32> {
-    if input.is_empty() || !(in_rate > 0.0) || !(out_rate > 0.0) {
+    if input.is_empty()
+        || in_rate.is_nan()
+        || out_rate.is_nan()
+        || in_rate <= 0.0
+        || out_rate <= 0.0
+    {
         return Vec::new();
     }
     let step = in_rate / out_rate; // input samples per output sample

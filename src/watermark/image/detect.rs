@@ -6,7 +6,7 @@ use rustfft::num_complex::Complex32;
 use super::ecc;
 use super::embed::cell_size;
 use super::fft2::Fft2;
-use super::fold::fold;
+use super::fold::{FOLD, fold, fold_grid};
 use super::keyed::Layout;
 use super::luma::{downsampled_luma, whiten};
 use super::params::*;
@@ -30,8 +30,14 @@ struct Ctx<'a> {
     band: Vec<f32>,
     corr: Vec<Complex32>,
     fft: Fft2,
+    fft_fold: Fft2,
     fold_buf: Vec<f32>,
+    phases: Vec<Vec<Complex32>>,
 }
+
+/// Sub-cell phases tried for every offset (in cells): the fold is at half-cell resolution and its
+/// band-limited spectrum is shifted exactly.
+const SUBS: [(f32, f32); 4] = [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)];
 
 #[derive(Clone)]
 struct Outcome {
@@ -43,6 +49,70 @@ struct Outcome {
 }
 
 impl Ctx<'_> {
+    /// Scale scan: normalised pilot correlation over the whole band (max over offsets and phases)
+    /// of the spectrally whitened cell-resolution fold at `cell`, unrotated, unflipped. Only ranks
+    /// scales; never decides.
+    fn scan_score(&mut self, cell: f64) -> f32 {
+        // Cell-resolution fold: the coarser splat blurs mark and texture alike (whitened below).
+        let mut small = vec![0f32; CELLS];
+        if self.w2 >= 32 && self.h2 >= 32 {
+            fold_grid(
+                &self.n2,
+                self.w2,
+                self.h2,
+                cell / 2.0,
+                0.0,
+                false,
+                &mut small,
+                TILE,
+            );
+        } else {
+            fold_grid(self.n, self.w, self.h, cell, 0.0, false, &mut small, TILE);
+        }
+        let mut spec: Vec<Complex32> = small.iter().map(|&v| Complex32::new(v, 0.0)).collect();
+        self.fft.forward(&mut spec);
+        whiten_spectrum(&mut spec, &self.band);
+        let norm: f32 = spec
+            .iter()
+            .zip(&self.band)
+            .map(|(v, g)| v.norm_sqr() * g * g)
+            .sum::<f32>()
+            .sqrt();
+        if norm <= 0.0 {
+            return 0.0;
+        }
+        let mut best = f32::NEG_INFINITY;
+        let mut c = vec![Complex32::new(0.0, 0.0); CELLS];
+        for ph in self.phases.iter() {
+            for (((v, s), p), w) in c.iter_mut().zip(&spec).zip(ph).zip(&self.corr) {
+                *v = s * p * w;
+            }
+            self.fft.inverse(&mut c);
+            best = c.iter().fold(best, |m, v| m.max(v.re));
+        }
+        best / norm
+    }
+
+    /// FFT of the half-cell fold, low-passed onto the TILE×TILE cell grid.
+    fn fold_spectrum(&mut self) -> Vec<Complex32> {
+        let mut big: Vec<Complex32> = self
+            .fold_buf
+            .iter()
+            .map(|&v| Complex32::new(v, 0.0))
+            .collect();
+        self.fft_fold.forward(&mut big);
+        let half = TILE / 2;
+        let mut spec = vec![Complex32::new(0.0, 0.0); CELLS];
+        for ky in 0..TILE {
+            let sy = if ky < half { ky } else { ky + FOLD - TILE };
+            for kx in 0..TILE {
+                let sx = if kx < half { kx } else { kx + FOLD - TILE };
+                spec[ky * TILE + kx] = big[sy * FOLD + sx];
+            }
+        }
+        spec
+    }
+
     fn trial(&mut self, geo: Geometry, flip: bool) -> Outcome {
         if geo.cell >= 1.9 && self.w2 >= 32 && self.h2 >= 32 {
             fold(
@@ -65,22 +135,32 @@ impl Ctx<'_> {
                 &mut self.fold_buf,
             );
         }
-        let mut fh: Vec<Complex32> = self
-            .fold_buf
-            .iter()
-            .map(|&v| Complex32::new(v, 0.0))
-            .collect();
-        self.fft.forward(&mut fh);
-        let mut c: Vec<Complex32> = fh.iter().zip(&self.corr).map(|(a, b)| a * b).collect();
-        self.fft.inverse(&mut c);
-        let (mut best, mut bi) = (f32::NEG_INFINITY, 0usize);
-        for (i, v) in c.iter().enumerate() {
-            if v.re > best {
-                best = v.re;
-                bi = i;
+        let mut spec = self.fold_spectrum();
+        whiten_spectrum(&mut spec, &self.band);
+        let (mut best, mut bi, mut bsub) = (f32::NEG_INFINITY, 0usize, 0usize);
+        let mut shifted = vec![Complex32::new(0.0, 0.0); CELLS];
+        let phases = &self.phases;
+        let shift = |si: usize, out: &mut [Complex32]| {
+            for ((o, s), p) in out.iter_mut().zip(&spec).zip(&phases[si]) {
+                *o = s * p;
+            }
+        };
+        for si in 0..SUBS.len() {
+            shift(si, &mut shifted);
+            let mut c: Vec<Complex32> =
+                shifted.iter().zip(&self.corr).map(|(a, b)| a * b).collect();
+            self.fft.inverse(&mut c);
+            for (i, v) in c.iter().enumerate() {
+                if v.re > best {
+                    best = v.re;
+                    bi = i;
+                    bsub = si;
+                }
             }
         }
         let (ox, oy) = (bi % TILE, bi / TILE);
+        let mut fh = shifted;
+        shift(bsub, &mut fh);
         for (v, &g) in fh.iter_mut().zip(&self.band) {
             *v *= g;
         }
@@ -114,6 +194,17 @@ pub(super) fn detect_buf(
     ch: usize,
     key: &WatermarkKey,
 ) -> Result<Option<Detection>, WmError> {
+    detect_inner(buf, w, h, ch, key, false)
+}
+
+pub(super) fn detect_inner(
+    buf: &[u8],
+    w: u32,
+    h: u32,
+    ch: usize,
+    key: &WatermarkKey,
+    report_best: bool,
+) -> Result<Option<Detection>, WmError> {
     if w.min(h) < MIN_DETECT_SIDE {
         return Err(WmError::ImageTooSmall {
             width: w,
@@ -141,7 +232,9 @@ pub(super) fn detect_buf(
         band,
         corr,
         fft,
-        fold_buf: vec![0f32; CELLS],
+        fold_buf: vec![0f32; FOLD * FOLD],
+        fft_fold: Fft2::new(FOLD, FOLD),
+        phases: phase_tables(),
     };
     let thr = threshold(PILOT_BITS as u32, TRIALS, TARGET_FPR);
 
@@ -186,6 +279,32 @@ pub(super) fn detect_buf(
         }
     }
     if best.matches < thr {
+        // Scale scan for crops the lattice did not reveal: cell sizes from SCAN_MIN times the
+        // prior in SCAN_STEPS steps of SCAN_STEP, ranked by the whitened full-band correlation;
+        // the best SCAN_KEEP get full trials at the fine scales SCAN_FINE.
+        let mut scan: Vec<(f32, f64)> = (0..SCAN_STEPS)
+            .map(|i| {
+                let c = prior.cell * SCAN_MIN * SCAN_STEP.powi(i as i32);
+                (ctx.scan_score(c), c)
+            })
+            .collect();
+        scan.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for &(_, c) in scan.iter().take(SCAN_KEEP) {
+            for f in SCAN_FINE {
+                let o = ctx.trial(
+                    Geometry {
+                        cell: c * (1.0 + f),
+                        theta: 0.0,
+                    },
+                    false,
+                );
+                if o.matches > best.matches {
+                    best = o;
+                }
+            }
+        }
+    }
+    if best.matches < thr && !report_best {
         return Ok(None);
     }
     let pbits = ecc::decode(&best.soft[PILOT_BITS..]);
@@ -210,6 +329,57 @@ pub(super) fn detect_buf(
     }))
 }
 
+/// Radius (in frequency bins) of the local power average used by [`whiten_spectrum`].
+const SPEC_SMOOTH: usize = 2;
+/// Floor of the whitening power, relative to the mean in-band power.
+const SPEC_FLOOR: f64 = 0.1;
+
+/// Spectral prewhitening of a folded tile (TILE×TILE spectrum): every coefficient is divided by
+/// the square root of the power averaged over its (2·SPEC_SMOOTH+1)² neighbourhood on the torus
+/// (plus a floor of SPEC_FLOOR × the mean in-band power).
+/// Folded image texture is far from white (1/f slope, and periodic textures such as brick put
+/// strong peaks in the band); the mark is white across its band, so this brings the correlation
+/// close to a matched filter in coloured noise. Uses the fold only, never the key.
+pub(super) fn whiten_spectrum(spec: &mut [Complex32], band: &[f32]) {
+    let p: Vec<f32> = spec.iter().map(|v| v.norm_sqr()).collect();
+    let r = SPEC_SMOOTH as isize;
+    let t = TILE as isize;
+    // Separable box sum on the torus: rows, then columns.
+    let mut tmp = vec![0f32; CELLS];
+    for ky in 0..TILE {
+        for kx in 0..TILE {
+            let mut a = 0f32;
+            for d in -r..=r {
+                a += p[ky * TILE + (kx as isize + d).rem_euclid(t) as usize];
+            }
+            tmp[ky * TILE + kx] = a;
+        }
+    }
+    let mut q = vec![0f32; CELLS];
+    for ky in 0..TILE {
+        for kx in 0..TILE {
+            let mut a = 0f32;
+            for d in -r..=r {
+                a += tmp[(ky as isize + d).rem_euclid(t) as usize * TILE + kx];
+            }
+            q[ky * TILE + kx] = a;
+        }
+    }
+    // Floor: a fraction of the mean in-band power, so frequencies that hold (almost) nothing
+    // (blurred or downscaled away) are attenuated, not amplified to full weight.
+    let (mut band_sum, mut band_n) = (0f64, 0usize);
+    for (&a, &g) in q.iter().zip(band) {
+        if g > 0.5 {
+            band_sum += a as f64;
+            band_n += 1;
+        }
+    }
+    let floor = (SPEC_FLOOR * band_sum / band_n.max(1) as f64) as f32 + f32::MIN_POSITIVE;
+    for (v, &a) in spec.iter_mut().zip(&q) {
+        *v /= (a + floor).sqrt();
+    }
+}
+
 /// 2× box downsampling.
 pub(super) fn half(n: &[f32], w: usize, h: usize) -> (Vec<f32>, usize, usize) {
     let (hw, hh) = (w / 2, h / 2);
@@ -224,4 +394,28 @@ pub(super) fn half(n: &[f32], w: usize, h: usize) -> (Vec<f32>, usize, usize) {
         }
     }
     (out, hw, hh)
+}
+
+/// Phase ramps of the half-cell shifts in SUBS (computed once per detection).
+fn phase_tables() -> Vec<Vec<Complex32>> {
+    let half = TILE / 2;
+    let signed = |k: usize| -> f32 {
+        if k < half {
+            k as f32
+        } else {
+            k as f32 - TILE as f32
+        }
+    };
+    SUBS.iter()
+        .map(|sub| {
+            (0..CELLS)
+                .map(|i| {
+                    let (kx, ky) = (i % TILE, i / TILE);
+                    let ph = 2.0 * std::f32::consts::PI * (signed(kx) * sub.0 + signed(ky) * sub.1)
+                        / TILE as f32;
+                    Complex32::new(ph.cos(), ph.sin())
+                })
+                .collect()
+        })
+        .collect()
 }

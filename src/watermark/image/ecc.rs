@@ -18,12 +18,11 @@ fn outputs(reg: u32) -> [u8; 3] {
 pub(super) fn encode(bits: &[u8; PAYLOAD_BITS]) -> Vec<u8> {
     let mut out = Vec::with_capacity(CODE_BITS);
     let mut reg = 0u32;
-    for i in 0..PAYLOAD_BITS + CODE_K - 1 {
-        let b = if i < PAYLOAD_BITS {
-            bits[i] as u32 & 1
-        } else {
-            0
-        };
+    for b in bits
+        .iter()
+        .map(|&b| b as u32 & 1)
+        .chain(std::iter::repeat_n(0, CODE_K - 1))
+    {
         reg = ((reg << 1) | b) & ((1 << CODE_K) - 1);
         out.extend_from_slice(&outputs(reg));
     }
@@ -39,8 +38,8 @@ pub(super) fn decode(soft: &[f32]) -> [u8; PAYLOAD_BITS] {
     for t in 0..steps {
         let s = &soft[3 * t..3 * t + 3];
         let mut next = [f32::NEG_INFINITY; STATES];
-        for prev in 0..STATES {
-            if metric[prev] == f32::NEG_INFINITY {
+        for (prev, &pm) in metric.iter().enumerate() {
+            if pm == f32::NEG_INFINITY {
                 continue;
             }
             let max_b = if t < PAYLOAD_BITS { 2 } else { 1 };
@@ -49,7 +48,7 @@ pub(super) fn decode(soft: &[f32]) -> [u8; PAYLOAD_BITS] {
                 let o = outputs(reg);
                 let bm: f32 = (0..3).map(|j| if o[j] == 0 { s[j] } else { -s[j] }).sum();
                 let ns = (reg as usize) & (STATES - 1);
-                let m = metric[prev] + bm;
+                let m = pm + bm;
                 if m > next[ns] {
                     next[ns] = m;
                     // remember the bit shifted out (prev's MSB) to recover prev from ns

@@ -10,7 +10,7 @@ pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         let mut acc = 0f64;
         let mut lo = 0usize;
         let mut hi = 0usize; // window is [lo, hi)
-        for x in 0..w {
+        for (x, o) in out.iter_mut().enumerate() {
             let want_hi = (x + r + 1).min(w);
             let want_lo = x.saturating_sub(r);
             while hi < want_hi {
@@ -21,7 +21,7 @@ pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
                 acc -= row[lo] as f64;
                 lo += 1;
             }
-            out[x] = (acc / (hi - lo) as f64) as f32;
+            *o = (acc / (hi - lo) as f64) as f32;
         }
     }
     // vertical

@@ -26,9 +26,19 @@ pub(super) const SYNC_CANDIDATES: usize = 4;
 /// Local perturbations (scale × rotation) tested around the best candidate.
 pub(super) const REFINE_SCALE_STEP: f64 = 0.0025;
 pub(super) const REFINE_ROT_STEP_DEG: f64 = 0.15;
+/// Scale scan (crops): cell sizes prior × SCAN_MIN · SCAN_STEP^i, i < SCAN_STEPS, ranked with the
+/// full-band pilot correlation of the spectrally whitened fold; the SCAN_KEEP best get full
+/// trials at the fine offsets SCAN_FINE.
+pub(super) const SCAN_MIN: f64 = 0.97;
+pub(super) const SCAN_STEP: f64 = 1.01;
+pub(super) const SCAN_STEPS: usize = 78;
+pub(super) const SCAN_KEEP: usize = 3;
+pub(super) const SCAN_FINE: [f64; 5] = [-0.005, -0.0025, 0.0, 0.0025, 0.005];
 /// Target false-positive probability per image (all trials counted).
 pub(super) const TARGET_FPR: f64 = 1e-6;
 
 /// Total number of keyed trials a detection may run (union bound):
-/// (1 prior + SYNC_CANDIDATES) geometries × 3 scales × 3 rotations × 2 (flip) × CELLS offsets.
-pub(super) const TRIALS: f64 = ((1 + SYNC_CANDIDATES) * 3 * 3 * 2 * CELLS) as f64;
+/// [(1 prior + SYNC_CANDIDATES) geometries × 3 scales × 3 rotations × 2 (flip)
+///  + SCAN_STEPS scan scales × 5 fine scales] × CELLS offsets × 4 half-cell phases.
+pub(super) const TRIALS: f64 =
+    (((1 + SYNC_CANDIDATES) * 3 * 3 * 2 + SCAN_STEPS * SCAN_FINE.len()) * CELLS * 4) as f64;

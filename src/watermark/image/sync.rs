@@ -65,8 +65,47 @@ fn candidates_at(n: &[f32], w: usize, h: usize, k: usize, l_lo: f64) -> Vec<Geom
     }
     let mut fft = Fft2::new(fft_n, fft_n);
     fft.forward(&mut buf);
-    for v in buf.iter_mut() {
-        *v = Complex32::new(v.norm_sqr(), 0.0);
+    // Spectral whitening: divide the power spectrum by its radial mean (natural images are
+    // roughly isotropic 1/f², the tile's lattice is a comb of spikes that stays), and keep only
+    // the band the mark can occupy (cell ≥ 0.8 px, ≤ 0.35 cycles/cell; very low frequencies
+    // carry image content only).
+    let nb = fft_n / 2 + 1;
+    let mut rsum = vec![0f64; nb];
+    let mut rcnt = vec![0u32; nb];
+    let radius = |i: usize| -> f64 {
+        let ky = (i / fft_n) as f64;
+        let kx = (i % fft_n) as f64;
+        let ky = if ky > fft_n as f64 / 2.0 {
+            fft_n as f64 - ky
+        } else {
+            ky
+        };
+        let kx = if kx > fft_n as f64 / 2.0 {
+            fft_n as f64 - kx
+        } else {
+            kx
+        };
+        (kx * kx + ky * ky).sqrt()
+    };
+    for (i, v) in buf.iter_mut().enumerate() {
+        let p = v.norm_sqr();
+        *v = Complex32::new(p, 0.0);
+        let r = radius(i).round() as usize;
+        if r < nb {
+            rsum[r] += p as f64;
+            rcnt[r] += 1;
+        }
+    }
+    let f_lo = 0.012 * fft_n as f64;
+    let f_hi = 0.45 * fft_n as f64;
+    for (i, v) in buf.iter_mut().enumerate() {
+        let rf = radius(i);
+        let r = rf.round() as usize;
+        v.re = if r < nb && rf >= f_lo && rf <= f_hi && rsum[r] > 0.0 {
+            (v.re as f64 / (rsum[r] / rcnt[r] as f64)) as f32
+        } else {
+            0.0
+        };
     }
     fft.inverse(&mut buf);
     let a = |vx: i64, vy: i64| -> f32 {

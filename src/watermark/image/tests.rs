@@ -1,0 +1,217 @@
+//! Unit tests (fast in debug). Tests marked "corpus" need the real photographs and fail with a
+//! clear message when they are missing (they never skip silently).
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, RgbImage, RgbaImage};
+
+use super::*;
+
+const KEY: WatermarkKey = WatermarkKey(*b"unit-test-key-0123456789abcdefgh");
+const PAYLOAD: [u8; 8] = [0xA5, 0x01, 0x7E, 0xFF, 0x00, 0x3C, 0x99, 0x42];
+
+/// Deterministic textured test picture: smooth shading + blobs + fine pseudo-random texture.
+fn synthetic(w: u32, h: u32, seed: u64) -> RgbImage {
+    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+    let mut rnd = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let noise: Vec<f32> = (0..w * h).map(|_| rnd()).collect();
+    RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        let base = 110.0 + 60.0 * (6.0 * fx + 3.0 * fy).sin() + 30.0 * (17.0 * fx * fy).cos();
+        let tex = 40.0 * (noise[(y * w + x) as usize] - 0.5) * (0.3 + fx);
+        let v = base + tex;
+        image::Rgb([
+            (v + 10.0).clamp(0.0, 255.0) as u8,
+            v.clamp(0.0, 255.0) as u8,
+            (v * 0.8).clamp(0.0, 255.0) as u8,
+        ])
+    })
+}
+
+fn corpus_photo(rel: &str) -> RgbImage {
+    let root = std::env::var("AIGCMARK_CORPUS").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/aigcmark-corpus/images",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let path = std::path::Path::new(&root).join(rel);
+    match image::open(&path) {
+        Ok(i) => i.to_rgb8(),
+        Err(e) => panic!(
+            "corpus photo {} is missing or unreadable ({e}). Fetch the corpus with \
+             scripts/fetch-corpus.sh or point AIGCMARK_CORPUS at it.",
+            path.display()
+        ),
+    }
+}
+
+fn jpeg(img: &RgbImage, q: u8) -> RgbImage {
+    let mut buf = Vec::new();
+    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut buf, q,
+    ))
+    .unwrap();
+    image::load_from_memory(&buf).unwrap().to_rgb8()
+}
+
+fn marked(img: &RgbImage) -> RgbImage {
+    let mut m = img.clone();
+    let rep = embed_rgb(&mut m, &PAYLOAD, &KEY, &EmbedOptions::default()).unwrap();
+    assert!(rep.psnr_db > 38.0, "PSNR {}", rep.psnr_db);
+    m
+}
+
+fn assert_found(img: &RgbImage, what: &str) -> Detection {
+    let d = detect(img, &KEY)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{what}: mark not found"));
+    assert_eq!(d.payload, PAYLOAD, "{what}: payload");
+    assert!(
+        d.false_positive_probability <= 1e-6,
+        "{what}: fpp {}",
+        d.false_positive_probability
+    );
+    assert_eq!(d.compared_bits, 256);
+    d
+}
+
+#[test]
+fn threshold_is_earned() {
+    let (m, n) = presence_threshold();
+    assert_eq!(n, 7_864_320.0);
+    assert_eq!(m, 187);
+    let p = n * stats::ln_binom_tail_half(256, m).exp();
+    assert!(p <= 1e-6 && n * stats::ln_binom_tail_half(256, m - 1).exp() > 1e-6);
+}
+
+#[test]
+fn roundtrip_synthetic() {
+    let img = synthetic(512, 384, 1);
+    let m = marked(&img);
+    let d = assert_found(&m, "unchanged");
+    assert!((d.scale - 1.0).abs() < 0.01 && d.rotation_deg.abs() < 0.5 && !d.flipped);
+}
+
+#[test]
+fn wrong_key_and_unmarked_not_detected() {
+    let img = synthetic(512, 384, 2);
+    assert_eq!(detect(&img, &KEY).unwrap(), None, "unmarked synthetic");
+    let m = marked(&img);
+    assert_eq!(
+        detect(&m, &WatermarkKey([9; 32])).unwrap(),
+        None,
+        "wrong key"
+    );
+}
+
+#[test]
+fn pure_noise_not_detected() {
+    let mut s = 12345u32;
+    let img = RgbImage::from_fn(400, 300, |_, _| {
+        s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+        let v = (s >> 24) as u8;
+        image::Rgb([v, v.wrapping_mul(3), v ^ 0x55])
+    });
+    assert_eq!(detect(&img, &KEY).unwrap(), None);
+}
+
+#[test]
+fn rgba_alpha_untouched_and_detected() {
+    let rgb = synthetic(300, 300, 3);
+    let mut rgba = RgbaImage::from_fn(300, 300, |x, y| {
+        let p = rgb.get_pixel(x, y);
+        image::Rgba([p[0], p[1], p[2], (x ^ y) as u8])
+    });
+    let before = rgba.clone();
+    embed_rgba(&mut rgba, &PAYLOAD, &KEY, &EmbedOptions::default()).unwrap();
+    assert!(
+        rgba.pixels()
+            .zip(before.pixels())
+            .all(|(a, b)| a[3] == b[3]),
+        "alpha changed"
+    );
+    let d = detect_dynamic(&DynamicImage::ImageRgba8(rgba), &KEY)
+        .unwrap()
+        .expect("found");
+    assert_eq!(d.payload, PAYLOAD);
+}
+
+#[test]
+fn tiny_and_degenerate_inputs() {
+    let too_small = |w, h| {
+        let mut i = RgbImage::new(w, h);
+        assert!(matches!(
+            embed_rgb(&mut i, &PAYLOAD, &KEY, &EmbedOptions::default()),
+            Err(WmError::ImageTooSmall { .. })
+        ));
+    };
+    too_small(1, 1);
+    too_small(127, 4000);
+    too_small(4000, 3);
+    assert!(matches!(
+        detect(&RgbImage::new(1, 1), &KEY),
+        Err(WmError::ImageTooSmall { .. })
+    ));
+    assert!(matches!(
+        detect(&RgbImage::new(5000, 10), &KEY),
+        Err(WmError::ImageTooSmall { .. })
+    ));
+    let mut ok = synthetic(200, 200, 4);
+    for s in [0.0, -1.0, f32::NAN, f32::INFINITY, 11.0] {
+        assert!(matches!(
+            embed_rgb(&mut ok, &PAYLOAD, &KEY, &EmbedOptions { strength: s }),
+            Err(WmError::InvalidStrength(_))
+        ));
+    }
+    // All-black, all-white and extreme aspect ratios: no panic, nothing found.
+    let mut black = RgbImage::new(300, 300);
+    embed_rgb(&mut black, &PAYLOAD, &KEY, &EmbedOptions::default()).unwrap();
+    assert_eq!(detect(&black, &KEY).unwrap(), None);
+    let white = RgbImage::from_pixel(256, 700, image::Rgb([255, 255, 255]));
+    assert_eq!(detect(&white, &KEY).unwrap(), None);
+    for (w, h) in [(3000, 130), (130, 3000), (64, 64), (65, 2000)] {
+        let mut img = synthetic(w, h, 5);
+        if w.min(h) >= 128 {
+            embed_rgb(&mut img, &PAYLOAD, &KEY, &EmbedOptions::default()).unwrap();
+        }
+        let _ = detect(&img, &KEY).unwrap();
+    }
+}
+
+#[test]
+fn small_256_image_carries_mark() {
+    let m = marked(&synthetic(256, 256, 6));
+    assert_found(&m, "256 px");
+}
+
+// ---- real photograph (corpus) ----
+
+#[test]
+fn corpus_photo_roundtrip_jpeg_resize_crop() {
+    let photo = corpus_photo("skimage/astronaut.png");
+    let m = marked(&photo);
+    assert_found(&m, "unchanged");
+    assert_found(&jpeg(&m, 75), "jpeg 75");
+    let half = imageops::resize(&m, m.width() / 2, m.height() / 2, FilterType::CatmullRom);
+    assert_found(&half, "resize 0.5");
+    let (w, h) = m.dimensions();
+    let crop = imageops::crop_imm(&m, w / 10, h / 4, w * 6 / 10, h * 6 / 10).to_image();
+    let d = assert_found(&crop, "crop 60%");
+    assert!((d.scale - 1.0 / 0.6).abs() < 0.05, "crop scale {}", d.scale);
+}
+
+#[test]
+fn corpus_unmarked_photo_not_detected() {
+    let photo = corpus_photo("skimage/astronaut.png");
+    assert_eq!(detect(&photo, &KEY).unwrap(), None, "unmarked photo");
+    assert_eq!(
+        detect(&jpeg(&photo, 75), &KEY).unwrap(),
+        None,
+        "unmarked photo, jpeg 75"
+    );
+}
