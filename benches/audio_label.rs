@@ -77,7 +77,9 @@ fn bench(c: &mut Criterion) {
     let mut opts = LabelOptions::new("001191000000MA00DEMO0X10000");
     opts.watermark = false;
     opts.signed_at = Some(1_780_000_000);
-    let vopts = VerifyOptions::new(trust);
+    let with_watermark = VerifyOptions::new(trust);
+    let mut vopts = with_watermark.clone();
+    vopts.watermark_key = None;
     let limits = Limits::default();
 
     for (name, bytes, format) in [("wav", &wav, Format::Wav), ("mp3", &mp3, Format::Mp3)] {
@@ -98,6 +100,9 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function("verify", |b| {
             b.iter(|| aigcmark::verify(&labeled, format, &vopts))
+        });
+        g.bench_function("verify + watermark", |b| {
+            b.iter(|| aigcmark::verify(&labeled, format, &with_watermark))
         });
         // Where the time goes: the content digest alone, and the rhythm search (two 10 s windows).
         g.bench_function("part_sha256_whole_file", |b| {

@@ -1,5 +1,7 @@
 //! Metadata-only labeling and verification of PNG and JPEG photographs, against plainly decoding
 //! the same file in the same run (the baseline). Target: each at most a tenth of a decode.
+//! `verify + watermark` adds the watermark search verify does by default (a decode and a
+//! detection), for comparison.
 //!
 //! Run: `cargo bench --bench image_label -- --warm-up-time 1 --measurement-time 3`
 
@@ -28,7 +30,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let mut opts = LabelOptions::new(common::PRODUCER);
     opts.watermark = false;
-    let verify_opts = VerifyOptions::new(trust);
+    let with_watermark = VerifyOptions::new(trust);
+    let mut verify_opts = with_watermark.clone();
+    verify_opts.watermark_key = None;
 
     for (w, h) in [(1024u32, 640u32), (2560, 1600)] {
         let img = photo.resize_exact(w, h, FilterType::Triangle);
@@ -47,6 +51,9 @@ fn bench(c: &mut Criterion) {
             });
             g.bench_function("verify", |b| {
                 b.iter(|| aigcmark::verify(black_box(&labeled), format, &verify_opts))
+            });
+            g.bench_function("verify + watermark", |b| {
+                b.iter(|| aigcmark::verify(black_box(&labeled), format, &with_watermark))
             });
             g.finish();
         }
