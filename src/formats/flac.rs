@@ -22,7 +22,7 @@ use crate::format::{
 use crate::limits::Limits;
 use crate::report::Finding;
 
-use super::audio::{self, SCAN_SECONDS, decode};
+use super::audio;
 use super::id3v2;
 use super::vorbis_comment::Comments;
 
@@ -211,17 +211,13 @@ impl Handler for Flac {
         h.update(l.blocks[0].body(input));
         h.update(&input[l.frames..l.end.max(l.frames)]);
         scan.digest = Some(h.finish());
-        match decode::decode_head_tail(input, "flac", SCAN_SECONDS, opts.limits) {
-            Ok((head, tail)) => {
-                let wins: Vec<_> = std::iter::once(&head).chain(tail.as_ref()).collect();
-                scan.explicit = audio::explicit_marks(&wins);
-            }
-            Err(e) => scan.findings.push(Finding::info(
-                "flac.samples_not_read",
-                format!("the audible label was not looked for: {e}"),
-            )),
-        }
-        scan.watermark = audio::look_for_watermark(input, Format::Flac, opts);
+        audio::scan_samples(
+            input,
+            Format::Flac,
+            "flac.samples_not_read",
+            opts,
+            &mut scan,
+        );
         Ok(scan)
     }
 

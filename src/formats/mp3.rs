@@ -179,17 +179,7 @@ impl Handler for Mp3 {
         let mut h = ContentHasher::new();
         h.update(&input[l.audio.0..l.audio.1]);
         scan.digest = Some(h.finish());
-        match decode::decode_head_tail(input, "mp3", SCAN_SECONDS, opts.limits) {
-            Ok((head, tail)) => {
-                let wins: Vec<_> = std::iter::once(&head).chain(tail.as_ref()).collect();
-                scan.explicit = audio::explicit_marks(&wins);
-            }
-            Err(e) => scan.findings.push(Finding::info(
-                "mp3.samples_not_read",
-                format!("the audible label was not looked for: {e}"),
-            )),
-        }
-        scan.watermark = audio::look_for_watermark(input, Format::Mp3, opts);
+        audio::scan_samples(input, Format::Mp3, "mp3.samples_not_read", opts, &mut scan);
         Ok(scan)
     }
 

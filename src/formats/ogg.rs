@@ -18,7 +18,7 @@ use crate::format::{Carrier, ExplicitMark, Format, Handler, Scan, ScanOptions, W
 use crate::limits::Limits;
 use crate::report::Finding;
 
-use super::audio::{self, SCAN_SECONDS, decode};
+use super::audio;
 use super::vorbis_comment::Comments;
 
 /// The Ogg handler.
@@ -148,17 +148,7 @@ impl Handler for Ogg {
             h.update(p);
         }
         scan.digest = Some(h.finish());
-        match decode::decode_head_tail(input, "ogg", SCAN_SECONDS, opts.limits) {
-            Ok((head, tail)) => {
-                let wins: Vec<_> = std::iter::once(&head).chain(tail.as_ref()).collect();
-                scan.explicit = audio::explicit_marks(&wins);
-            }
-            Err(e) => scan.findings.push(Finding::info(
-                "ogg.samples_not_read",
-                format!("the audible label was not looked for: {e}"),
-            )),
-        }
-        scan.watermark = audio::look_for_watermark(input, Format::Ogg, opts);
+        audio::scan_samples(input, Format::Ogg, "ogg.samples_not_read", opts, &mut scan);
         Ok(scan)
     }
 

@@ -67,6 +67,50 @@ pub(crate) fn look_for_watermark(
     })
 }
 
+/// The sample-level part of a compressed format's scan, decoding once: the audible label in the
+/// first and last [`super::SCAN_SECONDS`], or, when the watermark is looked for (which needs the
+/// whole file decoded anyway), the label anywhere and the watermark from the same samples.
+/// `not_read` is the format's finding code for audio that cannot be decoded.
+pub(crate) fn scan_samples(
+    input: &[u8],
+    format: Format,
+    not_read: &'static str,
+    opts: &ScanOptions<'_>,
+    scan: &mut crate::format::Scan,
+) {
+    if let Some(key) = opts.watermark_key {
+        match decode_all(input, format.name(), opts.limits) {
+            Ok(pcm) => {
+                scan.explicit = explicit_marks(&[&pcm]);
+                scan.watermark = Some(crate::watermark::check_audio(
+                    &pcm.samples,
+                    usize::from(pcm.channels),
+                    pcm.rate,
+                    key,
+                ));
+            }
+            Err(e) => {
+                scan.findings.push(Finding::info(
+                    not_read,
+                    format!("the audible label and the watermark were not looked for: {e}"),
+                ));
+                scan.watermark = Some(WatermarkCheck::Absent);
+            }
+        }
+        return;
+    }
+    match super::decode::decode_head_tail(input, format.name(), super::SCAN_SECONDS, opts.limits) {
+        Ok((head, tail)) => {
+            let wins: Vec<_> = std::iter::once(&head).chain(tail.as_ref()).collect();
+            scan.explicit = explicit_marks(&wins);
+        }
+        Err(e) => scan.findings.push(Finding::info(
+            not_read,
+            format!("the audible label was not looked for: {e}"),
+        )),
+    }
+}
+
 /// `edit_content` for formats that must be decoded: decode → rhythm → watermark → WAV.
 pub(crate) fn edit_by_decoding(
     input: &[u8],

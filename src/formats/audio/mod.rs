@@ -13,7 +13,7 @@ pub mod wav_pcm;
 
 pub(crate) use edit::{
     WATERMARK_AVAILABLE, check_recorded, edit_by_decoding, explicit_marks, look_for_watermark,
-    rhythm_request, watermark_hook,
+    rhythm_request, scan_samples, watermark_hook,
 };
 pub use pcm::*;
 
