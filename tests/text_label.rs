@@ -489,3 +489,47 @@ fn bad_input_is_an_error_not_a_panic() {
     bad.explicit.as_mut().unwrap().text = Some("Written with care".into());
     assert!(aigcmark::label(b"Hello there.", Format::Text, &signer, &bad).is_err());
 }
+
+/// A long text's prompts are checked from its ends alone; the answer is the one the whole text
+/// gives, also when markers pad an edge beyond what the ends hold.
+#[test]
+fn long_text_prompts_are_checked_at_the_edges() {
+    use aigcmark::format::Handler;
+    use aigcmark::formats::text::PLAIN;
+    let limits = aigcmark::Limits::default();
+    let record = |place: &str, words: &str| {
+        use base64::Engine as _;
+        format!(
+            "{place},{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(words)
+        )
+    };
+    let body = ALL.iter().map(|(_, t)| *t).collect::<String>().repeat(300);
+    assert!(body.len() > 300_000);
+    let intact = |text: &str| -> Vec<(String, Option<bool>)> {
+        PLAIN
+            .check_explicit(text.as_bytes(), &record("both", "【AI生成】"), &limits)
+            .into_iter()
+            .map(|m| (m.location, m.intact))
+            .collect()
+    };
+    let both = format!("【AI生成】\n{body}\n【AI生成】\n");
+    assert_eq!(
+        intact(&both),
+        [("start".into(), Some(true)), ("end".into(), Some(true))]
+    );
+    let start_only = format!("【AI生成】\n{body}\n");
+    assert_eq!(
+        intact(&start_only),
+        [("start".into(), Some(true)), ("end".into(), Some(false))]
+    );
+    // 100 000 selectors before the prompt: more than the edge holds, so the whole text is read.
+    let padded = format!(
+        "{}【AI生成】\n{body}\n【AI生成】",
+        "\u{E0131}".repeat(100_000)
+    );
+    assert_eq!(
+        intact(&padded),
+        [("start".into(), Some(true)), ("end".into(), Some(true))]
+    );
+}

@@ -171,6 +171,38 @@ fn alphabet() -> impl Strategy<Value = String> {
         "ﬁ",
         "²",
         "\u{AD}",
+        "\u{301}",
+        "\u{FEFF}",
+        "\u{FE0F}",
+        "\u{E0131}",
+        "\u{E01EF}",
+        "\u{E01F0}",
+        "Ω",
+        "ж",
+        "\u{A0}",
+        "\t\n ",
+        "\u{64E}",
+        "\u{651}",
+        "\u{651}\u{64E}",
+        "\u{653}",
+        "\u{654}",
+        "ا",
+        "و",
+        "\u{5B8}",
+        "\u{5BC}",
+        "\u{5C1}",
+        "\u{5F3}",
+        "\u{93C}",
+        "\u{928}",
+        "\u{93F}",
+        "\u{958}",
+        "\u{E01}",
+        "\u{E48}",
+        "\u{E38}",
+        "\u{E33}",
+        "\u{483}",
+        "\u{475}",
+        "\u{30F}",
     ]);
     prop::collection::vec(pieces, 0..60).prop_map(|v| v.concat())
 }
@@ -219,6 +251,11 @@ proptest! {
         let (_, trust) = demo_keys(9, PRODUCER);
         prop_assert_eq!(verify(&out, &trust).verdict, Verdict::LabeledIntact);
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn one_pass_digest_is_the_definition(text in alphabet(), cut in 0usize..200) {

@@ -16,9 +16,14 @@
 //!
 //! Speed: NFKC through `unicode-normalization` costs far more than hashing, so text is cut into
 //! segments at characters whose NFKC form is known here (`fast_form`: ASCII, CJK, kana, Hangul
-//! syllables, full-width forms, common letters and emoji; canonical class 0, never the second half
-//! of a composition), which never interact with what precedes them. Such characters are mapped on
-//! the fly; a segment holding any other character is rolled back and normalised by the crate. Written by hand because the crate has no segment-wise incremental normaliser.
+//! syllables, full-width forms, Latin-1, Greek, Cyrillic, Hebrew, Arabic, Devanagari and Thai
+//! letters, emoji; canonical class 0, never the second half of a composition), which never
+//! interact with what precedes them. Such characters are mapped on the fly, runs of them are
+//! copied as slices (ASCII eight bytes at a time, CJK and two-byte letters from their bytes),
+//! and marks that never compose (Hebrew points, Arabic harakat, virama, Thai marks) pass when
+//! they are in canonical order. A segment holding any other character is rolled back and
+//! normalised by the crate. Written by hand because the crate has no segment-wise incremental
+//! normaliser; `reference_form` is the definition the tests hold it to.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -63,9 +68,12 @@ fn fast_form(c: char) -> Option<char> {
         0..=0x7F => c,
         0xC0..=0xFF => c,
         0x391..=0x3A9 | 0x3B1..=0x3C9 => c,
-        0x410..=0x44F => c,
-        0x5D0..=0x5EA => c,
-        0x621..=0x63A | 0x641..=0x64A => c,
+        0x400..=0x482 | 0x488..=0x4FF => c,
+        0x5BE | 0x5C0 | 0x5C3 | 0x5C6 | 0x5D0..=0x5EA | 0x5EF..=0x5F4 => c,
+        0x600..=0x60F | 0x61B..=0x64A | 0x660..=0x66F | 0x671..=0x674 | 0x679..=0x6D5 => c,
+        0x6DD..=0x6DE | 0x6E5..=0x6E6 | 0x6E9 | 0x6EE..=0x6FF => c,
+        0x900..=0x93B | 0x93D..=0x94C | 0x94E..=0x950 | 0x955..=0x957 | 0x960..=0x97F => c,
+        0xE01..=0xE32 | 0xE34..=0xE37 | 0xE3F..=0xE47 | 0xE4C..=0xE5B => c,
         0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0x2022 | 0x200D => c,
         0x2600..=0x27BF => c,
         0x3000 => ' ',
@@ -76,6 +84,44 @@ fn fast_form(c: char) -> Option<char> {
         0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0)?,
         0x1F1E6..=0x1F1FF | 0x1F300..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F900..=0x1FAFF => c,
         _ => return None,
+    })
+}
+
+/// The canonical class of a combining mark that NFKC leaves as it is and never composes with
+/// what precedes it (Hebrew points, Arabic harakat, Devanagari virama, Thai vowel and tone marks,
+/// Cyrillic titlos): such a mark only needs to be in canonical order, no class below the one
+/// before it. Other marks (Latin diacritics, the nukta, hamza above) go to the normaliser.
+fn mark_class(c: char) -> Option<u8> {
+    let known = matches!(c as u32,
+        0x483..=0x487
+        | 0x591..=0x5BD | 0x5BF | 0x5C1 | 0x5C2 | 0x5C4 | 0x5C5 | 0x5C7
+        | 0x610..=0x61A | 0x64B..=0x652 | 0x656..=0x65F | 0x670
+        | 0x6D6..=0x6DC | 0x6DF..=0x6E4 | 0x6E7 | 0x6E8 | 0x6EA..=0x6ED
+        | 0x94D | 0x951..=0x954
+        | 0xE38..=0xE3A | 0xE48..=0xE4B);
+    known.then(|| unicode_normalization::char::canonical_combining_class(c))
+}
+
+/// [`two_byte_table`]: a character the fast path does not take.
+const NOT_FAST: u8 = u8::MAX;
+
+/// For U+0000–07FF: 0 for a letter that is its own form and not whitespace, the class of a mark
+/// [`mark_class`] takes, else [`NOT_FAST`]. Built once from those two functions.
+fn two_byte_table() -> &'static [u8; 0x800] {
+    static TABLE: std::sync::OnceLock<[u8; 0x800]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [NOT_FAST; 0x800];
+        for (cp, v) in t.iter_mut().enumerate() {
+            let Some(c) = char::from_u32(cp as u32) else {
+                continue;
+            };
+            if !c.is_whitespace() && fast_form(c) == Some(c) && !is_spaceless(c) {
+                *v = 0;
+            } else if let Some(k) = mark_class(c).filter(|&k| k > 0 && k != NOT_FAST) {
+                *v = k;
+            }
+        }
+        t
     })
 }
 
@@ -95,6 +141,60 @@ struct Fold {
     prev_spaceless: Option<bool>,
 }
 
+/// The open segment: where it starts in the text and in the output, the fold state before it,
+/// and whether it holds a character only the crate can normalise.
+#[derive(Clone, Copy)]
+struct Segment {
+    start: usize,
+    out: usize,
+    fold: Fold,
+    slow: bool,
+}
+
+/// The length of the ignored character at `bytes[i..]` (a variation selector or U+FEFF), read
+/// from its UTF-8 bytes without decoding.
+fn ignored_len(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i..i + 3)? {
+        [0xEF, 0xB8, 0x80..=0x8F] | [0xEF, 0xBB, 0xBF] => Some(3),
+        // U+E0100–E01EF: F3 A0 84 80 – F3 A0 87 AF.
+        [0xF3, 0xA0, 0x84..=0x86] => bytes.get(i + 3).map(|_| 4),
+        [0xF3, 0xA0, 0x87] => bytes.get(i + 3).filter(|&&b| b <= 0xAF).map(|_| 4),
+        _ => None,
+    }
+}
+
+/// The end of the ASCII words starting at `bytes[j]` (a printable character): printable
+/// characters and single spaces between them, which fold to themselves. Checks eight bytes at a
+/// time; most English text goes through here.
+fn ascii_words_end(bytes: &[u8], j: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut k = j;
+    while let Some(chunk) = bytes.get(k..k + 8) {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word);
+        // Any byte below 0x20, or above 0x7E.
+        let below = x.wrapping_sub(0x20 * ONES) & !x & HIGH;
+        let above = (x.wrapping_add(ONES) | x) & HIGH;
+        if below | above != 0 {
+            break;
+        }
+        k += 8;
+    }
+    while bytes.get(k).is_some_and(|b| (0x20..0x7F).contains(b)) {
+        k += 1;
+    }
+    // Not a space run, nor a space at the end: those need folding.
+    let region = &bytes[j..k];
+    let mut end = memchr::memmem::find(region, b"  ").map_or(k, |p| j + p);
+    while end > j + 1 && bytes[end - 1] == b' ' {
+        end -= 1;
+    }
+    end
+}
+
 /// Computes the digest of text fed in pieces.
 pub struct Digester {
     hasher: ContentHasher,
@@ -103,6 +203,8 @@ pub struct Digester {
     /// Text not yet processed (the last, possibly incomplete, segment).
     carry: String,
     scratch: String,
+    /// Canonical class of the last character written by the fast path.
+    last_class: u8,
 }
 
 impl Default for Digester {
@@ -122,6 +224,7 @@ impl Digester {
             },
             carry: String::new(),
             scratch: String::new(),
+            last_class: 0,
         }
     }
 
@@ -171,23 +274,20 @@ impl Digester {
     /// final segment is processed too.
     fn process(&mut self, text: &str, last: bool) -> usize {
         let bytes = text.as_bytes();
-        let mut seg_start = 0usize;
-        let mut seg_out = self.out.len();
-        let mut seg_fold = self.fold;
-        let mut seg_slow = false;
+        let mut seg = Segment {
+            start: 0,
+            out: self.out.len(),
+            fold: self.fold,
+            slow: false,
+        };
         let mut i = 0usize;
         while i < bytes.len() {
-            let b = bytes[i];
-            // A selector of U+E0100–E01EF (F3 A0 84..87 xx), the bulk of every marker: skipped
-            // without decoding.
-            if b == 0xF3
-                && bytes.get(i + 1) == Some(&0xA0)
-                && bytes.get(i + 2).is_some_and(|b| (0x84..=0x87).contains(b))
-                && i + 4 <= bytes.len()
-            {
-                i += 4;
+            // Selectors and U+FEFF, the bulk of every marker: skipped without decoding.
+            if let Some(n) = ignored_len(bytes, i) {
+                i += n;
                 continue;
             }
+            let b = bytes[i];
             let (c, n) = if b < 0x80 {
                 (char::from(b), 1)
             } else {
@@ -199,135 +299,217 @@ impl Digester {
                     }
                 }
             };
-            if is_ignored(c) {
-                i += n;
-                continue;
-            }
             match fast_form(c) {
                 // Whitespace stays in the segment: folding may drop it, and what follows may
                 // then combine with what preceded it.
                 Some(m) if m.is_whitespace() => {
-                    if !seg_slow {
+                    if !seg.slow {
                         Self::emit(&mut self.out, &mut self.fold, m, false);
+                        self.last_class = 0;
                     }
                 }
                 // A character with a known form never interacts with what precedes it: a new
                 // segment starts here.
                 Some(m) => {
-                    if seg_slow {
-                        self.slow(text, seg_start, i, seg_out, seg_fold);
-                        seg_slow = false;
+                    if seg.slow {
+                        self.slow(text, seg.start, i, seg.out, seg.fold);
                     }
                     if self.out.len() > (1 << 15) {
                         self.hasher.update(&self.out);
                         self.out.clear();
                     }
-                    // A run of characters that are their own form is copied as it is; only its
-                    // last character starts a segment (a combining mark after it belongs to it).
-                    let mut last = i;
-                    let mut j = i + n;
+                    seg = Segment {
+                        start: i,
+                        out: self.out.len(),
+                        fold: self.fold,
+                        slow: false,
+                    };
+                    let spaceless = is_spaceless(c);
+                    Self::emit(&mut self.out, &mut self.fold, m, spaceless);
+                    self.last_class = 0;
+                    i += n;
                     if m == c {
-                        while j < bytes.len() {
-                            let b = bytes[j];
-                            if (0x21..0x7F).contains(&b) {
-                                last = j;
-                                j += 1;
-                                continue;
-                            }
-                            // One space between two characters of spaced scripts folds to
-                            // itself.
-                            if b == b' '
-                                && bytes.get(last..j).is_some_and(|prev| {
-                                    std::str::from_utf8(prev)
-                                        .ok()
-                                        .and_then(|p| p.chars().next())
-                                        .is_some_and(|p| {
-                                            p.len_utf8() == j - last && !is_spaceless(p)
-                                        })
-                                })
-                                && text
-                                    .get(j + 1..)
-                                    .and_then(|t| t.chars().next())
-                                    .is_some_and(|n| {
-                                        !n.is_whitespace()
-                                            && !is_spaceless(n)
-                                            && fast_form(n) == Some(n)
-                                    })
-                            {
-                                j += 1;
-                                continue;
-                            }
-                            if b < 0x80 {
-                                break;
-                            }
-                            // CJK unified ideographs U+4E00–9FFF (E4 B8 80 – E9 BF BF).
-                            if (b == 0xE4 && bytes.get(j + 1).is_some_and(|&n| n >= 0xB8))
-                                || (0xE5..=0xE9).contains(&b)
-                            {
-                                if j + 3 > bytes.len() {
-                                    break;
-                                }
-                                last = j;
-                                j += 3;
-                                continue;
-                            }
-                            let Some(d) = text.get(j..).and_then(|s| s.chars().next()) else {
-                                break;
-                            };
-                            if d.is_whitespace() || fast_form(d) != Some(d) {
-                                break;
-                            }
-                            last = j;
-                            j += d.len_utf8();
+                        let (end, moved) = self.copy_run(text, i, spaceless);
+                        if let Some(s) = moved {
+                            seg = s;
                         }
+                        i = end;
                     }
-                    if last > i {
-                        Self::emit(&mut self.out, &mut self.fold, c, is_spaceless(c));
-                        self.out.extend_from_slice(&bytes[i + n..last]);
-                        let before_last = text[..last].chars().next_back();
-                        self.fold = Fold {
-                            pending_space: false,
-                            prev_spaceless: before_last.map(is_spaceless),
-                        };
-                        seg_start = last;
-                        seg_out = self.out.len();
-                        seg_fold = self.fold;
-                        if let Some(lc) = text[last..].chars().next() {
-                            Self::emit(&mut self.out, &mut self.fold, lc, is_spaceless(lc));
-                        }
-                        i = j;
-                        continue;
-                    }
-                    seg_start = i;
-                    seg_out = self.out.len();
-                    seg_fold = self.fold;
-                    Self::emit(&mut self.out, &mut self.fold, m, is_spaceless(c));
+                    continue;
+                }
+                None if !seg.slow && mark_class(c).is_some_and(|k| k >= self.last_class) => {
+                    Self::emit(&mut self.out, &mut self.fold, c, false);
+                    self.last_class = mark_class(c).unwrap_or(0);
                 }
                 None => {
-                    // Long runs of other scripts (Thai, Devanagari): cut at a character that is
+                    // Long runs of other scripts: cut at a character that is
                     // stable under NFKC so a streamed segment stays short.
-                    if seg_slow && i - seg_start > 1024 && is_stable(c) {
-                        self.slow(text, seg_start, i, seg_out, seg_fold);
-                        seg_start = i;
-                        seg_out = self.out.len();
-                        seg_fold = self.fold;
+                    if seg.slow && i - seg.start > 1024 && is_stable(c) {
+                        self.slow(text, seg.start, i, seg.out, seg.fold);
+                        seg = Segment {
+                            start: i,
+                            out: self.out.len(),
+                            fold: self.fold,
+                            slow: true,
+                        };
                     }
-                    seg_slow = true;
+                    seg.slow = true;
                 }
             }
             i += n;
         }
         if last {
-            if seg_slow {
-                self.slow(text, seg_start, bytes.len(), seg_out, seg_fold);
+            if seg.slow {
+                self.slow(text, seg.start, bytes.len(), seg.out, seg.fold);
             }
             bytes.len()
         } else {
             // The last segment may continue in the next piece: undo it and keep it.
-            self.out.truncate(seg_out);
-            self.fold = seg_fold;
-            seg_start
+            self.out.truncate(seg.out);
+            self.fold = seg.fold;
+            self.last_class = 0;
+            seg.start
         }
+    }
+
+    /// Copies the characters from `j` on that are their own form, folding the whitespace
+    /// between them, right after one such character of class `prev_spaceless`; stops before
+    /// anything else. Returns where it stopped and, when it copied a character, the segment that
+    /// starts at the last one (a combining mark after it would belong to it).
+    ///
+    /// This is the hot loop: ASCII words, CJK ideographs and marker selectors are recognised
+    /// from their bytes, and bytes that pass unchanged are copied in slices.
+    fn copy_run(
+        &mut self,
+        text: &str,
+        mut j: usize,
+        mut prev_spaceless: bool,
+    ) -> (usize, Option<Segment>) {
+        let bytes = text.as_bytes();
+        let first = j;
+        let is_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+        // `bytes[from..j]` pass unchanged and are not written yet.
+        let mut from = j;
+        // The last character copied: its start, its place in `out`, the class before it.
+        let mut last: Option<(usize, usize, bool)> = None;
+        while let Some(&b) = bytes.get(j) {
+            if (0x21..0x7F).contains(&b) {
+                let s = j;
+                j = ascii_words_end(bytes, j);
+                let before = if j - s > 1 { false } else { prev_spaceless };
+                last = Some((j - 1, self.out.len() + (j - 1 - from), before));
+                prev_spaceless = false;
+                continue;
+            }
+            if is_space(b) {
+                let mut end = j + 1;
+                while bytes.get(end).is_some_and(|&b| is_space(b)) {
+                    end += 1;
+                }
+                if !prev_spaceless {
+                    // One space before a character of a spaced script, none before a
+                    // spaceless one; anything else is left to the caller.
+                    let next = match bytes.get(end) {
+                        Some(&n) if (0x21..0x7F).contains(&n) => Some(false),
+                        Some(&n) if n >= 0x80 && ignored_len(bytes, end).is_none() => text
+                            .get(end..)
+                            .and_then(|t| t.chars().next())
+                            .filter(|&d| !d.is_whitespace() && fast_form(d) == Some(d))
+                            .map(is_spaceless),
+                        _ => None,
+                    };
+                    match next {
+                        None => break,
+                        Some(false) if end == j + 1 && b == b' ' => {
+                            j = end;
+                            continue;
+                        }
+                        Some(spaceless) => {
+                            self.out.extend_from_slice(&bytes[from..j]);
+                            if !spaceless {
+                                self.out.push(b' ');
+                            }
+                        }
+                    }
+                } else {
+                    // Whitespace after a character of a spaceless script is dropped.
+                    self.out.extend_from_slice(&bytes[from..j]);
+                }
+                j = end;
+                from = j;
+                continue;
+            }
+            if b < 0x80 {
+                break;
+            }
+            if let Some(n) = ignored_len(bytes, j) {
+                self.out.extend_from_slice(&bytes[from..j]);
+                j += n;
+                while let Some(n) = ignored_len(bytes, j) {
+                    j += n;
+                }
+                from = j;
+                continue;
+            }
+            // Two-byte characters (Latin-1 to Thaana) by table: letters of their own form go
+            // on; marks in canonical order go on without starting a segment.
+            if (0xC2..=0xDF).contains(&b) {
+                let Some(&b2) = bytes.get(j + 1) else { break };
+                let cp = (usize::from(b & 0x1F) << 6) | usize::from(b2 & 0x3F);
+                match two_byte_table()[cp] {
+                    0 => {
+                        last = Some((j, self.out.len() + (j - from), prev_spaceless));
+                        prev_spaceless = false;
+                        self.last_class = 0;
+                    }
+                    NOT_FAST => break,
+                    k if k >= self.last_class => {
+                        prev_spaceless = false;
+                        self.last_class = k;
+                    }
+                    _ => break,
+                }
+                j += 2;
+                continue;
+            }
+            // CJK unified ideographs U+4E00–9FFF (E4 B8 80 – E9 BF BF).
+            let (n, spaceless) = if (b == 0xE4 && bytes.get(j + 1).is_some_and(|&c| c >= 0xB8))
+                || (0xE5..=0xE9).contains(&b)
+            {
+                if j + 3 > bytes.len() {
+                    break;
+                }
+                (3, true)
+            } else {
+                match text.get(j..).and_then(|t| t.chars().next()) {
+                    Some(d) if !d.is_whitespace() && fast_form(d) == Some(d) => {
+                        (d.len_utf8(), is_spaceless(d))
+                    }
+                    _ => break,
+                }
+            };
+            last = Some((j, self.out.len() + (j - from), prev_spaceless));
+            prev_spaceless = spaceless;
+            self.last_class = 0;
+            j += n;
+        }
+        self.out.extend_from_slice(&bytes[from..j]);
+        if j > first {
+            self.fold = Fold {
+                pending_space: false,
+                prev_spaceless: Some(prev_spaceless),
+            };
+        }
+        let moved = last.map(|(start, out, before)| Segment {
+            start,
+            out,
+            fold: Fold {
+                pending_space: false,
+                prev_spaceless: Some(before),
+            },
+            slow: false,
+        });
+        (j, moved)
     }
 
     /// Rolls back to the segment's start and normalises it with the crate.

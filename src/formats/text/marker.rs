@@ -86,32 +86,11 @@ fn frame(kind: u8, payload: &[u8]) -> Option<Vec<u8>> {
 
 /// CRC-32 (IEEE) of kind ‖ payload: a damage check, cheap enough for thousands of markers.
 fn check(kind: u8, payload: &[u8]) -> [u8; CHECK] {
-    let mut crc = !0u32;
-    for &b in std::iter::once(&kind).chain(payload) {
-        crc = CRC_TABLE[usize::from((crc as u8) ^ b)] ^ (crc >> 8);
-    }
-    (!crc).to_be_bytes()
+    let mut h = crc32fast::Hasher::new();
+    h.update(&[kind]);
+    h.update(payload);
+    h.finalize().to_be_bytes()
 }
-
-const CRC_TABLE: [u32; 256] = {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-};
 
 /// Encodes a frame as selectors; `None` when the payload is too long for a frame.
 pub fn encode(f: &Frame) -> Option<String> {
@@ -252,20 +231,12 @@ fn hex_val(b: u8) -> u8 {
 }
 
 fn parse_compact(p: &[u8], cache: &mut Cache) -> Option<Compact> {
-    let (&flags, mut rest) = p.split_first()?;
+    let flags = *p.first()?;
     let label = match flags & 3 {
         0 => return None,
         l => char::from(b'0' + l).to_string(),
     };
-    let mut paragraph = 0u32;
-    for shift in (0..35).step_by(7) {
-        let (&b, r) = rest.split_first()?;
-        rest = r;
-        paragraph |= u32::from(b & 0x7F).checked_shl(shift)?;
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
+    let (paragraph, mut rest) = split_paragraph(p)?;
     let producer = if flags & FLAG_CODE != 0 {
         let packed: [u8; CODE_BYTES] = rest.get(..CODE_BYTES)?.try_into().ok()?;
         rest = rest.get(CODE_BYTES..)?;
@@ -355,7 +326,8 @@ fn decode_with(bytes: &[u8], cache: &mut Cache) -> Decoded {
     out
 }
 
-fn read_frame(b: &[u8], cache: &mut Cache) -> Option<(Frame, usize)> {
+/// The frame at the start of `b` when its check holds: kind, payload and length.
+fn frame_at(b: &[u8]) -> Option<(u8, &[u8], usize)> {
     if !b.starts_with(&MAGIC) {
         return None;
     }
@@ -364,15 +336,17 @@ fn read_frame(b: &[u8], cache: &mut Cache) -> Option<(Frame, usize)> {
     let end = HEADER.checked_add(len)?;
     let payload = b.get(HEADER..end)?;
     let sum = b.get(end..end.checked_add(CHECK)?)?;
-    if sum != check(kind, payload) {
-        return None;
-    }
+    (sum == check(kind, payload)).then_some((kind, payload, end + CHECK))
+}
+
+fn read_frame(b: &[u8], cache: &mut Cache) -> Option<(Frame, usize)> {
+    let (kind, payload, used) = frame_at(b)?;
     let f = match kind {
         KIND_FULL => Frame::Full(std::str::from_utf8(payload).ok()?.to_string()),
         KIND_COMPACT => Frame::Compact(parse_compact(payload, cache)?),
         _ => return None,
     };
-    Some((f, end + CHECK))
+    Some((f, used))
 }
 
 /// A run of selectors that is one of ours, as found in a text.
@@ -389,65 +363,195 @@ pub struct Run {
 pub fn find_runs(text: &str) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut cache = Cache::default();
+    walk_runs(text, |start, end, sel| {
+        runs.push(Run {
+            start,
+            end,
+            decoded: decode_with(sel, &mut cache),
+        })
+    });
+    runs
+}
+
+/// What the markers of a text say, gathered without keeping every run: the form a verifier
+/// needs, cheap for texts with thousands of paragraphs.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Marker runs found.
+    pub runs: usize,
+    /// Runs that start like a marker but could not all be read.
+    pub damaged: usize,
+    /// Full records (Annex E JSON with the seal), in order.
+    pub full: Vec<String>,
+    /// Compact records by (Label, producer, ProduceID), in that order, with the paragraph
+    /// numbers that carry each.
+    pub fragments: Vec<(Compact, Vec<u32>)>,
+}
+
+/// Reads every marker of `text` into a [`Summary`].
+pub fn summarize(text: &str) -> Summary {
+    let mut sum = Summary::default();
+    let mut cache = Cache::default();
+    // The compact payload after its paragraph number, for each fragment: every paragraph of a
+    // text repeats it, so it is compared, not parsed again.
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    walk_runs(text, |_, _, sel| {
+        sum.runs += 1;
+        let mut damaged = false;
+        let mut i = 0;
+        while i < sel.len() {
+            let Some((kind, payload, used)) = frame_at(&sel[i..]) else {
+                damaged = true;
+                match sel[i + 1..].windows(2).position(|w| w == MAGIC) {
+                    Some(p) => {
+                        i += 1 + p;
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            i += used;
+            match kind {
+                KIND_FULL => match std::str::from_utf8(payload) {
+                    Ok(json) => sum.full.push(json.to_string()),
+                    Err(_) => damaged = true,
+                },
+                KIND_COMPACT => {
+                    let Some((paragraph, rest)) = split_paragraph(payload) else {
+                        damaged = true;
+                        continue;
+                    };
+                    let flags = payload[0];
+                    match keys.iter().position(|k| k[0] == flags && k[1..] == *rest) {
+                        Some(f) => sum.fragments[f].1.push(paragraph),
+                        None => match parse_compact(payload, &mut cache) {
+                            Some(mut c) => {
+                                c.paragraph = 0;
+                                let mut key = vec![flags];
+                                key.extend_from_slice(rest);
+                                keys.push(key);
+                                sum.fragments.push((c, vec![paragraph]));
+                            }
+                            None => damaged = true,
+                        },
+                    }
+                }
+                _ => damaged = true,
+            }
+        }
+        if damaged {
+            sum.damaged += 1;
+        }
+    });
+    sum.fragments.sort_by(|(a, _), (b, _)| {
+        (&a.label, &a.producer, &a.produce_id).cmp(&(&b.label, &b.producer, &b.produce_id))
+    });
+    sum
+}
+
+/// The paragraph number of a compact payload and the bytes after it.
+fn split_paragraph(p: &[u8]) -> Option<(u32, &[u8])> {
+    let mut rest = p.get(1..)?;
+    let mut paragraph = 0u32;
+    for shift in (0..35).step_by(7) {
+        let (&b, r) = rest.split_first()?;
+        rest = r;
+        paragraph |= u32::from(b & 0x7F).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some((paragraph, rest));
+        }
+    }
+    None
+}
+
+/// Calls `visit(start, end, selector bytes)` for every marker run in `text`.
+///
+/// A run is read across whitespace only inside a frame (its header says how long it is): a
+/// complete frame ends the run unless another frame follows right after it, so the text's own
+/// whitespace and selectors after a marker are never taken into it.
+fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
     let bytes = text.as_bytes();
+    let mut sel: Vec<u8> = Vec::with_capacity(256);
+    // Byte offset of each selector and whether whitespace came before it.
+    let mut at: Vec<(usize, bool)> = Vec::with_capacity(256);
     let mut i = 0;
     while i < bytes.len() {
-        // Selectors are U+FE00–FE0F (EF B8 80–8F) and U+E0100–E01EF (F3 A0 84 80 – F3 A0 87 AF).
-        // Skip 16 bytes at a time while none can start a selector (a vectorisable test).
-        while let Some(chunk) = bytes.get(i..i + 16) {
-            if chunk.iter().fold(false, |any, &b| any | (b >= 0xEF)) {
-                break;
-            }
-            i += 16;
-        }
-        let Some(&b) = bytes.get(i) else { break };
-        if b != 0xEF && b != 0xF3 {
+        // Selectors start with EF (U+FE00–FE0F) or F3 (U+E0100–E01EF).
+        let Some(p) = memchr::memchr2(0xEF, 0xF3, &bytes[i..]) else {
+            break;
+        };
+        i += p;
+        if selector_at(bytes, i).is_none() {
             i += 1;
             continue;
         }
-        let mut sel = Vec::with_capacity(64);
-        // Byte offset of each selector, to start the run at the magic when the text's own
-        // selector (an emoji's U+FE0F, an IVS) comes first.
-        let mut offsets = Vec::new();
-        let mut end = i;
+        sel.clear();
+        at.clear();
         let mut j = i;
+        let mut gap = false;
         while j < bytes.len() {
             match selector_at(bytes, j) {
                 Some((v, n)) => {
-                    if offsets.len() < 5 {
-                        offsets.push(j);
-                    }
                     sel.push(v);
+                    at.push((j, gap));
+                    gap = false;
                     j += n;
-                    end = j;
                 }
-                // A line breaker that counts code points may cut a run: read across the cut.
-                None if !sel.is_empty() && matches!(bytes[j], b' ' | b'\t' | b'\r' | b'\n') => {
-                    j += 1
+                None if matches!(bytes[j], b' ' | b'\t' | b'\r' | b'\n') => {
+                    gap = true;
+                    j += 1;
                 }
                 None => break,
             }
         }
-        if sel.is_empty() {
-            i += 1;
+        let greedy_end = at.last().map_or(j, |&(o, _)| o + selector_len(bytes[o]));
+        // The magic may follow the text's own selectors (an emoji's U+FE0F, an IVS).
+        let Some(k) = sel.windows(2).take(4).position(|w| w == MAGIC) else {
+            i = greedy_end;
             continue;
-        }
-        if let Some(k) = sel.windows(2).take(4).position(|w| w == MAGIC) {
-            let at = offsets.get(k).copied().unwrap_or(i);
-            let start = if text[..at].ends_with('\u{FEFF}') {
-                at - 3
-            } else {
-                at
-            };
-            runs.push(Run {
-                start,
-                end,
-                decoded: decode_with(&sel[k..], &mut cache),
-            });
-        }
-        i = end;
+        };
+        let used = frames_len(&sel[k..], &at[k..]);
+        // The run ends with its last whole frame; what follows is read again. A damaged frame
+        // takes the run as far as it goes.
+        let (stop, end) = match used.checked_sub(1).and_then(|u| at.get(k + u)) {
+            Some(&(o, _)) => (k + used, o + selector_len(bytes[o])),
+            None => (sel.len(), greedy_end),
+        };
+        let start_at = at[k].0;
+        let start = if text[..start_at].ends_with('\u{FEFF}') {
+            start_at - 3
+        } else {
+            start_at
+        };
+        visit(start, end, &sel[k..stop]);
+        i = end.max(i + 1);
     }
-    runs
+}
+
+/// How many selectors the whole frames at the start of `sel` take: frames follow one another
+/// with no whitespace between them. 0 when even the first frame is incomplete.
+fn frames_len(sel: &[u8], at: &[(usize, bool)]) -> usize {
+    let mut n = 0;
+    while sel[n..].starts_with(&MAGIC) {
+        let (Some(&hi), Some(&lo)) = (sel.get(n + 3), sel.get(n + 4)) else {
+            break;
+        };
+        let total = HEADER + usize::from(u16::from_be_bytes([hi, lo])) + CHECK;
+        if n + total > sel.len() {
+            break;
+        }
+        n += total;
+        // Another frame only when it starts right here, glued to this one.
+        if at.get(n).is_none_or(|&(_, gap)| gap) {
+            break;
+        }
+    }
+    n
+}
+
+/// The UTF-8 length of the selector whose first byte is `b`.
+fn selector_len(b: u8) -> usize {
+    if b == 0xF3 { 4 } else { 3 }
 }
 
 /// The selector encoded at `bytes[j..]`: its value and length, read from the UTF-8 bytes

@@ -24,8 +24,6 @@ pub mod place;
 pub mod prompt;
 pub mod stream;
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -318,16 +316,63 @@ impl Handler for Text {
     }
 
     fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
+        if let Some(marks) = self.check_edges(input, record) {
+            return marks;
+        }
         let Ok(text) = as_text(input, limits) else {
             return Vec::new();
         };
         let (_, body) = self.split(text);
-        check_prompt(body, record).unwrap_or_default()
+        check_prompt(body, body, record).unwrap_or_default()
     }
 }
 
-/// Checks a recorded prompt (`ex=` record) against the body: one mark per recorded place.
-fn check_prompt(body: &str, record: &str) -> Option<Vec<ExplicitMark>> {
+/// How much of each end of a long text [`Text::check_edges`] reads.
+const EDGE: usize = 1 << 16;
+
+/// The longest prefix of `b` that is UTF-8 (a character cut at the end is left out).
+fn utf8_prefix(b: &[u8]) -> Option<&str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Some(s),
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&b[..e.valid_up_to()]).ok(),
+        Err(_) => None,
+    }
+}
+
+/// The longest suffix of `b` that is UTF-8 and starts at a character.
+fn utf8_suffix(b: &[u8]) -> Option<&str> {
+    let skip = b.iter().take(3).take_while(|&&x| x & 0xC0 == 0x80).count();
+    std::str::from_utf8(&b[skip..]).ok()
+}
+
+impl Text {
+    /// Checks the recorded prompt reading only both ends of a long text: the prompt sits within
+    /// 64 visible characters of an edge. `None` when the ends do not settle it (a short text,
+    /// long front matter, an edge padded with markers): the caller reads the whole text.
+    fn check_edges(&self, input: &[u8], record: &str) -> Option<Vec<ExplicitMark>> {
+        if input.len() <= 4 * EDGE {
+            return None;
+        }
+        let head = utf8_prefix(&input[..EDGE])?;
+        let tail = utf8_suffix(&input[input.len() - EDGE..])?;
+        let body = if self.markdown() {
+            match front_matter::find(head) {
+                Some(fm) => &head[fm.body..],
+                None if head.trim_start_matches('\u{FEFF}').starts_with("---") => return None,
+                None => head,
+            }
+        } else {
+            head
+        };
+        let settled =
+            prompt::start_window_end(body) < body.len() && prompt::end_window_start(tail) > 0;
+        settled.then(|| check_prompt(body, tail, record).unwrap_or_default())
+    }
+}
+
+/// Checks a recorded prompt (`ex=` record): one mark per recorded place. `head` is the body or
+/// its beginning, `tail` the body or its end.
+fn check_prompt(head: &str, tail: &str, record: &str) -> Option<Vec<ExplicitMark>> {
     let (place, b64) = record.split_once(',')?;
     let words = String::from_utf8(URL_SAFE_NO_PAD.decode(b64).ok()?).ok()?;
     // A conforming prompt is still in the recorded place. Its words need not be the recorded
@@ -346,9 +391,9 @@ fn check_prompt(body: &str, record: &str) -> Option<Vec<ExplicitMark>> {
                 text: Some(words.clone()),
                 location: at.to_string(),
                 intact: Some(if at == "start" {
-                    prompt::at_start(body).is_some()
+                    prompt::at_start(head).is_some()
                 } else {
-                    prompt::at_end(body).is_some()
+                    prompt::at_end(tail).is_some()
                 }),
             })
             .collect(),
@@ -357,39 +402,12 @@ fn check_prompt(body: &str, record: &str) -> Option<Vec<ExplicitMark>> {
 
 /// Reads markers and prompts from a body into `scan`.
 fn read_markers(body: &str, scan: &mut Scan, has_front_matter_label: bool) {
-    let runs = marker::find_runs(body);
-    let mut full = Vec::new();
-    // (label, producer, id) → paragraph numbers.
-    let mut fragments: BTreeMap<(String, String, String), Vec<u32>> = BTreeMap::new();
-    let mut damaged = 0usize;
-    for run in &runs {
-        if run.decoded.damaged {
-            damaged += 1;
-        }
-        for f in &run.decoded.frames {
-            match f {
-                Frame::Full(json) => full.push(json.clone()),
-                Frame::Compact(c) => {
-                    // Markers of one text repeat one key: look it up without building it.
-                    let same = |k: &(String, String, String)| {
-                        k.0 == c.label && k.1 == c.producer && k.2 == c.produce_id
-                    };
-                    let hit = if fragments.len() <= 8 {
-                        fragments.iter_mut().find(|(k, _)| same(k))
-                    } else {
-                        None
-                    };
-                    match hit {
-                        Some((_, list)) => list.push(c.paragraph),
-                        None => {
-                            let key = (c.label.clone(), c.producer.clone(), c.produce_id.clone());
-                            fragments.entry(key).or_default().push(c.paragraph);
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let marker::Summary {
+        runs,
+        damaged,
+        full,
+        fragments,
+    } = marker::summarize(body);
     if damaged > 0 {
         scan.findings.push(Finding::warning(
             "text.marker_damaged",
@@ -410,7 +428,7 @@ fn read_markers(body: &str, scan: &mut Scan, has_front_matter_label: bool) {
             intact: None,
         });
     }
-    if runs.is_empty() && (!scan.explicit.is_empty() || has_front_matter_label) {
+    if runs == 0 && (!scan.explicit.is_empty() || has_front_matter_label) {
         scan.findings.push(Finding::warning(
             "text.marker_absent",
             "no invisible marker in the text: it was removed (NFKC_Casefold or a tool that strips \
@@ -427,7 +445,8 @@ fn read_markers(body: &str, scan: &mut Scan, has_front_matter_label: bool) {
             )
         })
         .collect();
-    for ((label, producer, id), paragraphs) in &fragments {
+    for (c, paragraphs) in &fragments {
+        let (label, producer, id) = (&c.label, &c.producer, &c.produce_id);
         let list = paragraph_list(paragraphs);
         scan.findings.push(Finding::info(
             "text.fragment",
@@ -469,7 +488,10 @@ fn read_markers(body: &str, scan: &mut Scan, has_front_matter_label: bool) {
 /// "paragraph 3" or "paragraphs 1, 2, 5 …".
 fn paragraph_list(p: &[u32]) -> String {
     let mut v = p.to_vec();
-    v.sort_unstable();
+    // In order already when read from one text.
+    if !v.is_sorted() {
+        v.sort_unstable();
+    }
     v.dedup();
     let shown: Vec<String> = v.iter().take(8).map(u32::to_string).collect();
     let more = if v.len() > 8 {

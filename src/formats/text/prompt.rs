@@ -189,18 +189,28 @@ fn found(text: &str, range: (usize, usize), location: &'static str) -> Option<Fo
     })
 }
 
+/// Where the window [`at_start`] reads ends: it looks at nothing after this byte.
+pub fn start_window_end(text: &str) -> usize {
+    let lead = text.len() - text.trim_start().len();
+    lead + prefix_len(&text[lead..], WINDOW)
+}
+
+/// Where the window [`at_end`] reads begins: it looks at nothing before this byte.
+pub fn end_window_start(text: &str) -> usize {
+    suffix_start(text.trim_end(), WINDOW)
+}
+
 /// The prompt at the start of `text` (within the first 64 characters), if any.
 pub fn at_start(text: &str) -> Option<Found> {
     let lead = text.len() - text.trim_start().len();
-    let to = lead + prefix_len(&text[lead..], WINDOW);
+    let to = start_window_end(text);
     narrow(text, lead, to, false).and_then(|r| found(text, r, "start"))
 }
 
 /// The prompt at the end of `text` (within the last 64 characters), if any.
 pub fn at_end(text: &str) -> Option<Found> {
-    let body = text.trim_end();
-    let from = suffix_start(body, WINDOW);
-    narrow(text, from, body.len(), true).and_then(|r| found(text, r, "end"))
+    let from = end_window_start(text);
+    narrow(text, from, text.trim_end().len(), true).and_then(|r| found(text, r, "end"))
 }
 
 /// Every conforming prompt: start, end, and short lines of their own in between.
