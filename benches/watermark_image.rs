@@ -1,5 +1,7 @@
 //! Criterion benchmarks (single thread): embed into 1024×1024, detect unchanged, detect after
-//! resize 0.5 + crop 80 %, and plain PNG decode of the same image as a baseline.
+//! resize 0.5, after crop 80 % (centred) and 60 % (off-centre), after resize 0.5 + crop 80 %,
+//! detect in the unmarked image (full search), and plain PNG decode of the same image as a
+//! baseline.
 //! Uses corpus photo mate/Garden.jpg (resized/cropped to 1024×1024); falls back to a synthetic
 //! textured picture with a warning when the corpus is missing.
 
@@ -45,8 +47,13 @@ fn benches(c: &mut Criterion) {
     .unwrap();
     let half = imageops::resize(&marked, 512, 512, FilterType::CatmullRom);
     let cropped = imageops::crop_imm(&half, 51, 51, 410, 410).to_image();
+    let crop80 = imageops::crop_imm(&marked, 102, 102, 819, 819).to_image();
+    let crop60 = imageops::crop_imm(&marked, 368, 82, 614, 614).to_image();
     assert!(detect(&marked, &key).unwrap().is_some());
+    assert!(detect(&half, &key).unwrap().is_some());
     assert!(detect(&cropped, &key).unwrap().is_some());
+    assert!(detect(&crop80, &key).unwrap().is_some());
+    assert!(detect(&crop60, &key).unwrap().is_some());
     let mut png = Vec::new();
     marked
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -69,6 +76,15 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("detect_unchanged_1024x1024", |b| {
         b.iter(|| detect(black_box(&marked), &key).unwrap())
+    });
+    g.bench_function("detect_resize0.5", |b| {
+        b.iter(|| detect(black_box(&half), &key).unwrap())
+    });
+    g.bench_function("detect_crop80_centred", |b| {
+        b.iter(|| detect(black_box(&crop80), &key).unwrap())
+    });
+    g.bench_function("detect_crop60_offcentre", |b| {
+        b.iter(|| detect(black_box(&crop60), &key).unwrap())
     });
     g.bench_function("detect_resize0.5_crop80", |b| {
         b.iter(|| detect(black_box(&cropped), &key).unwrap())

@@ -297,6 +297,11 @@ fn transforms(small: bool) -> Vec<Tf> {
         ),
         ("rotate2", 0.80, Box::new(|i, _| Some(rotate(i, 2.0)))),
         (
+            "rotate10 (report only)",
+            0.0,
+            Box::new(|i, _| Some(rotate(i, 10.0))),
+        ),
+        (
             "hflip",
             0.80,
             Box::new(|i, _| Some(imageops::flip_horizontal(i))),
@@ -523,6 +528,14 @@ fn main() {
                         .map(|(a, b)| 8 - (a ^ b).count_ones())
                         .sum();
                     row.bit_acc_sum += same as f64 / 64.0;
+                    if same < 64 {
+                        eprintln!(
+                            "    payload errors {name} {tname}: {}/64 bits wrong ({}/256 pilot bits, scale {:.4})",
+                            64 - same,
+                            d.matching_bits,
+                            d.scale
+                        );
+                    }
                 }
                 Ok(None) => {
                     row.bit_acc_sum += 0.5;

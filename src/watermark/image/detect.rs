@@ -11,7 +11,7 @@ use super::keyed::Layout;
 use super::luma::{downsampled_luma, whiten};
 use super::params::*;
 use super::pattern::{band_response, pilot_correlator, sym};
-use super::stats::{ln_binom_tail_half, threshold};
+use super::stats::{weighted_fpp, z_threshold};
 use super::sync::{Geometry, candidates};
 use super::{Detection, WatermarkKey, WmError};
 
@@ -35,6 +35,10 @@ struct Ctx<'a> {
     phases: Vec<Vec<Complex32>>,
 }
 
+/// The scan folds the 2× downsampled working image from this cell size (in working pixels) on;
+/// below it the mark's band would alias there.
+const SCAN_HALF_MIN_CELL: f64 = 1.5;
+
 /// Sub-cell phases tried for every offset (in cells): the fold is at half-cell resolution and its
 /// band-limited spectrum is shifted exactly.
 const SUBS: [(f32, f32); 4] = [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)];
@@ -44,18 +48,21 @@ struct Outcome {
     geo: Geometry,
     flip: bool,
     matches: u32,
+    /// Normalised weighted pilot score (the presence statistic), see [`presence_score`].
+    z: f32,
     offset: (usize, usize),
     soft: Vec<f32>,
 }
 
 impl Ctx<'_> {
     /// Scale scan: normalised pilot correlation over the whole band (max over offsets and phases)
-    /// of the spectrally whitened cell-resolution fold at `cell`, unrotated, unflipped. Only ranks
-    /// scales; never decides.
-    fn scan_score(&mut self, cell: f64) -> f32 {
+    /// of the spectrally whitened cell-resolution fold at `cell`, unrotated, unflipped, and the
+    /// same maximum in units of its standard deviation under random phases (≈ 4.3 for
+    /// unmarked content). Only ranks scales and picks which full trials to run; never decides.
+    fn scan_score(&mut self, cell: f64) -> (f32, f32) {
         // Cell-resolution fold: the coarser splat blurs mark and texture alike (whitened below).
         let mut small = vec![0f32; CELLS];
-        if self.w2 >= 32 && self.h2 >= 32 {
+        if cell >= SCAN_HALF_MIN_CELL && self.w2 >= 32 && self.h2 >= 32 {
             fold_grid(
                 &self.n2,
                 self.w2,
@@ -78,8 +85,14 @@ impl Ctx<'_> {
             .map(|(v, g)| v.norm_sqr() * g * g)
             .sum::<f32>()
             .sqrt();
-        if norm <= 0.0 {
-            return 0.0;
+        let sd: f32 = spec
+            .iter()
+            .zip(&self.corr)
+            .map(|(v, w)| v.norm_sqr() * w.norm_sqr())
+            .sum::<f32>()
+            .sqrt();
+        if norm <= 0.0 || sd <= 0.0 {
+            return (0.0, 0.0);
         }
         let mut best = f32::NEG_INFINITY;
         let mut c = vec![Complex32::new(0.0, 0.0); CELLS];
@@ -90,7 +103,7 @@ impl Ctx<'_> {
             self.fft.inverse(&mut c);
             best = c.iter().fold(best, |m, v| m.max(v.re));
         }
-        best / norm
+        (best / norm, best / sd)
     }
 
     /// FFT of the half-cell fold, low-passed onto the TILE×TILE cell grid.
@@ -177,10 +190,12 @@ impl Ctx<'_> {
         let matches = (0..PILOT_BITS)
             .filter(|&b| soft[b] * sym(self.layout.pilot[b]) > 0.0)
             .count() as u32;
+        let z = presence_score(&soft[..PILOT_BITS], &self.layout.pilot);
         Outcome {
             geo,
             flip,
             matches,
+            z,
             offset: (ox, oy),
             soft,
         }
@@ -236,7 +251,8 @@ pub(super) fn detect_inner(
         fft_fold: Fft2::new(FOLD, FOLD),
         phases: phase_tables(),
     };
-    let thr = threshold(PILOT_BITS as u32, TRIALS, TARGET_FPR);
+    let zthr = z_threshold(TRIALS, TARGET_FPR) as f32;
+    let mut search = Search { best: None, zthr };
 
     // Hypothesis 0: the image has the geometry it was marked with (unchanged, recompressed,
     // resized, recoloured): tile = a quarter of the short side, no rotation.
@@ -244,25 +260,26 @@ pub(super) fn detect_inner(
         cell: cell_size(w, h) / d as f64,
         theta: 0.0,
     };
-    let mut best = ctx.trial(prior, false);
-    if best.matches < thr {
-        // Geometry from the autocorrelation lattice (crop, rotation), plus flips.
-        let mut geos = vec![prior];
-        geos.extend(candidates(&n, ww, wh, SYNC_CANDIDATES));
-        for (i, g) in geos.iter().enumerate() {
-            for flip in [false, true] {
-                if i == 0 && !flip {
-                    continue;
-                }
-                let o = ctx.trial(*g, flip);
-                if o.matches > best.matches {
-                    best = o;
+    search.run(&mut ctx, prior, false);
+    if !search.found() {
+        // Horizontal flip of the unchanged geometry.
+        search.run(&mut ctx, prior, true);
+    }
+    if !search.found() {
+        // Geometry from the autocorrelation lattice (crop, rotation), unflipped then flipped.
+        let geos = candidates(&n, ww, wh, SYNC_CANDIDATES);
+        'lattice: for flip in [false, true] {
+            for g in &geos {
+                if search.run(&mut ctx, *g, flip) {
+                    break 'lattice;
                 }
             }
         }
-        // Local refinement around the best hypothesis.
-        let center = best.clone();
-        for ds in [-1.0, 0.0, 1.0] {
+    }
+    if !search.found() && search.best.as_ref().is_some_and(|b| b.z >= REFINE_MIN_Z) {
+        // Local refinement around the best hypothesis so far, when it stands out of the noise.
+        let center = search.best.clone().expect("prior was tried");
+        'refine: for ds in [-1.0, 0.0, 1.0] {
             for dr in [-1.0, 0.0, 1.0] {
                 if ds == 0.0 && dr == 0.0 {
                     continue;
@@ -271,62 +288,176 @@ pub(super) fn detect_inner(
                     cell: center.geo.cell * (1.0 + ds * REFINE_SCALE_STEP),
                     theta: center.geo.theta + (dr * REFINE_ROT_STEP_DEG).to_radians(),
                 };
-                let o = ctx.trial(g, center.flip);
-                if o.matches > best.matches {
-                    best = o;
+                if search.run(&mut ctx, g, center.flip) {
+                    break 'refine;
                 }
             }
         }
     }
-    if best.matches < thr {
+    if !search.found() {
         // Scale scan for crops the lattice did not reveal: cell sizes from SCAN_MIN times the
-        // prior in SCAN_STEPS steps of SCAN_STEP, ranked by the whitened full-band correlation;
-        // the best SCAN_KEEP get full trials at the fine scales SCAN_FINE.
-        let mut scan: Vec<(f32, f64)> = (0..SCAN_STEPS)
-            .map(|i| {
-                let c = prior.cell * SCAN_MIN * SCAN_STEP.powi(i as i32);
-                (ctx.scan_score(c), c)
-            })
-            .collect();
-        scan.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for &(_, c) in scan.iter().take(SCAN_KEEP) {
+        // prior in SCAN_STEPS steps of SCAN_STEP. A scale whose scan correlation stands out
+        // (≥ SCAN_EARLY_Z standard deviations) gets its full trials at once (at most
+        // SCAN_KEEP such scales); otherwise the SCAN_KEEP best-ranked scales get them after the
+        // scan. Full trials are at the fine scales SCAN_FINE, nearest first.
+        let fine_trials = |search: &mut Search, ctx: &mut Ctx, c: f64| -> bool {
             for f in SCAN_FINE {
-                let o = ctx.trial(
-                    Geometry {
-                        cell: c * (1.0 + f),
-                        theta: 0.0,
-                    },
-                    false,
-                );
-                if o.matches > best.matches {
-                    best = o;
+                let g = Geometry {
+                    cell: c * (1.0 + f),
+                    theta: 0.0,
+                };
+                if search.run(ctx, g, false) {
+                    return true;
+                }
+            }
+            false
+        };
+        let mut scan: Vec<(f32, usize)> = Vec::with_capacity(SCAN_STEPS);
+        let mut done: Vec<usize> = Vec::new();
+        // Images smaller than 256 px may be downscaled copies (cell < 1 px, while the prior
+        // assumes they were marked at this size): the scan then starts from the cell size of a
+        // downscaled copy, short side / 256.
+        let natural = w.min(h) as f64 / CELL_DIVISOR / d as f64;
+        let base = prior.cell.min(natural);
+        let scale = |i: usize| base * SCAN_MIN * SCAN_STEP.powi(i as i32);
+        for i in 0..SCAN_STEPS {
+            let (score, z) = ctx.scan_score(scale(i));
+            scan.push((score, i));
+            if z >= SCAN_EARLY_Z && done.len() < SCAN_KEEP {
+                done.push(i);
+                if fine_trials(&mut search, &mut ctx, scale(i)) {
+                    break;
+                }
+            }
+        }
+        if !search.found() {
+            scan.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let rest: Vec<usize> = scan
+                .iter()
+                .map(|s| s.1)
+                .filter(|i| !done.contains(i))
+                .take(SCAN_KEEP - done.len())
+                .collect();
+            for i in rest {
+                if fine_trials(&mut search, &mut ctx, scale(i)) {
+                    break;
                 }
             }
         }
     }
-    if best.matches < thr && !report_best {
+    let best = search.best.expect("prior was tried");
+    if best.z < zthr && !report_best {
         return Ok(None);
     }
-    let pbits = ecc::decode(&best.soft[PILOT_BITS..]);
+    // Payload only: when the geometry was searched, polish it (hill-climb in scale, then
+    // rotation) and decode from the best polished trial. The presence test above is final; these
+    // trials never decide presence, and the reported bits/probability are those of the test.
+    let searched = best.geo.cell != prior.cell || best.geo.theta != 0.0 || best.flip;
+    let geo_best = if best.z >= zthr && best.z < POLISH_MAX_Z && searched {
+        polish(&mut ctx, best.clone())
+    } else {
+        best.clone()
+    };
+    let pbits = ecc::decode(&geo_best.soft[PILOT_BITS..]);
     let mut payload = [0u8; 8];
     for i in 0..PAYLOAD_BITS {
         payload[i / 8] |= (pbits[i] ^ layout.payload_mask[i]) << (7 - i % 8);
     }
-    let fpp = (TRIALS * ln_binom_tail_half(PILOT_BITS as u32, best.matches).exp()).min(1.0);
-    let cell_px = best.geo.cell * d as f64;
+    let fpp = weighted_fpp(best.z as f64, TRIALS);
+    let cell_px = geo_best.geo.cell * d as f64;
     Ok(Some(Detection {
         payload,
         matching_bits: best.matches,
         compared_bits: PILOT_BITS as u32,
         false_positive_probability: fpp,
-        scale: (best.geo.cell / prior.cell) as f32,
-        rotation_deg: best.geo.theta.to_degrees() as f32,
+        scale: (geo_best.geo.cell / prior.cell) as f32,
+        rotation_deg: geo_best.geo.theta.to_degrees() as f32,
         offset: (
-            (best.offset.0 as f64 * cell_px).round() as i32,
-            (best.offset.1 as f64 * cell_px).round() as i32,
+            (geo_best.offset.0 as f64 * cell_px).round() as i32,
+            (geo_best.offset.1 as f64 * cell_px).round() as i32,
         ),
-        flipped: best.flip,
+        flipped: geo_best.flip,
     }))
+}
+
+/// Steps of the payload polish: relative scale, rotation (degrees), and steps per direction.
+const POLISH_SCALE_STEP: f64 = 0.0025;
+const POLISH_ROT_STEP_DEG: f64 = 0.1;
+const POLISH_MAX_STEPS: usize = 6;
+/// Above this weighted score the payload decodes reliably without polishing.
+const POLISH_MAX_Z: f32 = 11.0;
+
+/// Hill-climb of the weighted pilot score in scale, then rotation, from a detected geometry.
+fn polish(ctx: &mut Ctx, start: Outcome) -> Outcome {
+    let mut cur = start;
+    for dim in 0..2 {
+        for dir in [1.0, -1.0] {
+            for _ in 0..POLISH_MAX_STEPS {
+                let mut g = cur.geo;
+                if dim == 0 {
+                    g.cell *= 1.0 + dir * POLISH_SCALE_STEP;
+                } else {
+                    g.theta += (dir * POLISH_ROT_STEP_DEG).to_radians();
+                }
+                let o = ctx.trial(g, cur.flip);
+                if o.z > cur.z {
+                    cur = o;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    cur
+}
+
+/// Best-so-far of the hypotheses tried; stops the search at the first one that passes.
+struct Search {
+    best: Option<Outcome>,
+    zthr: f32,
+}
+
+impl Search {
+    fn found(&self) -> bool {
+        self.best.as_ref().is_some_and(|b| b.z >= self.zthr)
+    }
+
+    /// Runs one hypothesis; returns whether the presence test has now passed.
+    fn run(&mut self, ctx: &mut Ctx, geo: Geometry, flip: bool) -> bool {
+        let o = ctx.trial(geo, flip);
+        if self.best.as_ref().is_none_or(|b| o.z > b.z) {
+            self.best = Some(o);
+        }
+        self.found()
+    }
+}
+
+/// Clip of the per-bit weights, in units of the RMS soft value of the pilot bits.
+const WEIGHT_CLIP: f32 = 2.0;
+
+/// Presence statistic of one trial: z = Σ_b w_b·s_b / √(Σ_b w_b²) over the pilot bits, with
+/// s_b = +1 where the sign of the soft value agrees with the keyed pilot bit (−1 otherwise) and
+/// w_b = min(|soft_b|, WEIGHT_CLIP · RMS). The magnitudes depend on the image, chips and layout
+/// only; under the null the pilot signs are independent fair coins, so given the weights the sum
+/// is a weighted Rademacher sum and P(z ≥ t) ≤ exp(−t²/2) (Hoeffding).
+fn presence_score(soft: &[f32], pilot: &[u8]) -> f32 {
+    let rms = (soft.iter().map(|v| v * v).sum::<f32>() / soft.len().max(1) as f32).sqrt();
+    let clip = WEIGHT_CLIP * rms;
+    let (mut num, mut den) = (0f64, 0f64);
+    for (&v, &p) in soft.iter().zip(pilot) {
+        let w = v.abs().min(clip) as f64;
+        if v * sym(p) > 0.0 {
+            num += w;
+        } else {
+            num -= w;
+        }
+        den += w * w;
+    }
+    if den > 0.0 {
+        (num / den.sqrt()) as f32
+    } else {
+        0.0
+    }
 }
 
 /// Radius (in frequency bins) of the local power average used by [`whiten_spectrum`].

@@ -52,6 +52,28 @@ impl Fft2 {
         self.run(data, false);
     }
 
+    /// Forward transform of data whose rows from `rows` on are all zero (their row transforms
+    /// are skipped).
+    pub(super) fn forward_top_rows(&mut self, data: &mut [Complex32], rows: usize) {
+        let w = self.w;
+        debug_assert_eq!(data.len(), w * self.h);
+        for r in data.chunks_exact_mut(w).take(rows) {
+            self.row_f.process_with_scratch(r, &mut self.scratch);
+        }
+        self.cols_range(data, 0, w, true);
+    }
+
+    /// Inverse transform that computes only the first `cols` output columns (rows first, then
+    /// the needed columns); the other columns are left holding intermediate values.
+    pub(super) fn inverse_first_cols(&mut self, data: &mut [Complex32], cols: usize) {
+        let w = self.w;
+        debug_assert_eq!(data.len(), w * self.h);
+        for r in data.chunks_exact_mut(w) {
+            self.row_i.process_with_scratch(r, &mut self.scratch);
+        }
+        self.cols_range(data, 0, cols.min(w), false);
+    }
+
     fn run(&mut self, data: &mut [Complex32], fwd: bool) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
@@ -69,15 +91,21 @@ impl Fft2 {
     }
 
     fn cols(&mut self, data: &mut [Complex32], fwd: bool) {
+        let w = self.w;
+        self.cols_range(data, 0, w, fwd);
+    }
+
+    /// Column transforms of columns `from..to`.
+    fn cols_range(&mut self, data: &mut [Complex32], from: usize, to: usize, fwd: bool) {
         // Columns are gathered in batches of B (contiguous reads per row), transformed, scattered.
         const B: usize = 16;
         let (w, h) = (self.w, self.h);
         if self.col.len() < B * h {
             self.col.resize(B * h, Complex32::new(0.0, 0.0));
         }
-        let mut x0 = 0;
-        while x0 < w {
-            let nb = B.min(w - x0);
+        let mut x0 = from;
+        while x0 < to {
+            let nb = B.min(to - x0);
             for y in 0..h {
                 let src = &data[y * w + x0..y * w + x0 + nb];
                 for (j, v) in src.iter().enumerate() {

@@ -17,8 +17,10 @@
 //!   more than 0.45 × the local deviation: texture carries the mark, flat sky gets ~nothing
 //!   (flat or dark photos therefore end above 40 dB with a weaker mark). Densely textured
 //!   images (RMS texture mask ≥ 12 levels, e.g. grass, gravel) hide more: the target RMS rises
-//!   linearly up to 2.6 × 1.15 ≈ 3.0 levels (≈ 38.6 dB) at a mask RMS of 18; the 0.45 cap per
-//!   region is unchanged, so flat areas of such images get no more than before.
+//!   linearly up to 2.6 × 1.2 ≈ 3.1 levels (≈ 38.2 dB) at a mask RMS of 18; the 0.45 cap per
+//!   region is unchanged, so flat areas of such images get no more than before. Small images
+//!   are seen at full size: the target is 3 % lower at a short side of 256 px and below, rising
+//!   linearly to the full target at 512 px (≈ 40.1 dB mean on 256-px photographs).
 //! * **Detection.** Box-downsample luma to a short side of 256–511 px, subtract the local mean,
 //!   divide by the local residual RMS and clip (whitening; also makes brightness/contrast
 //!   irrelevant). For a geometry hypothesis (cell size, rotation, flip) *fold* all pixels into one
@@ -29,36 +31,56 @@
 //!   slope, periodic peaks for brick-like patterns — while the mark is flat across its band; uses
 //!   the fold only, never the key), band-pass it, and cross-correlate with the keyed pilot
 //!   template at all 4096 cyclic offsets × 4 half-cell phases (64×64 FFTs). At the best offset
-//!   each bit's soft value is the chip-weighted sum over its cells. Hypotheses, cheapest first,
-//!   stopping as soon as one passes: (1) the size prior (unchanged / resized / recompressed);
-//!   (2) up to 4 lattice candidates from the spectrally whitened autocorrelation of the image
-//!   (the periodic tile puts peaks at the tile period: scale and rotation; computed from the image
-//!   only, never from the key), each unflipped and flipped, then 3×3 small scale/rotation steps
-//!   around the best; (3) a scale scan for crops (cell = prior × 0.97…2.1 in 1 % steps, ranked by
-//!   the whitened full-band pilot correlation of a cell-resolution fold; with whitening the full
-//!   band tolerates the ≤ 0.5 % grid error and separates the true scale far better than the low
-//!   band alone); the 3 best get full trials at 5 fine scales (±0.25 %, ±0.5 %).
+//!   each bit's soft value is the chip-weighted sum over its cells, and the trial's presence
+//!   score is the weighted pilot agreement z (see below).
+//! * **Search.** Hypotheses, cheapest first, stopping at the first one whose z passes:
+//!   (1) the size prior (unchanged / resized / recompressed); (2) the prior mirrored (flip);
+//!   (3) up to 4 lattice candidates from the spectrally whitened autocorrelation of the image
+//!   (the periodic tile puts peaks at the tile period, up to 0.55 × the analysis window: scale
+//!   and rotation up to ±12°; computed from the image only, never from the key), unflipped
+//!   then flipped; (4) if the best so far stands out of the noise (z ≥ 5), 3×3 small
+//!   scale/rotation steps around it; (5) a scale scan for crops: cell = base × 0.97…2.1 in 1 %
+//!   steps (base = the prior, or short side / 256 for images under 256 px, which may be
+//!   downscaled copies), each ranked by the whitened full-band pilot correlation of a
+//!   cell-resolution fold; a scale whose correlation reaches 6 standard
+//!   deviations gets its full trials at once, otherwise the 3 best-ranked do after the scan; full
+//!   trials at 5 fine scales (0, ±0.25 %, ±0.5 %, nearest first). After a pass with z < 11 at a
+//!   searched geometry (weaker payload), the geometry is polished (hill-climb in scale and
+//!   rotation) for payload decoding only.
 //!
 //! # False-positive rate (derivation)
 //! Pilot bits are derived from the key with their own HMAC label, independently of the chips,
 //! the layout and the payload mask. For *any* fixed image and *any* fixed trial (geometry, flip,
-//! cyclic offset), the 256 extracted pilot signs depend on the image, chips and layout only, so
-//! under the null hypothesis (unmarked, or marked under another key) the number of agreements
-//! with the keyed pilot bits is Binomial(256, 1/2) exactly (a zero soft value counts as a
-//! disagreement). Detection may look at no more than
+//! cyclic offset, half-cell phase), the 256 pilot soft values `x_b` depend on the image, chips
+//! and layout only. The presence statistic is
+//! `z = Σ_b w_b·s_b / √(Σ_b w_b²)` with `s_b = +1` where `sign(x_b)` agrees with the keyed pilot
+//! bit (−1 otherwise, also for `x_b = 0`) and `w_b = min(|x_b|, 2·RMS(x))`. Under the null
+//! hypothesis (unmarked, or marked under another key) the pilot bits are fair coins independent
+//! of the `x_b`, so given the weights `z` is a normalised weighted Rademacher sum and
+//! `P(z ≥ t) ≤ min(exp(−t²/2), (2e³/9)·P(Z ≥ t))` (Hoeffding; Pinelis 1994, whose constant
+//! 2e³/9 ≈ 4.46 Bentkus & Dzindzalieta 2015 sharpen to ≈ 3.18; Z standard normal; with equal
+//! weights this is never below the exact binomial tail, checked in the tests).
+//! Detection may look at no more than
 //! `N = [(1 prior + 4 lattice) × 3 scales × 3 rotations × 2 flips + 78 scan scales × 5 fine
 //! scales] × 4096 offsets × 4 half-cell phases = 480 × 16 384 = 7 864 320` trials; which ones it
-//! looks at depends on the data (the scan's ranking and the choice of best offset use the key;
-//! the spectral prewhitening uses the fold only), but always within this fixed set, so by the union bound
-//! `P(false positive) ≤ N · P(Bin(256, ½) ≥ m)`. The smallest `m` with `N · P ≤ 1e-6` is
-//! **m = 187** of 256 (73 %): N · P(Bin ≥ 187) = 7.86e6 × 4.74e-14 = 3.7e-7, while m = 186 would
-//! give 1.007e-6 (`stats::threshold` computes it exactly at run time). The
-//! reported `false_positive_probability` is `N · P(Bin(256, ½) ≥ matching_bits)`. The payload
-//! is decoded only after this test passed; the ECC is not used as evidence.
+//! looks at depends on the data (the scan's ranking and early triggers and the choice of best
+//! offset use the key; the lattice and the spectral prewhitening use the image only), but always
+//! within this fixed set, so by the union bound `P(false positive) ≤ N · P(z ≥ t)`. The
+//! smallest `t` with `N · P ≤ 1e-6` is **z ≥ 7.515** (`stats::z_threshold`, computed at run
+//! time; there the Pinelis term is the smaller one: 4.46 × P(Z ≥ 7.515) = 1.27e-13, and
+//! N × 1.27e-13 = 1.0e-6). With equal weights this is 189 of 256 agreeing pilot bits
+//! ([`presence_threshold`]); the weights let reliable bits count more (≈ 10–20 % higher z than
+//! the plain sign count at the true geometry). The reported `false_positive_probability` is
+//! `N · P(z ≥ z_found)` for the trial that passed (the payload polish never decides presence and
+//! does not change it). The payload is decoded only after this test passed; the ECC is not used
+//! as evidence.
 //!
 //! # Limits
-//! Rotation beyond ±8°, crops keeping < 50 % of a side, downscaling below a cell of ~1 px
-//! (short side < 256 after scaling) and strong geometric warps are not synchronised.
+//! Rotation beyond ±12°, crops keeping < 50 % of a side, downscaling below a cell of ~0.75 px
+//! and strong geometric warps are not synchronised. Densely textured photographs (grass,
+//! gravel) cropped to 60–80 % can fall short of the threshold: the mark is there (z ≈ 6–7.5 at
+//! the right geometry) but the texture masks it. The payload of a detection at a z close to the
+//! threshold can carry bit errors (the code bits have the same per-bit SNR as the pilots).
 //! The key is a *detection* key: whoever holds it can detect, and also estimate and subtract the
 //! pattern. Detection images whose short side is < 64 px, and embedding below 128 px, return
 //! [`WmError::ImageTooSmall`].
@@ -112,12 +134,15 @@ pub struct EmbedReport {
 pub struct Detection {
     /// The 64 data bits.
     pub payload: [u8; 8],
-    /// Keyed pilot bits matched in the presence test, out of `compared_bits`.
+    /// Keyed pilot bits whose sign agreed in the trial that passed the presence test, out of
+    /// `compared_bits` (informative: the test itself weighs the bits, see the module docs).
     pub matching_bits: u32,
     pub compared_bits: u32,
-    /// Union bound over all trials the detector may run: N · P(Bin(256, ½) ≥ matching_bits).
+    /// Union bound over all trials the detector may run: N · P(z ≥ z_found) for the weighted
+    /// pilot score z of the trial that passed (module docs).
     pub false_positive_probability: f64,
-    /// Found cell size relative to that of an uncropped marked image of this size
+    /// Found cell size relative to that of an uncropped marked image of this size (geometry
+    /// fields are those of the polished trial the payload was decoded from)
     /// (1.0 = unchanged or resized only; 1/0.6 ≈ 1.67 for a crop keeping 60 % of each side).
     pub scale: f32,
     /// Found rotation of the tile grid, degrees.
@@ -194,16 +219,20 @@ pub fn detect_best_effort(
     detect::detect_inner(img, w, h, 3, key, true)
 }
 
-/// The presence threshold in use (matching pilot bits out of 256) and the trial count N.
+/// The presence threshold in use, as matching pilot bits out of 256 when all bits weigh the same
+/// (the test itself is on the weighted score, see [`presence_z_threshold`]), and the trial count N.
 pub fn presence_threshold() -> (u32, f64) {
+    let z = presence_z_threshold();
+    let half = params::PILOT_BITS as f64 / 2.0;
     (
-        stats::threshold(
-            params::PILOT_BITS as u32,
-            params::TRIALS,
-            params::TARGET_FPR,
-        ),
+        (half + z * half.sqrt() / 2.0_f64.sqrt()).ceil() as u32,
         params::TRIALS,
     )
+}
+
+/// The presence threshold on the normalised weighted pilot score z: √(2 ln(N / 1e-6)).
+pub fn presence_z_threshold() -> f64 {
+    stats::z_threshold(params::TRIALS, params::TARGET_FPR)
 }
 
 #[cfg(test)]

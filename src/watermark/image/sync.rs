@@ -12,7 +12,7 @@ use super::params::TILE;
 /// searched lags are free of circular aliasing.
 const WIN: usize = 256;
 /// Rotations searched, degrees either side of the axes.
-const MAX_ROT_DEG: f64 = 8.0;
+const MAX_ROT_DEG: f64 = 12.0;
 
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Geometry {
@@ -41,12 +41,14 @@ fn candidates_at(n: &[f32], w: usize, h: usize, k: usize, l_lo: f64) -> Vec<Geom
     let cw = w.min(WIN);
     let chh = h.min(WIN);
     let (x0, y0) = ((w - cw) / 2, (h - chh) / 2);
-    let l_hi = 0.6 * cw.min(chh) as f64;
+    // Longest period searched: a crop keeping 50 % of a side has a period of half its short
+    // side (10 % margin).
+    let l_hi = 0.55 * cw.min(chh) as f64;
     if l_hi <= l_lo {
         return Vec::new();
     }
     let need = cw.max(chh) + l_hi.ceil() as usize + 2;
-    let fft_n = [64usize, 96, 128, 160, 192, 256, 320, 384, 448, 512]
+    let fft_n = [64usize, 96, 128, 160, 192, 256, 320, 384, 400, 448, 512]
         .into_iter()
         .find(|&s| s >= need)
         .unwrap_or(512);
@@ -64,7 +66,8 @@ fn candidates_at(n: &[f32], w: usize, h: usize, k: usize, l_lo: f64) -> Vec<Geom
         }
     }
     let mut fft = Fft2::new(fft_n, fft_n);
-    fft.forward(&mut buf);
+    // Rows from chh on are zero padding: their row transforms are skipped.
+    fft.forward_top_rows(&mut buf, chh);
     // Spectral whitening: divide the power spectrum by its radial mean (natural images are
     // roughly isotropic 1/f², the tile's lattice is a comb of spikes that stays), and keep only
     // the band the mark can occupy (cell ≥ 0.8 px, ≤ 0.35 cycles/cell; very low frequencies
@@ -107,8 +110,12 @@ fn candidates_at(n: &[f32], w: usize, h: usize, k: usize, l_lo: f64) -> Vec<Geom
             0.0
         };
     }
-    fft.inverse(&mut buf);
+    // The autocorrelation of a real window is even (a(−v) = a(v)): only lags with x ≥ 0 are
+    // read (negative ones through the symmetry), so only those output columns are computed.
+    let vx_hi = l_hi.ceil() as i64;
+    fft.inverse_first_cols(&mut buf, vx_hi as usize + 3);
     let a = |vx: i64, vy: i64| -> f32 {
+        let (vx, vy) = if vx < 0 { (-vx, -vy) } else { (vx, vy) };
         let ov = (cw as i64 - vx.abs()) * (chh as i64 - vy.abs());
         if ov <= 0 {
             return 0.0;
@@ -121,7 +128,6 @@ fn candidates_at(n: &[f32], w: usize, h: usize, k: usize, l_lo: f64) -> Vec<Geom
     let score = |vx: i64, vy: i64| a(vx, vy) + a(-vy, vx);
     // Collect local maxima of the score in the search region.
     let mut peaks: Vec<(f32, i64, i64)> = Vec::new();
-    let vx_hi = l_hi.ceil() as i64;
     for vx in (l_lo.floor() as i64)..=vx_hi {
         let vy_max = (vx as f64 * tan).ceil() as i64;
         for vy in -vy_max..=vy_max {

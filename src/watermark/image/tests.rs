@@ -84,9 +84,15 @@ fn assert_found(img: &RgbImage, what: &str) -> Detection {
 fn threshold_is_earned() {
     let (m, n) = presence_threshold();
     assert_eq!(n, 7_864_320.0);
-    assert_eq!(m, 187);
-    let p = n * stats::ln_binom_tail_half(256, m).exp();
-    assert!(p <= 1e-6 && n * stats::ln_binom_tail_half(256, m - 1).exp() > 1e-6);
+    let z = presence_z_threshold();
+    assert!(n * stats::weighted_tail(z) <= 1e-6);
+    assert!(n * stats::weighted_tail(z - 1e-3) > 1e-6);
+    assert!((7.4..7.6).contains(&z), "z threshold {z}");
+    // Equal weights: m matching bits give z = (2m − 256)/16.
+    assert_eq!(m, 189);
+    assert!((2.0 * m as f64 - 256.0) / 16.0 >= z && (2.0 * (m - 1) as f64 - 256.0) / 16.0 < z);
+    // Never looser than the exact binomial test over the same trials.
+    assert!(m >= stats::threshold(256, n, 1e-6));
 }
 
 #[test]
