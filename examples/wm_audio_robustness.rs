@@ -354,6 +354,8 @@ struct Row {
     bits_n: usize,
     fp: usize,
     fp_n: usize,
+    /// -log10 of the best candidate's false-positive probability, per item
+    score: Vec<f64>,
 }
 
 fn main() {
@@ -468,6 +470,10 @@ fn main() {
                 let r = &mut rows[ti];
                 r.n += 1;
                 let mut mark = '.';
+                r.score.push(
+                    best.as_ref()
+                        .map_or(0.0, |b| -b.false_positive_probability.max(1e-300).log10()),
+                );
                 if let Some(b) = &best {
                     let ok = (0..64)
                         .filter(|&i| (b.payload[i / 8] ^ payload[i / 8]) >> (7 - i % 8) & 1 == 0)
@@ -509,16 +515,19 @@ fn main() {
         items
     );
     println!(
-        "{:28} {:>9} {:>9} {:>9} {:>9}",
-        "transformation", "detected", "payload", "bit acc", "false pos"
+        "{:28} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "transformation", "detected", "payload", "bit acc", "false pos", "med -lgp"
     );
     for (ti, tn) in names.iter().enumerate() {
         let r = &rows[ti];
         if r.n == 0 {
             continue;
         }
+        let mut sc = r.score.clone();
+        sc.sort_by(f64::total_cmp);
+        let med = sc.get(sc.len() / 2).copied().unwrap_or(0.0);
         println!(
-            "{:28} {:>8.1}% {:>8.1}% {:>8.1}% {:>5}/{:<4}",
+            "{:28} {:>8.1}% {:>8.1}% {:>8.1}% {:>5}/{:<4} {:>9.1}",
             tn,
             100.0 * r.det as f64 / r.n as f64,
             100.0 * r.exact as f64 / r.n as f64,
@@ -528,7 +537,8 @@ fn main() {
                 0.0
             },
             r.fp,
-            r.fp_n
+            r.fp_n,
+            med
         );
     }
     let mean = snrs.iter().sum::<f64>() / snrs.len().max(1) as f64;

@@ -1,5 +1,6 @@
-//! Detection: mono mix -> 16 kHz -> log-power STFT at 8 sub-hop offsets -> whitened cell features
-//! -> folded modulo the period -> keyed pilot test over every (offset, phase) -> soft Viterbi.
+//! Detection: mono mix -> 16 kHz -> log-power STFT (sine window) at 8 sub-hop offsets ->
+//! whitened cell features x frame reliability weights -> folded modulo the period -> keyed pilot
+//! test over every (offset, phase) -> soft Viterbi; then, if needed, the speed grid.
 
 use realfft::RealFftPlanner;
 
@@ -14,57 +15,81 @@ const N: usize = 2 * HOP; // 40 ms, 25 Hz bins
 /// Sub-hop offsets searched at speed 1 (step HOP/SUB = 2.5 ms).
 pub(super) const SUB: usize = 8;
 /// Speed hypotheses besides 1 (input played faster by this factor, tempo and pitch together):
-/// +-1.2 % steps up to +-6 %. Each is undone by resampling and searched at `SUB_SPEED` offsets.
-pub(super) const SPEEDS: [f64; 10] = [
-    1.012, 0.988, 1.024, 0.976, 1.036, 0.964, 1.048, 0.952, 1.06, 0.94,
-];
+/// the grid `1 + SPEED_STEP * j` for `0 < |j| <= SPEED_J` (+-0.3 % steps up to +-6 %, 40
+/// speeds). Each is undone by resampling and searched at `SUB_SPEED` offsets. Only every
+/// `SPEED_COARSE`-th grid point is always searched (+-1.2 % steps); then the 4 grid points
+/// nearest to the best coarse one (or to speed 1) are; the false-positive bound counts the
+/// whole grid.
+pub(super) const SPEED_STEP: f64 = 0.003;
+pub(super) const SPEED_J: i32 = 20;
+const SPEED_COARSE: i32 = 4;
 pub(super) const SUB_SPEED: usize = 2;
 /// The speed search looks at the first SPEED_SECS seconds only (bounded cost).
 const SPEED_SECS: usize = 20;
-/// Trials of a whole-file search: every (speed, offset, phase) combination.
+/// Trials of a whole-file search: every (speed, offset, phase) combination of the whole grid.
 #[cfg(test)]
-pub(super) const TRIALS: usize = (SUB + SPEEDS.len() * SUB_SPEED) * PERIOD;
+pub(super) const TRIALS: usize = (SUB + 2 * SPEED_J as usize * SUB_SPEED) * PERIOD;
 /// Share of the false-positive budget given to the speed-1 trials; the other speeds share the
 /// rest (weighted union bound, see the module documentation).
 pub(super) const SPEED1_SHARE: f64 = 0.9;
 
-/// Full search: speed 1 at every offset; if that does not reach `FP_TARGET`, every other speed
-/// hypothesis on the first `SPEED_SECS` s. Weighted union bound over all trials: a speed-1
-/// trial's tail is multiplied by `SUB * PERIOD / SPEED1_SHARE`, any other trial's by
-/// `SPEEDS.len() * SUB_SPEED * PERIOD / (1 - SPEED1_SHARE)`, so the chance that any trial of an
-/// unmarked file reaches `FP_TARGET` is at most `FP_TARGET` (the early exit only skips trials,
-/// which cannot raise it).
+/// Full search: speed 1 at every offset; if that does not reach `FP_TARGET`, the coarse speed
+/// grid on the first `SPEED_SECS` s, then the fine grid points around the best coarse speed.
+/// Weighted union bound over all trials of the whole grid (searched or not): a speed-1 trial's
+/// tail is multiplied by `SUB * PERIOD / SPEED1_SHARE`, any other trial's by
+/// `2 * SPEED_J * SUB_SPEED * PERIOD / (1 - SPEED1_SHARE)`, so the chance that any trial of an
+/// unmarked file reaches `FP_TARGET` is at most `FP_TARGET` (the early exits and the skipped
+/// grid points only leave trials out, which cannot raise it).
 pub(super) fn search_all(x: &[f32], layout: &Layout) -> Option<Detection> {
     let trials1 = (SUB * PERIOD) as f64 / SPEED1_SHARE;
-    let trials_s = (SPEEDS.len() * SUB_SPEED * PERIOD) as f64 / (1.0 - SPEED1_SHARE);
-    let mut best = search(x, layout, 1.0, SUB, trials1);
-    if best
-        .as_ref()
-        .is_some_and(|d| d.false_positive_probability <= FP_TARGET)
-    {
-        return best;
+    let trials_s = (2 * SPEED_J as usize * SUB_SPEED * PERIOD) as f64 / (1.0 - SPEED1_SHARE);
+    let (d1, z1) = search(x, layout, 1.0, SUB, trials1)?;
+    if d1.false_positive_probability <= FP_TARGET {
+        return Some(d1);
     }
+    let mut best = d1;
     let head = &x[..x.len().min(SPEED_SECS * DET_RATE as usize)];
-    for &s in &SPEEDS {
+    // best z per grid index (speed 1 = index 0 with its own z)
+    let mut best_j = (0i32, z1);
+    let try_speed = |j: i32, best: &mut Detection, best_j: &mut (i32, f64)| -> bool {
+        let s = 1.0 + SPEED_STEP * j as f64;
         // undo a speed-up by s: stretch by s (new rate DET_RATE * s, read as DET_RATE)
         let out_rate = (DET_RATE as f64 * s).round();
         let cutoff = 0.475 * DET_RATE as f64 * s.min(1.0);
         let y = resample(head, DET_RATE as f64, out_rate, cutoff);
-        if let Some(d) = search(&y, layout, s as f32, SUB_SPEED, trials_s)
-            && best
-                .as_ref()
-                .is_none_or(|b| d.false_positive_probability < b.false_positive_probability)
-        {
-            let found = d.false_positive_probability <= FP_TARGET;
-            best = Some(d);
-            if found {
-                break;
+        let Some((d, z)) = search(&y, layout, s as f32, SUB_SPEED, trials_s) else {
+            return false;
+        };
+        if z > best_j.1 {
+            *best_j = (j, z);
+        }
+        if d.false_positive_probability < best.false_positive_probability {
+            *best = d;
+        }
+        best.false_positive_probability <= FP_TARGET
+    };
+    for k in 1..=SPEED_J / SPEED_COARSE {
+        for j in [k * SPEED_COARSE, -k * SPEED_COARSE] {
+            if try_speed(j, &mut best, &mut best_j) {
+                return Some(best);
             }
         }
     }
-    best
+    let centre = best_j.0;
+    for dj in [1, -1, 2, -2] {
+        let j = centre + dj;
+        if j == 0 || j.abs() > SPEED_J {
+            continue;
+        }
+        if try_speed(j, &mut best, &mut best_j) {
+            break;
+        }
+    }
+    Some(best)
 }
-use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row};
+use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row, time_reference};
+/// Quantile of the frames' in-band power taken as the background level (`frame_weights`).
+const FLOOR_QUANTILE: f32 = 0.03;
 /// Target false-positive probability per file (all trials included).
 pub const FP_TARGET: f64 = 1e-6;
 
@@ -93,6 +118,7 @@ fn features(
     let mut spec = fft.make_output_vec();
     let mut scratch = fft.make_scratch_vec();
     let mut logp = vec![0f32; nf * W];
+    let mut fe = vec![0f32; nf];
     for f in 0..nf {
         let s = offset + f * HOP;
         for i in 0..N {
@@ -108,22 +134,21 @@ fn features(
         for (k, r) in row.iter_mut().enumerate() {
             *r = spec[b0 + k].norm_sqr();
         }
+        fe[f] = row.iter().sum();
         log_row(row);
     }
     let mut acc = vec![0f32; PERIOD * CELLS];
     let mut count = vec![0u32; PERIOD];
     let mut u = [0f32; CELLS];
+    let fw = frame_weights(&fe);
+    let mut refr = [0f32; W];
     for f in TM..nf - TM {
-        let (r0, ra, rb) = (
-            &logp[f * W..(f + 1) * W],
-            &logp[(f - TM) * W..(f - TM + 1) * W],
-            &logp[(f + TM) * W..(f + TM + 1) * W],
-        );
-        let rms = cell_values(r0, ra, rb, &mut u);
+        time_reference(&logp, f, &mut refr);
+        let rms = cell_values(&logp[f * W..(f + 1) * W], &refr, &mut u);
         if rms <= 1e-6 {
             continue;
         }
-        let inv = 1.0 / rms;
+        let inv = fw[f] / rms;
         let q = f % PERIOD;
         let dst = &mut acc[q * CELLS..(q + 1) * CELLS];
         for c in 0..CELLS {
@@ -150,7 +175,7 @@ pub(super) fn to_detection_rate(
     rate: u32,
 ) -> Result<Vec<f32>, WmError> {
     super::validate(samples.len(), channels, rate)?;
-    if samples.iter().any(|v| !v.is_finite()) {
+    if !super::all_finite(samples) {
         return Err(WmError::NonFinite);
     }
     let len = samples.len() / channels;
@@ -180,11 +205,11 @@ pub(super) fn search(
     speed: f32,
     subs: usize,
     trials: f64,
-) -> Option<Detection> {
+) -> Option<(Detection, f64)> {
     let mut planner = RealFftPlanner::<f32>::new();
     let fft = planner.plan_fft_forward(N);
     let window: Vec<f32> = (0..N)
-        .map(|i| (std::f32::consts::PI * i as f32 / N as f32).sin().powi(2))
+        .map(|i| (std::f32::consts::PI * i as f32 / N as f32).sin())
         .collect();
     let mut best: Option<(Trial, Folded, usize)> = None;
     for o in 0..subs {
@@ -260,12 +285,38 @@ pub(super) fn search(
     let payload = conv::decode(&soft);
     let f0 = (PERIOD - t.phase) % PERIOD;
     let start = (fd.first_sample + f0 * HOP) as f64 / DET_RATE as f64 / speed as f64;
-    Some(Detection {
-        payload,
-        matching_bits: t.matches as u32,
-        compared_bits: compared as u32,
-        false_positive_probability: fpp,
-        start_seconds: start,
-        speed,
-    })
+    Some((
+        Detection {
+            payload,
+            matching_bits: t.matches as u32,
+            compared_bits: compared as u32,
+            false_positive_probability: fpp,
+            start_seconds: start,
+            speed,
+        },
+        t.z,
+    ))
+}
+
+/// Frame reliability weights: `max(0, 1 - floor / e_f)` where `e_f` is the frame's in-band power
+/// and `floor` the `FLOOR_QUANTILE` quantile of it over the file's non-silent frames (the level
+/// of a stationary background such as added noise). Frames at the background level carry
+/// little of the mark and get little weight. A function of the audio only.
+fn frame_weights(fe: &[f32]) -> Vec<f32> {
+    let mut v: Vec<f32> = fe.iter().copied().filter(|&e| e > 0.0).collect();
+    if v.is_empty() {
+        return vec![0.0; fe.len()];
+    }
+    let k = ((v.len() as f32 * FLOOR_QUANTILE) as usize).min(v.len() - 1);
+    let (_, floor, _) = v.select_nth_unstable_by(k, f32::total_cmp);
+    let floor = *floor;
+    fe.iter()
+        .map(|&e| {
+            if e > 0.0 {
+                (1.0 - floor / e).max(0.0)
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }

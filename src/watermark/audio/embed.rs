@@ -189,66 +189,55 @@ fn halfband() -> [f32; HB_TAPS] {
     h.map(|v| (v * 0.25 / s) as f32)
 }
 
-/// Low-pass and keep every other sample (length `ceil(len / 2)`).
-fn half_down(x: &[f32]) -> Vec<f32> {
-    let h = halfband();
-    let len = x.len();
-    let at = |i: isize| {
-        if i >= 0 && (i as usize) < len {
-            x[i as usize]
-        } else {
-            0.0
-        }
-    };
-    (0..len.div_ceil(2))
-        .map(|m| {
-            let c = 2 * m;
-            if c >= 2 * HB_TAPS && c + 2 * HB_TAPS <= len {
-                let mut acc = 0.5 * x[c];
-                for (i, hi) in h.iter().enumerate() {
-                    acc += hi * (x[c - 2 * i - 1] + x[c + 2 * i + 1]);
-                }
-                acc
-            } else {
-                let c = c as isize;
-                let mut acc = 0.5 * at(c);
-                for (i, hi) in h.iter().enumerate() {
-                    let j = 2 * i as isize + 1;
-                    acc += hi * (at(c - j) + at(c + j));
-                }
-                acc
+/// Outputs computed per pass of the polyphase filters (keeps the working set in cache).
+const FIR_CHUNK: usize = 4096;
+
+/// `out[m] += sum_i h[i] * (p[m + P - 1 - i] + p[m + P + i])` for a zero-padded phase `p`
+/// (`P = HB_TAPS` zeros each side), in cache-sized chunks (vectorises).
+fn symmetric_fir(out: &mut [f32], p: &[f32], h: &[f32; HB_TAPS], gain: f32) {
+    for (ci, o) in out.chunks_mut(FIR_CHUNK).enumerate() {
+        let base = ci * FIR_CHUNK;
+        let n = o.len();
+        for (i, &hi) in h.iter().enumerate() {
+            let g = hi * gain;
+            let a = &p[base + HB_TAPS - 1 - i..][..n];
+            let b = &p[base + HB_TAPS + i..][..n];
+            for ((o, &u), &v) in o.iter_mut().zip(a).zip(b) {
+                *o += g * (u + v);
             }
-        })
-        .collect()
+        }
+    }
 }
 
-/// Insert a sample between every two and low-pass (gain 2 to keep the level), `out_len` samples.
+/// Low-pass and keep every other sample (length `ceil(len / 2)`). Polyphase: the even samples
+/// pass with weight 1/2 (centre tap), the odd ones through the symmetric taps.
+fn half_down(x: &[f32]) -> Vec<f32> {
+    let h = halfband();
+    let m = x.len().div_ceil(2);
+    let mut out: Vec<f32> = x.iter().step_by(2).map(|v| 0.5 * v).collect();
+    let mut odd = vec![0f32; x.len() / 2 + 2 * HB_TAPS];
+    for (o, v) in odd[HB_TAPS..].iter_mut().zip(x.iter().skip(1).step_by(2)) {
+        *o = *v;
+    }
+    debug_assert_eq!(out.len(), m);
+    symmetric_fir(&mut out, &odd, &h, 1.0);
+    out
+}
+
+/// Insert a sample between every two and low-pass (gain 2 to keep the level), `out_len` samples
+/// (`out_len <= 2 * z.len()`).
 fn half_up(z: &[f32], out_len: usize) -> Vec<f32> {
     let h = halfband();
-    let len = z.len();
-    let at = |i: isize| {
-        if i >= 0 && (i as usize) < len {
-            z[i as usize]
-        } else {
-            0.0
-        }
-    };
+    let mut zp = vec![0f32; z.len() + 2 * HB_TAPS];
+    zp[HB_TAPS..HB_TAPS + z.len()].copy_from_slice(z);
+    // odd outputs: out[2m + 1] = 2 sum_i h_i (z[m - i] + z[m + 1 + i])
+    let mut odd = vec![0f32; out_len / 2];
+    symmetric_fir(&mut odd, &zp[1..], &h, 2.0);
     let mut out = vec![0f32; out_len];
     for (m, pair) in out.chunks_mut(2).enumerate() {
         pair[0] = z[m];
         if pair.len() == 2 {
-            let mut acc = 0f32;
-            if m + 1 >= HB_TAPS && m + HB_TAPS < len {
-                for (i, hi) in h.iter().enumerate() {
-                    acc += hi * (z[m - i] + z[m + 1 + i]);
-                }
-            } else {
-                let mi = m as isize;
-                for (i, hi) in h.iter().enumerate() {
-                    acc += hi * (at(mi - i as isize) + at(mi + 1 + i as isize));
-                }
-            }
-            pair[1] = 2.0 * acc;
+            pair[1] = odd[m];
         }
     }
     out
@@ -269,7 +258,7 @@ pub(super) fn embed_f32(
     if !opts.target_snr_db.is_finite() {
         return Err(WmError::BadStrength(opts.target_snr_db as f32));
     }
-    if samples.iter().any(|v| !v.is_finite()) {
+    if !super::all_finite(samples) {
         return Err(WmError::NonFinite);
     }
     let len = samples.len() / channels;
@@ -332,41 +321,75 @@ pub(super) fn embed_f32(
             .map(|c| c.iter().map(|v| v * v).sum())
             .collect()
     };
+    // one pass over the samples: per channel, energy of every hop block and peak of every 1 ms
+    // block (blocks never straddle a hop boundary's channel order: both are whole frames)
     let mut host_e = 0f64;
+    let mut ch_e = vec![0f32; channels * nblocks];
+    let mut peaks = vec![0u32; channels * nblk];
+    for (h, c) in samples.chunks(hop * channels).enumerate() {
+        let e = &mut ch_e[h * channels..(h + 1) * channels];
+        if channels == 2 {
+            // local accumulators (a store per sample otherwise)
+            let (mut e0, mut e1) = (0f32, 0f32);
+            for fr in c.chunks_exact(2) {
+                e0 += fr[0] * fr[0];
+                e1 += fr[1] * fr[1];
+            }
+            e[0] = e0;
+            e[1] = e1;
+        } else {
+            for fr in c.chunks_exact(channels) {
+                for (e, &v) in e.iter_mut().zip(fr) {
+                    *e += v * v;
+                }
+            }
+        }
+        host_e += e.iter().map(|&v| v as f64).sum::<f64>();
+    }
+    for (b, c) in samples.chunks(blk * channels).enumerate() {
+        let pk = &mut peaks[b * channels..(b + 1) * channels];
+        if channels == 2 {
+            let (mut m0, mut m1) = (0u32, 0u32);
+            for fr in c.chunks_exact(2) {
+                m0 = m0.max(fr[0].to_bits() & 0x7fff_ffff);
+                m1 = m1.max(fr[1].to_bits() & 0x7fff_ffff);
+            }
+            pk[0] = m0;
+            pk[1] = m1;
+        } else {
+            for fr in c.chunks_exact(channels) {
+                for (m, &v) in pk.iter_mut().zip(fr) {
+                    *m = (*m).max(v.to_bits() & 0x7fff_ffff);
+                }
+            }
+        }
+    }
     let mut ratios: Vec<Vec<f32>> = Vec::with_capacity(channels);
     let mut lims: Vec<Vec<f32>> = Vec::with_capacity(channels);
-    let mut peaks = vec![0f32; nblk];
     for ch in 0..channels {
         if channels == 1 {
-            host_e = mid
-                .chunks(hop)
-                .map(|c| c.iter().map(|v| v * v).sum::<f32>() as f64)
-                .sum();
             ratios.push(vec![1.0; nblocks]);
         } else {
-            let r: Vec<f32> = samples
-                .chunks(hop * channels)
-                .zip(&mid_e)
-                .map(|(c, &em)| {
-                    let ec: f32 = c.chunks_exact(channels).map(|x| x[ch] * x[ch]).sum();
-                    host_e += ec as f64;
-                    if em > 1e-24 {
-                        (ec / em).sqrt().min(4.0)
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            ratios.push(r);
+            ratios.push(
+                mid_e
+                    .iter()
+                    .enumerate()
+                    .map(|(h, &em)| {
+                        if em > 1e-24 {
+                            (ch_e[h * channels + ch] / em).sqrt().min(4.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect(),
+            );
         }
-        for (pk, c) in peaks.iter_mut().zip(samples.chunks(blk * channels)) {
-            *pk = abs_max(c.chunks_exact(channels).map(|x| x[ch]));
-        }
+        let pk = |b: usize| f32::from_bits(peaks[b * channels + ch]);
         let lim: Vec<f32> = (0..nblk)
             .map(|b| {
-                let lo = if b > 0 { peaks[b - 1] } else { 0.0 };
-                let hi = if b + 1 < nblk { peaks[b + 1] } else { 0.0 };
-                GUARD * peaks[b].max(lo).max(hi)
+                let lo = if b > 0 { pk(b - 1) } else { 0.0 };
+                let hi = if b + 1 < nblk { pk(b + 1) } else { 0.0 };
+                GUARD * pk(b).max(lo).max(hi)
             })
             .collect();
         lims.push(lim);
@@ -384,19 +407,22 @@ pub(super) fn embed_f32(
         ]
     };
     // per (channel, block): energy and peak of the unit mark, so a block that the guard does not
-    // clip scales exactly with the strength
+    // clip scales exactly with the strength; the two runs' energy and peak are channel-free
+    let mut run_ep = vec![[0f32; 4]; nblk];
+    for (b, ep) in run_ep.iter_mut().enumerate() {
+        for (j, (s, t, _)) in runs(0, b).into_iter().enumerate() {
+            let seg = &mark[s..t];
+            ep[2 * j] = seg.iter().map(|v| v * v).sum::<f32>();
+            ep[2 * j + 1] = abs_max(seg.iter().copied());
+        }
+    }
     let mut blk_e = vec![0f32; channels * nblk];
     let mut blk_m = vec![0f32; channels * nblk];
     for ch in 0..channels {
-        for b in 0..nblk {
-            let (mut e, mut m) = (0f32, 0f32);
-            for (s, t, g) in runs(ch, b) {
-                let seg = &mark[s..t];
-                e += g * g * seg.iter().map(|v| v * v).sum::<f32>();
-                m = m.max(g * abs_max(seg.iter().copied()));
-            }
-            blk_e[ch * nblk + b] = e;
-            blk_m[ch * nblk + b] = m;
+        for (b, ep) in run_ep.iter().enumerate() {
+            let [(_, _, g0), (_, _, g1)] = runs(ch, b);
+            blk_e[ch * nblk + b] = g0 * g0 * ep[0] + g1 * g1 * ep[2];
+            blk_m[ch * nblk + b] = (g0 * ep[1]).max(g1 * ep[3]);
         }
     }
     let guarded_energy = |scale: f32| -> f64 {

@@ -1,7 +1,8 @@
 //! The detector's per-cell feature.
 //!
 //! Feature of cell c in frame f: sum over its 3 bins (25 Hz each) of
-//! `d(k) - mean(d(k-4..k+4) without k)`, where `d(k) = L_f(k) - (L_{f-2}(k) + L_{f+2}(k)) / 2` and
+//! `d(k) - mean(d(k-9..k+9) without k)`, where
+//! `d(k) = L_f(k) - 0.35 (L_{f-1}(k) + L_{f+1}(k)) - 0.15 (L_{f-2}(k) + L_{f+2}(k))` and
 //! `L` is log power. Time differencing removes steady tones, frequency differencing removes the
 //! spectral envelope; what is left is the fine structure that the mark modulates.
 
@@ -11,13 +12,17 @@ use super::layout::CELLS;
 pub(super) const FIRST_BIN: usize = 18;
 pub(super) const NBINS: usize = CELLS * 3;
 /// Frequency-whitening half width (bins) = margin computed around the band.
-pub(super) const FW: usize = 4;
+pub(super) const FW: usize = 9;
 /// Width of a log-power row (band plus margins).
 pub(super) const W: usize = NBINS + 2 * FW;
-/// Time-whitening distance in frames (no shared samples with the centre frame).
+/// Time-whitening reach in frames: the reference is a weighted mean of frames f-2..f+2.
 pub(super) const TM: usize = 2;
+/// Weight of each of the two nearest frames (f-1, f+1) in the time reference; frames f-2 and f+2
+/// get `0.5 - NEAR_W` each. The nearest frames overlap the centre one by half (their host fine
+/// structure is closest) but carry independent mark signs.
+const NEAR_W: f32 = 0.35;
 /// Per-cell clip (in units of the frame's feature rms).
-pub(super) const CLIP: f32 = 2.5;
+pub(super) const CLIP: f32 = 3.5;
 
 /// Power -> log power with a floor relative to the row mean (so codec-zeroed bins stay bounded).
 pub(super) fn log_row(row: &mut [f32]) {
@@ -28,12 +33,22 @@ pub(super) fn log_row(row: &mut [f32]) {
     }
 }
 
-/// Cell features of the centre row `c0` given rows `a` (f-TM) and `b` (f+TM). Writes `u` and
-/// returns the rms of `u` (0 if the frame carries nothing).
-pub(super) fn cell_values(c0: &[f32], a: &[f32], b: &[f32], u: &mut [f32; CELLS]) -> f32 {
+/// Time reference of frame `f` in `logp` (rows of width `W`; needs `TM <= f < frames - TM`).
+pub(super) fn time_reference(logp: &[f32], f: usize, out: &mut [f32; W]) {
+    let row = |g: usize| &logp[g * W..(g + 1) * W];
+    let (a1, b1, a2, b2) = (row(f - 1), row(f + 1), row(f - 2), row(f + 2));
+    let far_w = 0.5 - NEAR_W;
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = NEAR_W * (a1[k] + b1[k]) + far_w * (a2[k] + b2[k]);
+    }
+}
+
+/// Cell features of the centre row `c0` given its time reference `r`. Writes `u` and returns the
+/// rms of `u` (0 if the frame carries nothing).
+pub(super) fn cell_values(c0: &[f32], r: &[f32; W], u: &mut [f32; CELLS]) -> f32 {
     let mut d = [0f32; W];
     for k in 0..W {
-        d[k] = c0[k] - 0.5 * (a[k] + b[k]);
+        d[k] = c0[k] - r[k];
     }
     let mut win: f32 = d[..2 * FW + 1].iter().sum();
     let mut ss = 0f32;

@@ -15,7 +15,7 @@ pub(super) const PERIOD: usize = 232;
 pub(super) const CELLS: usize = 93;
 pub(super) const BAND_LO_HZ: f64 = 450.0;
 pub(super) const CELL_HZ: f64 = 75.0;
-pub(super) const PILOT_PER_FRAME: usize = 21;
+pub(super) const PILOT_PER_FRAME: usize = 29;
 pub(super) const DATA_GROUPS: usize = 8;
 
 #[derive(Clone, Copy)]

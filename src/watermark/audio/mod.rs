@@ -18,48 +18,62 @@
 //!   mono mix decimated by a half-band filter to 22.05/24 kHz and interpolated back (the band
 //!   ends at 7.4 kHz), which halves the FFT work; the result is the same mark to about -30 dB.
 //! * **Layout.** A period is 232 frames (4.64 s, so any 5 s excerpt holds one whole period) and
-//!   repeats through the file. In every frame, 21 key-chosen cells are pilot, the other 72 form
-//!   8 groups, each carrying one bit of the code word; every cell has a key chip (+-1) that
+//!   repeats through the file. In every frame, 29 key-chosen cells are pilot, the other 64 form
+//!   8 groups of 8, each carrying one bit of the code word; every cell has a key chip (+-1) that
 //!   whitens the pattern. Payload: 64 bits + 6 tail bits, rate-1/3 convolutional code (K = 7),
 //!   210 coded bits, each carried by 8-9 groups spread over the period; soft Viterbi decoding.
-//! * **Detection.** Mono, 16 kHz, log-power STFT at 8 sub-hop offsets (2.5 ms steps). Feature
-//!   per cell: log power minus the mean of the frames 40 ms before and after (removes steady
-//!   tones) minus the mean of the +-4 neighbouring bins (removes the envelope), summed over the
-//!   cell's bins, normalised by the frame's rms and clipped to +-2.5 (loudness- and
-//!   outlier-robust). All frames are folded modulo the period (longer files add up), every
-//!   phase of the period is tried, the pilot decides presence, and the data groups of the
-//!   winning alignment are Viterbi-decoded.
-//! * **Speed search.** If speed 1 does not reach the threshold, 10 more speed hypotheses
-//!   (input played faster by 1.012, 0.988, 1.024, .. up to 1.06 and 0.94: tempo and pitch
+//! * **Detection.** Mono, 16 kHz, log-power STFT (40 ms sine window, the embedder's synthesis
+//!   window) at 8 sub-hop offsets (2.5 ms steps). Feature per cell: log power minus a time
+//!   reference (0.35 x each of the frames 20 ms before and after plus 0.15 x each of the frames
+//!   40 ms before and after: removes steady tones and the slow envelope) minus the mean of the
+//!   +-9 neighbouring bins (removes the spectral envelope), summed over the cell's bins,
+//!   normalised by the frame's rms and clipped to +-3.5 (loudness- and outlier-robust), then
+//!   multiplied by the frame's reliability weight `max(0, 1 - floor / e_f)` (`e_f` the frame's
+//!   in-band power, `floor` its 3 % quantile over the file: frames at the level of a stationary
+//!   background such as added noise count little). All frames are folded modulo the period
+//!   (longer files add up), every phase of the period is tried, the pilot decides presence, and
+//!   the data groups of the winning alignment are Viterbi-decoded.
+//! * **Speed search.** If speed 1 does not reach the threshold, speed hypotheses (input played
+//!   faster by `1 + 0.003 j`, `0 < |j| <= 20`, i.e. +-0.3 % steps up to +-6 %: tempo and pitch
 //!   together, i.e. resampling) are undone by resampling the first 20 s and searched at 2
-//!   sub-hop offsets each. The grid step is 1.2 %, so a speed within about +-0.3 % of a grid point
-//!   (e.g. +-5 %) is found; speeds midway between grid points (e.g. +3 %) are usually not.
+//!   sub-hop offsets each: first the coarse points (every 4th, +-1.2 % steps), then the 4 grid
+//!   points next to the best coarse one (or to speed 1). Every speed within +-6 % is within
+//!   0.15 % of a grid point, but that point is only searched when the coarse pass points to
+//!   it (the coarse neighbour must win), so mid-way speeds are found less reliably than those
+//!   near a coarse point.
 //!
 //! # False-positive rate (presence test, not "the ECC decoded")
-//! For one trial (sub-hop offset, period phase) the statistic is `S = sum_i c_i a_i` over the
-//! pilot cells, where `a_i` are the folded, normalised, clipped features (functions of the audio
-//! only) and `c_i` are the key's pilot chips. Under the null hypothesis (audio not marked with
-//! this key: unmarked, or marked with an independent key) the chips are independent fair +-1
-//! signs given the audio, so Hoeffding's inequality gives, for *any* audio,
+//! For one trial (speed, sub-hop offset, period phase) the statistic is `S = sum_i c_i a_i` over
+//! the pilot cells, where `a_i` are the folded, normalised, clipped, frame-weighted features
+//! (functions of the audio only: the weights come from the audio's power, never from the key)
+//! and `c_i` are the key's pilot chips. Under the null hypothesis (audio not marked with this
+//! key: unmarked, or marked with an independent key) the chips are independent fair +-1 signs
+//! given the audio, so Hoeffding's inequality gives, for *any* audio and any such weights,
 //! `P(S >= z * sqrt(sum_i a_i^2)) <= exp(-z^2 / 2)`.
-//! A file is searched with (8 offsets at speed 1 + 10 speeds x 2 offsets) x 232 phases = 6496
-//! trials: 1856 at speed 1 and 4640 at the other speeds (folding makes this independent of the
-//! file's length, so a 10-minute file costs no more trials than a 5 s clip). The 1e-6 budget is
-//! split by a weighted union bound: 0.9e-6 over the 1856 speed-1 trials and 0.1e-6 over the 4640
-//! others. A speed-1 trial reports `p = (1856 / 0.9) * exp(-z^2 / 2)`, any other trial
-//! `p = (4640 / 0.1) * exp(-z^2 / 2)`, and the mark is reported when `p <= 1e-6`, i.e.
-//! `z >= 6.55` at speed 1 and `z >= 7.01` at the other speeds. Then
-//! `P(false positive) <= 1856 * (0.9e-6 / 1856) + 4640 * (0.1e-6 / 4640) = 1e-6` for any
+//! The whole search space is (8 offsets at speed 1 + 40 grid speeds x 2 offsets) x 232 phases
+//! = 20416 trials: 1856 at speed 1 and 18560 at the other speeds (folding makes this independent
+//! of the file's length, so a 10-minute file costs no more trials than a 5 s clip). The 1e-6
+//! budget is split by a weighted union bound: 0.9e-6 over the 1856 speed-1 trials and 0.1e-6
+//! over the 18560 others. A speed-1 trial reports `p = (1856 / 0.9) * exp(-z^2 / 2)`, any other
+//! trial `p = (18560 / 0.1) * exp(-z^2 / 2)`, and the mark is reported when `p <= 1e-6`, i.e.
+//! `z >= 6.55` at speed 1 and `z >= 7.20` at the other speeds. Then
+//! `P(false positive) <= 1856 * (0.9e-6 / 1856) + 18560 * (0.1e-6 / 18560) = 1e-6` for any
 //! unmarked audio; [`Detection::false_positive_probability`] is `p` of the winning trial. All
-//! 6496 trials are counted even when the search stops early (at speed 1, or at the first speed
-//! that passes): skipping trials can only lower the chance of a false alarm.
+//! 20416 trials are counted although only some are computed (the search stops at speed 1 or
+//! at the first speed that passes, and only 14 of the 40 grid speeds are ever tried, chosen
+//! from the audio and the key): the trials actually run are a subset of the counted grid, so
+//! the event "some trial run passes" is contained in "some grid trial passes", whose
+//! probability the bound already covers.
 //! (`matching_bits`/`compared_bits` count frames whose pilot correlation has the right sign;
 //! under the null they are Binomial(n, 1/2) and are reported for information.) The error
 //! correcting code plays no part in the decision.
 //!
-//! Not done: time-stretch without pitch change (tempo only) is not searched; speeds between the
-//! grid points are not reliably found; presence from 2 s is only sometimes reached; see the
-//! crate's report for measured rates.
+//! Not done: time-stretch without pitch change (tempo only) is not searched (it changes the
+//! frame rate but not the frequencies: a tempo grid would need its own trials); speeds beyond
+//! +-6 % are not searched; the speed search reads only the first 20 s; presence from 2-3 s
+//! excerpts is only sometimes reached (less than one period: the pilot evidence of 2 s is about
+//! half that of a period); no use of the data cells for presence (that would need a bound over
+//! code words); see the crate's report for measured rates.
 
 mod conv;
 mod detect;
@@ -134,6 +148,13 @@ pub(super) fn validate(len: usize, channels: usize, rate: u32) -> Result<(), WmE
         return Err(WmError::UnsupportedSampleRate(rate));
     }
     Ok(())
+}
+
+/// True if no sample is NaN or infinite (largest magnitude bits below the exponent-all-ones
+/// pattern; a branch-free max per chunk, which vectorises).
+pub(super) fn all_finite(x: &[f32]) -> bool {
+    x.chunks(4096)
+        .all(|c| c.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7fff_ffff)) < 0x7f80_0000)
 }
 
 /// Embed `payload` into interleaved float samples (nominal range -1..1) in place.

@@ -170,7 +170,7 @@ fn speed_change_plus_minus_5_percent_is_found() {
         );
     }
     // the reported probability counts every speed, offset and phase
-    assert_eq!(super::detect::TRIALS, (8 + 10 * 2) * 232);
+    assert_eq!(super::detect::TRIALS, (8 + 40 * 2) * 232);
 }
 
 #[test]
@@ -294,6 +294,16 @@ fn degenerate_inputs_do_not_panic() {
         Err(WmError::NonFinite)
     );
     assert!(detect(&nan, 1, 16000, &KEY).is_err());
+    for bad in [f32::INFINITY, f32::NEG_INFINITY, -f32::NAN] {
+        let mut v = vec![0.1f32; 10000];
+        v[9999] = bad;
+        assert_eq!(
+            embed(&mut v, 1, 16000, &PAYLOAD, &KEY, &o),
+            Err(WmError::NonFinite)
+        );
+        assert!(detect(&v, 1, 16000, &KEY).is_err());
+    }
+    assert!(super::all_finite(&[f32::MAX, -f32::MAX, 0.0, -0.0]));
     let bad = EmbedOptions {
         strength: f32::NAN,
         ..Default::default()
