@@ -195,6 +195,26 @@ fn ascii_words_end(bytes: &[u8], j: usize) -> usize {
     end
 }
 
+/// Skips the run of ignored characters at `bytes[j..]`: a marker is hundreds of selectors of
+/// U+E0100–E01EF, checked here four bytes at a time.
+fn skip_selectors(bytes: &[u8], mut j: usize) -> usize {
+    loop {
+        while let Some(&[0xF3, 0xA0, c, d]) = bytes
+            .get(j..j + 4)
+            .and_then(|w| <&[u8; 4]>::try_from(w).ok())
+        {
+            if !(0x84..=0x87).contains(&c) || (c == 0x87 && d > 0xAF) {
+                break;
+            }
+            j += 4;
+        }
+        match ignored_len(bytes, j) {
+            Some(n) => j += n,
+            None => return j,
+        }
+    }
+}
+
 /// Computes the digest of text fed in pieces.
 pub struct Digester {
     hasher: ContentHasher,
@@ -284,7 +304,7 @@ impl Digester {
         while i < bytes.len() {
             // Selectors and U+FEFF, the bulk of every marker: skipped without decoding.
             if let Some(n) = ignored_len(bytes, i) {
-                i += n;
+                i = skip_selectors(bytes, i + n);
                 continue;
             }
             let b = bytes[i];
@@ -444,10 +464,7 @@ impl Digester {
             }
             if let Some(n) = ignored_len(bytes, j) {
                 self.out.extend_from_slice(&bytes[from..j]);
-                j += n;
-                while let Some(n) = ignored_len(bytes, j) {
-                    j += n;
-                }
+                j = skip_selectors(bytes, j + n);
                 from = j;
                 continue;
             }

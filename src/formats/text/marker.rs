@@ -490,6 +490,18 @@ fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
         let mut j = i;
         let mut gap = false;
         while j < bytes.len() {
+            // The selectors of U+E0100–E01EF, most of every marker, decoded in a tight loop.
+            while let Some(&[0xF3, 0xA0, c @ 0x84..=0x87, d]) = bytes
+                .get(j..j + 4)
+                .and_then(|w| <&[u8; 4]>::try_from(w).ok())
+            {
+                let v = (((c & 3) << 6) | (d & 0x3F)).checked_add(16);
+                let Some(v) = v else { break };
+                sel.push(v);
+                at.push((j, gap));
+                gap = false;
+                j += 4;
+            }
             match selector_at(bytes, j) {
                 Some((v, n)) => {
                     sel.push(v);
@@ -497,7 +509,10 @@ fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
                     gap = false;
                     j += n;
                 }
-                None if matches!(bytes[j], b' ' | b'\t' | b'\r' | b'\n') => {
+                None if bytes
+                    .get(j)
+                    .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) =>
+                {
                     gap = true;
                     j += 1;
                 }
