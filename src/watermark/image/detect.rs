@@ -8,7 +8,7 @@ use super::embed::cell_size;
 use super::fft2::Fft2;
 use super::fold::{FOLD, fold, fold_grid};
 use super::keyed::Layout;
-use super::luma::{downsampled_luma, whiten};
+use super::luma::{downsampled_ycc, whiten};
 use super::params::*;
 use super::pattern::{band_response, pilot_correlator, sym};
 use super::stats::{weighted_fpp, z_threshold};
@@ -228,9 +228,9 @@ pub(super) fn detect_inner(
         });
     }
     let d = (w.min(h) / WORK_SIDE).max(1) as usize;
-    let (y, ww, wh) = downsampled_luma(buf, w as usize, h as usize, ch, d);
-    let n = whiten(&y, ww, wh);
-    drop(y);
+    let (planes, ww, wh) = downsampled_ycc(buf, w as usize, h as usize, ch, d);
+    let n = whiten(&planes, ww, wh);
+    drop(planes);
     let layout = Layout::new(&key.0);
     let band = band_response();
     let mut fft = Fft2::new(TILE, TILE);
@@ -463,7 +463,9 @@ fn presence_score(soft: &[f32], pilot: &[u8]) -> f32 {
 /// Radius (in frequency bins) of the local power average used by [`whiten_spectrum`].
 const SPEC_SMOOTH: usize = 2;
 /// Floor of the whitening power, relative to the mean in-band power.
+/// (In band: band response above IN_BAND; the tilted response is ≈ 0.23 at BAND_LO.)
 const SPEC_FLOOR: f64 = 0.1;
+const IN_BAND: f32 = 0.05;
 
 /// Spectral prewhitening of a folded tile (TILE×TILE spectrum): every coefficient is divided by
 /// the square root of the power averaged over its (2·SPEC_SMOOTH+1)² neighbourhood on the torus
@@ -500,7 +502,7 @@ pub(super) fn whiten_spectrum(spec: &mut [Complex32], band: &[f32]) {
     // (blurred or downscaled away) are attenuated, not amplified to full weight.
     let (mut band_sum, mut band_n) = (0f64, 0usize);
     for (&a, &g) in q.iter().zip(band) {
-        if g > 0.5 {
+        if g > IN_BAND {
             band_sum += a as f64;
             band_n += 1;
         }

@@ -52,47 +52,112 @@ pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     out
 }
 
-/// Box-downsample the luma of an interleaved RGB(A) buffer by an integer factor `d`.
-pub(super) fn downsampled_luma(
+/// Box-downsample an interleaved RGB(A) buffer by an integer factor `d` into BT.601 luma Y and
+/// the colour differences B − Y and R − Y.
+pub(super) fn downsampled_ycc(
     buf: &[u8],
     w: usize,
     h: usize,
     ch: usize,
     d: usize,
-) -> (Vec<f32>, usize, usize) {
+) -> ([Vec<f32>; 3], usize, usize) {
     let (ow, oh) = (w / d, h / d);
-    let mut out = vec![0f32; ow * oh];
-    let mut rowacc = vec![0f32; ow];
+    let mut out = [
+        vec![0f32; ow * oh],
+        vec![0f32; ow * oh],
+        vec![0f32; ow * oh],
+    ];
+    // Integer sums of R, G, B per block (exact), converted once per output pixel.
+    let mut acc = vec![[0u32; 3]; ow];
     let inv = 1.0 / (d * d) as f32;
     for oy in 0..oh {
-        rowacc.iter_mut().for_each(|v| *v = 0.0);
+        acc.iter_mut().for_each(|v| *v = [0; 3]);
         for y in oy * d..oy * d + d {
             let row = &buf[y * w * ch..(y + 1) * w * ch];
-            for (ox, acc) in rowacc.iter_mut().enumerate() {
-                let mut s = 0f32;
-                for p in row[ox * d * ch..(ox * d + d) * ch].chunks_exact(ch) {
-                    s += 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+            for (a, blk) in acc.iter_mut().zip(row.chunks_exact(d * ch)) {
+                for p in blk.chunks_exact(ch) {
+                    a[0] += p[0] as u32;
+                    a[1] += p[1] as u32;
+                    a[2] += p[2] as u32;
                 }
-                *acc += s;
             }
         }
-        for (o, a) in out[oy * ow..(oy + 1) * ow].iter_mut().zip(&rowacc) {
-            *o = a * inv;
+        for (ox, a) in acc.iter().enumerate() {
+            let (r, g, b) = (a[0] as f32 * inv, a[1] as f32 * inv, a[2] as f32 * inv);
+            let l = 0.299 * r + 0.587 * g + 0.114 * b;
+            let i = oy * ow + ox;
+            out[0][i] = l;
+            out[1][i] = b - l;
+            out[2][i] = r - l;
         }
     }
     (out, ow, oh)
 }
 
-/// Detector pre-processing: remove the local mean (a crude whitening of the image's 1/f
-/// spectrum), divide by the local RMS of the residual (so textured and flat regions, brightness
-/// and contrast changes all weigh the same) and clip outliers (edges).
-pub(super) fn whiten(y: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let m = box_mean(y, w, h, 2);
-    let r: Vec<f32> = y.iter().zip(&m).map(|(a, b)| a - b).collect();
-    let r2: Vec<f32> = r.iter().map(|v| v * v).collect();
-    let e = box_mean(&r2, w, h, 4);
-    r.iter()
+/// Radius of the local mean removed from every plane (window 2r+1 working pixels).
+const MEAN_RADIUS: usize = 2;
+/// Radius of the window of the local luma-on-colour regression.
+const COLOUR_RADIUS: usize = 8;
+/// Ridge term added to the colour residual (co)variances (levels²): faint or noisy colour texture
+/// (grey images, JPEG chroma noise) predicts nothing and is left out.
+const COLOUR_RIDGE: f32 = 0.5;
+/// Radius of the local RMS normalisation, and the clip of the normalised residual.
+const RMS_RADIUS: usize = 4;
+const CLIP: f32 = 2.5;
+
+/// Detector pre-processing of the working planes (Y, B−Y, R−Y): remove the local mean of each (a
+/// crude whitening of the image's 1/f spectrum), cancel the part of the luma residual that the
+/// colour residuals predict, divide by the local RMS of what is left (so textured and flat
+/// regions, brightness and contrast changes all weigh the same) and clip outliers (edges).
+///
+/// Colour cancellation: the mark is added to R, G and B alike, so it lives in luma only and is
+/// uncorrelated with the colour-difference planes, while shading of coloured texture (foliage,
+/// sand, brick, skin) moves luma and colour together. The luma residual is regressed locally
+/// (ridge least squares over a (2·COLOUR_RADIUS+1)² window) on the two colour residuals and the
+/// prediction is subtracted: much of the host texture goes, the mark stays. Grey images are
+/// unaffected. Uses the image only, never the key.
+pub(super) fn whiten(p: &[Vec<f32>; 3], w: usize, h: usize) -> Vec<f32> {
+    let residual = |c: &[f32]| -> Vec<f32> {
+        let m = box_mean(c, w, h, MEAN_RADIUS);
+        c.iter().zip(&m).map(|(a, b)| a - b).collect()
+    };
+    let ry = residual(&p[0]);
+    // Grey images (R = G = B everywhere) have no colour texture: nothing to cancel.
+    let grey = p[1].iter().chain(p[2].iter()).all(|v| v.abs() < 0.01);
+    let out = if grey {
+        ry
+    } else {
+        cancel_colour(&ry, &residual(&p[1]), &residual(&p[2]), w, h)
+    };
+    let r2: Vec<f32> = out.iter().map(|v| v * v).collect();
+    let e = box_mean(&r2, w, h, RMS_RADIUS);
+    out.iter()
         .zip(&e)
-        .map(|(v, e2)| (v / (e2 + 0.25).sqrt()).clamp(-2.5, 2.5))
+        .map(|(v, e2)| (v / (e2 + 0.25).sqrt()).clamp(-CLIP, CLIP))
         .collect()
+}
+
+/// Luma residual minus its local ridge least-squares prediction from the colour residuals.
+fn cancel_colour(ry: &[f32], rb: &[f32], rr: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let prod = |a: &[f32], b: &[f32]| -> Vec<f32> {
+        let v: Vec<f32> = a.iter().zip(b).map(|(x, y)| x * y).collect();
+        box_mean(&v, w, h, COLOUR_RADIUS)
+    };
+    let (syb, syr) = (prod(ry, rb), prod(ry, rr));
+    let (sbb, srr, sbr) = (prod(rb, rb), prod(rr, rr), prod(rb, rr));
+    let mut out = vec![0f32; w * h];
+    for i in 0..w * h {
+        let (a, b, c) = (sbb[i] + COLOUR_RIDGE, srr[i] + COLOUR_RIDGE, sbr[i]);
+        let det = a * b - c * c;
+        let (kb, kr) = if det > 1e-6 {
+            (
+                (syb[i] * b - syr[i] * c) / det,
+                (syr[i] * a - syb[i] * c) / det,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        out[i] = ry[i] - kb * rb[i] - kr * rr[i];
+    }
+    out
 }

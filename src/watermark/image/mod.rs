@@ -5,8 +5,11 @@
 //!   payload bits, XOR-whitened with a keyed mask, convolutionally encoded: K = 7, rate 1/3,
 //!   zero tail, soft Viterbi). Every cell is assigned to one bit by a keyed permutation (each bit
 //!   is spread over 8–10 cells scattered across the tile) and multiplied by a keyed ±1 chip. The
-//!   resulting ±1 field is band-pass filtered on the torus (0.07–0.30 cycles/cell) and scaled to
-//!   unit RMS: a mid-frequency noise pattern that tiles seamlessly.
+//!   resulting ±1 field is band-pass filtered on the torus (0.07–0.30 cycles/cell, amplitude
+//!   rising in proportion to the frequency within the band: image texture has a roughly 1/f
+//!   amplitude spectrum, so the upper part of the band is where the same mark power is least
+//!   masked — crops of dense texture gain ≈ 10–20 % in z) and scaled to unit RMS: a
+//!   mid-frequency noise pattern that tiles seamlessly.
 //! * **Resolution independence.** One cell is `short side / 256` pixels (≥ 1), so the tile is a
 //!   quarter of the short side whatever the resolution: a resized copy has the same geometry
 //!   relative to its size, and any crop keeping ≥ 50 % of a side still holds two periods.
@@ -21,9 +24,13 @@
 //!   region is unchanged, so flat areas of such images get no more than before. Small images
 //!   are seen at full size: the target is 3 % lower at a short side of 256 px and below, rising
 //!   linearly to the full target at 512 px (≈ 40.1 dB mean on 256-px photographs).
-//! * **Detection.** Box-downsample luma to a short side of 256–511 px, subtract the local mean,
-//!   divide by the local residual RMS and clip (whitening; also makes brightness/contrast
-//!   irrelevant). For a geometry hypothesis (cell size, rotation, flip) *fold* all pixels into one
+//! * **Detection.** Box-downsample luma and the colour differences B − Y, R − Y to a short side
+//!   of 256–511 px and subtract the local mean of each; cancel the part of the luma residual that
+//!   a local (17×17, ridge) least-squares regression on the two colour residuals predicts (the
+//!   mark is grey, so it is uncorrelated with colour, while shading of coloured texture moves
+//!   luma and colour together; grey images are unaffected); divide by the local RMS of what is
+//!   left and clip (whitening; also makes brightness/contrast irrelevant). For a geometry
+//!   hypothesis (cell size, rotation, flip) *fold* all pixels into one
 //!   tile-sized sum at half-cell resolution (all copies add up; cost independent of the crop),
 //!   low-pass it onto the 64×64 cell grid, *prewhiten its spectrum* (each coefficient divided by
 //!   the RMS of its 5×5 frequency neighbourhood, floored at 10 % of the mean in-band power so
@@ -64,7 +71,8 @@
 //! `N = [(1 prior + 4 lattice) × 3 scales × 3 rotations × 2 flips + 78 scan scales × 5 fine
 //! scales] × 4096 offsets × 4 half-cell phases = 480 × 16 384 = 7 864 320` trials; which ones it
 //! looks at depends on the data (the scan's ranking and early triggers and the choice of best
-//! offset use the key; the lattice and the spectral prewhitening use the image only), but always
+//! offset use the key; the pre-processing — colour cancellation, local normalisation, clipping —
+//! the lattice and the spectral prewhitening use the image only), but always
 //! within this fixed set, so by the union bound `P(false positive) ≤ N · P(z ≥ t)`. The
 //! smallest `t` with `N · P ≤ 1e-6` is **z ≥ 7.515** (`stats::z_threshold`, computed at run
 //! time; there the Pinelis term is the smaller one: 4.46 × P(Z ≥ 7.515) = 1.27e-13, and
@@ -77,10 +85,12 @@
 //!
 //! # Limits
 //! Rotation beyond ±12°, crops keeping < 50 % of a side, downscaling below a cell of ~0.75 px
-//! and strong geometric warps are not synchronised. Densely textured photographs (grass,
-//! gravel) cropped to 60–80 % can fall short of the threshold: the mark is there (z ≈ 6–7.5 at
-//! the right geometry) but the texture masks it. The payload of a detection at a z close to the
-//! threshold can carry bit errors (the code bits have the same per-bit SNR as the pilots).
+//! and strong geometric warps are not synchronised. Dense grey texture (gravel) cropped to
+//! 60 % or rotated sits at the threshold (z ≈ 6.5–8 at the right geometry depending on the
+//! payload): the mark is there but the texture masks it. Strong blur of small images (σ = 2 px
+//! at a 256-px short side) removes most of the band and often defeats detection. The payload of
+//! a detection at a z close to the threshold can carry bit errors (the code bits have the same
+//! per-bit SNR as the pilots).
 //! The key is a *detection* key: whoever holds it can detect, and also estimate and subtract the
 //! pattern. Detection images whose short side is < 64 px, and embedding below 128 px, return
 //! [`WmError::ImageTooSmall`].

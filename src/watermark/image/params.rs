@@ -17,7 +17,8 @@ pub(super) const CELL_DIVISOR: f64 = 256.0;
 pub(super) const MIN_EMBED_SIDE: u32 = 128;
 /// Smallest short side accepted for detection.
 pub(super) const MIN_DETECT_SIDE: u32 = 64;
-/// Pass band of the mark in cycles per cell (radial), with cosine tapers of TAPER on each side.
+/// Pass band of the mark in cycles per cell (radial), with cosine tapers of TAPER on each side;
+/// within it the amplitude rises as f / BAND_HI (see `pattern::band_response`).
 pub(super) const BAND_LO: f64 = 0.07;
 pub(super) const BAND_HI: f64 = 0.30;
 pub(super) const TAPER: f64 = 0.05;

@@ -7,7 +7,10 @@ use super::fft2::Fft2;
 use super::keyed::Layout;
 use super::params::{BAND_HI, BAND_LO, CELLS, PILOT_BITS, TAPER, TILE};
 
-/// Radial band-pass response on the TILE×TILE frequency grid (real, symmetric).
+/// Radial band-pass response on the TILE×TILE frequency grid (real, symmetric), tilted: the
+/// amplitude rises in proportion to the frequency (f / BAND_HI), so more of the mark's power sits
+/// where image texture (≈ 1/f amplitude spectrum) is weakest. Embedding and detection use the same
+/// response, so the detector's correlation stays matched to the mark.
 pub(super) fn band_response() -> Vec<f32> {
     let mut h = vec![0f32; CELLS];
     for ky in 0..TILE {
@@ -33,7 +36,7 @@ pub(super) fn band_response() -> Vec<f32> {
                     0.5 * (1.0 + (std::f64::consts::PI * d / TAPER).cos())
                 }
             };
-            let v = ramp(f - BAND_LO).min(ramp(BAND_HI - f));
+            let v = ramp(f - BAND_LO).min(ramp(BAND_HI - f)) * f / BAND_HI;
             h[ky * TILE + kx] = v as f32;
         }
     }
