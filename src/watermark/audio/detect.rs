@@ -1,6 +1,7 @@
 //! Detection: mono mix -> 16 kHz -> log-power STFT (sine window) at 8 sub-hop offsets ->
-//! whitened cell features x frame reliability weights -> folded modulo the period -> keyed pilot
-//! test over every (offset, phase) -> soft Viterbi; then, if needed, the speed grid.
+//! whitened cell features x reliability weights (mean of the per-frame and per-cell weights for
+//! the presence test, per frame for the payload) -> folded modulo the period -> keyed pilot test over every (offset,
+//! phase) -> soft Viterbi; then, if needed, the speed grid.
 
 use realfft::RealFftPlanner;
 
@@ -88,14 +89,18 @@ pub(super) fn search_all(x: &[f32], layout: &Layout) -> Option<Detection> {
     Some(best)
 }
 use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row, time_reference};
-/// Quantile of the frames' in-band power taken as the background level (`frame_weights`).
+/// Quantile of the frames' in-band power (`frame_weights`) and of each cell's smoothed power
+/// (`cell_weights`) taken as the background level.
 const FLOOR_QUANTILE: f32 = 0.03;
 /// Target false-positive probability per file (all trials included).
 pub const FP_TARGET: f64 = 1e-6;
 
 /// Folded features for one sub-hop offset.
 struct Folded {
-    acc: Vec<f32>, // PERIOD * CELLS
+    /// PERIOD * CELLS, cell-weighted (presence test)
+    acc: Vec<f32>,
+    /// PERIOD * CELLS, frame-weighted (payload decoding)
+    dacc: Vec<f32>,
     count: Vec<u32>,
     first_sample: usize,
 }
@@ -119,6 +124,7 @@ fn features(
     let mut scratch = fft.make_scratch_vec();
     let mut logp = vec![0f32; nf * W];
     let mut fe = vec![0f32; nf];
+    let mut cp = vec![0f32; nf * CELLS];
     for f in 0..nf {
         let s = offset + f * HOP;
         for i in 0..N {
@@ -135,12 +141,17 @@ fn features(
             *r = spec[b0 + k].norm_sqr();
         }
         fe[f] = row.iter().sum();
+        for (c, p) in cp[f * CELLS..(f + 1) * CELLS].iter_mut().enumerate() {
+            *p = row[FW + 3 * c] + row[FW + 3 * c + 1] + row[FW + 3 * c + 2];
+        }
         log_row(row);
     }
     let mut acc = vec![0f32; PERIOD * CELLS];
+    let mut dacc = vec![0f32; PERIOD * CELLS];
     let mut count = vec![0u32; PERIOD];
     let mut u = [0f32; CELLS];
     let fw = frame_weights(&fe);
+    let cw = cell_weights(&cp, nf);
     let mut refr = [0f32; W];
     for f in TM..nf - TM {
         time_reference(&logp, f, &mut refr);
@@ -148,16 +159,22 @@ fn features(
         if rms <= 1e-6 {
             continue;
         }
-        let inv = fw[f] / rms;
+        let inv = 1.0 / rms;
         let q = f % PERIOD;
         let dst = &mut acc[q * CELLS..(q + 1) * CELLS];
+        let dd = &mut dacc[q * CELLS..(q + 1) * CELLS];
+        let wc = &cw[f * CELLS..(f + 1) * CELLS];
+        let wf = fw[f];
         for c in 0..CELLS {
-            dst[c] += (u[c] * inv).clamp(-CLIP, CLIP);
+            let v = (u[c] * inv).clamp(-CLIP, CLIP);
+            dst[c] += 0.5 * (wc[c] + wf) * v;
+            dd[c] += wf * v;
         }
         count[q] += 1;
     }
     Some(Folded {
         acc,
+        dacc,
         count,
         first_sample: offset,
     })
@@ -278,7 +295,7 @@ pub(super) fn search(
         for c in 0..CELLS {
             let cell = layout.cells[p * CELLS + c];
             if cell.coded >= 0 {
-                soft[cell.coded as usize] += cell.chip * fd.acc[q * CELLS + c];
+                soft[cell.coded as usize] += cell.chip * fd.dacc[q * CELLS + c];
             }
         }
     }
@@ -319,4 +336,44 @@ fn frame_weights(fe: &[f32]) -> Vec<f32> {
             }
         })
         .collect()
+}
+
+/// Per (frame, cell) weights `max(0, 1 - floor_c / e)` with `e` the cell's power smoothed over
+/// +-1 frame and +-1 cell (27 bin-frames: a 3 % quantile of the raw 3-bin power is biased low
+/// by its chi-square spread) and `floor_c` the `FLOOR_QUANTILE` quantile of that over the
+/// frames with power. A function of the audio only (the presence bound needs nothing more).
+fn cell_weights(cp: &[f32], nf: usize) -> Vec<f32> {
+    let mut sp = vec![0f32; nf * CELLS];
+    for f in 0..nf {
+        let (f0, f1) = (f.saturating_sub(1), (f + 1).min(nf - 1));
+        for c in 0..CELLS {
+            let (c0, c1) = (c.saturating_sub(1), (c + 1).min(CELLS - 1));
+            let mut a = 0f32;
+            for g in f0..=f1 {
+                for d in c0..=c1 {
+                    a += cp[g * CELLS + d];
+                }
+            }
+            sp[f * CELLS + c] = a / ((f1 - f0 + 1) * (c1 - c0 + 1)) as f32;
+        }
+    }
+    let mut v = Vec::with_capacity(nf);
+    let mut w = vec![0f32; nf * CELLS];
+    for c in 0..CELLS {
+        v.clear();
+        v.extend((0..nf).map(|f| sp[f * CELLS + c]).filter(|&e| e > 0.0));
+        if v.is_empty() {
+            continue;
+        }
+        let k = ((v.len() as f32 * FLOOR_QUANTILE) as usize).min(v.len() - 1);
+        let (_, fl, _) = v.select_nth_unstable_by(k, f32::total_cmp);
+        let fl = *fl;
+        for f in 0..nf {
+            let e = sp[f * CELLS + c];
+            if e > 0.0 {
+                w[f * CELLS + c] = (1.0 - fl / e).max(0.0);
+            }
+        }
+    }
+    w
 }

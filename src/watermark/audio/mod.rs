@@ -28,11 +28,17 @@
 //!   40 ms before and after: removes steady tones and the slow envelope) minus the mean of the
 //!   +-9 neighbouring bins (removes the spectral envelope), summed over the cell's bins,
 //!   normalised by the frame's rms and clipped to +-3.5 (loudness- and outlier-robust), then
-//!   multiplied by the frame's reliability weight `max(0, 1 - floor / e_f)` (`e_f` the frame's
-//!   in-band power, `floor` its 3 % quantile over the file: frames at the level of a stationary
-//!   background such as added noise count little). All frames are folded modulo the period
-//!   (longer files add up), every phase of the period is tried, the pilot decides presence, and
-//!   the data groups of the winning alignment are Viterbi-decoded.
+//!   multiplied by a reliability weight. The frame weight is `w_f = max(0, 1 - floor / e_f)`
+//!   (`e_f` the frame's in-band power, `floor` its 3 % quantile over the file), the cell weight
+//!   `w_fc = max(0, 1 - floor_c / e_fc)` (`e_fc` the cell's power smoothed over +-1 frame and
+//!   +-1 cell, `floor_c` its 3 % quantile over the file's frames): cells at the level of a
+//!   stationary background such as added noise, e.g. the high cells of speech in white noise,
+//!   count little (the mark's share of a cell's log-power change is about this fraction). The
+//!   presence test uses `(w_f + w_fc) / 2` (the cell weight alone helped added noise but lost
+//!   a marginal item elsewhere), the payload `w_f` (the cell weight raised bit accuracy but
+//!   lost more whole payloads). All frames are folded modulo the period (longer files add up),
+//!   every phase of the period is tried, the pilot decides presence, and the data groups of
+//!   the winning alignment are Viterbi-decoded.
 //! * **Speed search.** If speed 1 does not reach the threshold, speed hypotheses (input played
 //!   faster by `1 + 0.003 j`, `0 < |j| <= 20`, i.e. +-0.3 % steps up to +-6 %: tempo and pitch
 //!   together, i.e. resampling) are undone by resampling the first 20 s and searched at 2
@@ -45,7 +51,8 @@
 //! # False-positive rate (presence test, not "the ECC decoded")
 //! For one trial (speed, sub-hop offset, period phase) the statistic is `S = sum_i c_i a_i` over
 //! the pilot cells, where `a_i` are the folded, normalised, clipped, frame-weighted features
-//! (functions of the audio only: the weights come from the audio's power, never from the key)
+//! (functions of the audio only: the per-cell weights come from the audio's power, never from
+//! the key)
 //! and `c_i` are the key's pilot chips. Under the null hypothesis (audio not marked with this
 //! key: unmarked, or marked with an independent key) the chips are independent fair +-1 signs
 //! given the audio, so Hoeffding's inequality gives, for *any* audio and any such weights,
