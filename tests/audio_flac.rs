@@ -3,30 +3,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use aigcmark::format::ScanOptions;
 use aigcmark::formats::handler;
-use aigcmark::{Format, LabelOptions, Limits, Verdict, VerifyOptions};
-use common::{PRODUCER, corpus_file, demo_keys, run, tool};
-
-fn opts() -> LabelOptions {
-    let mut o = LabelOptions::new(PRODUCER);
-    o.watermark = false;
-    o
-}
-
-fn decoded(path: &Path) -> Vec<u8> {
-    let out = Command::new(tool("ffmpeg", "ffmpeg"))
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-}
+use aigcmark::{Format, Limits, Verdict, VerifyOptions};
+use common::{PRODUCER, corpus_file, demo_keys, ffmpeg_s16le, metadata_only, run, tool};
 
 /// Offset of the first audio frame: after the last metadata block.
 fn frames_offset(b: &[u8]) -> usize {
@@ -47,7 +29,7 @@ fn labeled_flac_keeps_its_frames_in_place_and_its_samples() {
     let src = corpus_file("audio/scsynth/loop_amen_full.flac");
     let input = std::fs::read(&src).unwrap();
     let (signer, trust) = demo_keys(21, PRODUCER);
-    let out = aigcmark::label(&input, Format::Flac, &signer, &opts()).unwrap();
+    let out = aigcmark::label(&input, Format::Flac, &signer, &metadata_only()).unwrap();
     let labeled = dir.path().join("labeled.flac");
     std::fs::write(&labeled, &out.bytes).unwrap();
 
@@ -62,7 +44,7 @@ fn labeled_flac_keeps_its_frames_in_place_and_its_samples() {
     run(Command::new(tool("flac", "flac"))
         .args(["-s", "-t"])
         .arg(&labeled)); // MD5 of samples checks
-    assert_eq!(decoded(&labeled), decoded(&src));
+    assert_eq!(ffmpeg_s16le(&labeled), ffmpeg_s16le(&src));
     let (a, b) = (frames_offset(&input), frames_offset(&out.bytes));
     assert_eq!(
         &out.bytes[b..],
@@ -140,7 +122,7 @@ fn without_padding_or_comments_the_metadata_is_rewritten() {
     let input = std::fs::read(&bare).unwrap();
     assert!(!has_padding(&input));
     let (signer, trust) = demo_keys(22, PRODUCER);
-    let out = aigcmark::label(&input, Format::Flac, &signer, &opts()).unwrap();
+    let out = aigcmark::label(&input, Format::Flac, &signer, &metadata_only()).unwrap();
     let labeled = dir.path().join("labeled.flac");
     std::fs::write(&labeled, &out.bytes).unwrap();
     run(Command::new(tool("flac", "flac"))
@@ -153,7 +135,7 @@ fn without_padding_or_comments_the_metadata_is_rewritten() {
         listed.contains("VORBIS_COMMENT") && listed.contains("AIGC="),
         "{listed}"
     );
-    assert_eq!(decoded(&labeled), decoded(&bare));
+    assert_eq!(ffmpeg_s16le(&labeled), ffmpeg_s16le(&bare));
     assert_eq!(
         aigcmark::verify(&out.bytes, Format::Flac, &VerifyOptions::new(trust)).verdict,
         Verdict::LabeledIntact
@@ -164,7 +146,7 @@ fn without_padding_or_comments_the_metadata_is_rewritten() {
 fn damaged_flac_gives_findings_or_errors_never_panics() {
     let input = std::fs::read(corpus_file("audio/scsynth/elec_chime.flac")).unwrap();
     let (signer, trust) = demo_keys(23, PRODUCER);
-    let labeled = aigcmark::label(&input, Format::Flac, &signer, &opts())
+    let labeled = aigcmark::label(&input, Format::Flac, &signer, &metadata_only())
         .unwrap()
         .bytes;
     let vopts = VerifyOptions::new(trust);
@@ -184,7 +166,7 @@ fn damaged_flac_gives_findings_or_errors_never_panics() {
             bad[i] = (x >> 24) as u8;
         }
         let _ = aigcmark::verify(&bad, Format::Flac, &vopts);
-        let _ = aigcmark::label(&bad, Format::Flac, &signer, &opts());
+        let _ = aigcmark::label(&bad, Format::Flac, &signer, &metadata_only());
     }
 }
 
@@ -221,7 +203,7 @@ fn ogg_vorbis_labels_are_read_and_bound_to_the_packets() {
     assert_eq!(second.carriers.len(), 1);
     // Writing into Ogg is refused with a clear error.
     let (signer, _) = demo_keys(24, PRODUCER);
-    let mut o = opts();
+    let mut o = metadata_only();
     o.replace = true;
     assert!(matches!(
         aigcmark::label(&std::fs::read(&ogg).unwrap(), Format::Ogg, &signer, &o),

@@ -7,14 +7,8 @@ use std::process::Command;
 
 use aigcmark::format::ScanOptions;
 use aigcmark::formats::handler;
-use aigcmark::{Format, LabelOptions, Limits, Verdict, VerifyOptions};
-use common::{PRODUCER, corpus_file, demo_keys, run, tool};
-
-fn opts() -> LabelOptions {
-    let mut o = LabelOptions::new(PRODUCER);
-    o.watermark = false;
-    o
-}
+use aigcmark::{Format, Limits, Verdict, VerifyOptions};
+use common::{PRODUCER, corpus_file, demo_keys, ffmpeg_s16le, metadata_only, run, tool};
 
 fn lame(src: &Path, dst: &Path, extra: &[&str]) {
     run(Command::new(tool("lame", "lame"))
@@ -22,21 +16,6 @@ fn lame(src: &Path, dst: &Path, extra: &[&str]) {
         .args(extra)
         .arg(src)
         .arg(dst));
-}
-
-fn ffmpeg_samples(path: &Path) -> Vec<u8> {
-    let out = Command::new(tool("ffmpeg", "ffmpeg"))
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 fn probe(path: &Path) -> String {
@@ -62,7 +41,7 @@ fn labeled_mp3_shows_the_tag_and_decodes_to_the_same_samples() {
     );
     let input = std::fs::read(&mp3).unwrap();
     let (signer, trust) = demo_keys(11, PRODUCER);
-    let out = aigcmark::label(&input, Format::Mp3, &signer, &opts()).unwrap();
+    let out = aigcmark::label(&input, Format::Mp3, &signer, &metadata_only()).unwrap();
     assert!(
         out.bytes.starts_with(b"ID3\x04"),
         "a v2.4 tag is added when there is none"
@@ -70,7 +49,7 @@ fn labeled_mp3_shows_the_tag_and_decodes_to_the_same_samples() {
     let labeled = write(dir.path(), "labeled.mp3", &out.bytes);
     let p = probe(&labeled);
     assert!(p.contains("TAG:AIGC={\"Label\":\"1\""), "{p}");
-    assert_eq!(ffmpeg_samples(&labeled), ffmpeg_samples(&mp3));
+    assert_eq!(ffmpeg_s16le(&labeled), ffmpeg_s16le(&mp3));
     assert!(
         out.bytes.ends_with(&input),
         "the MPEG frames follow the tag unchanged"
@@ -129,7 +108,7 @@ fn an_existing_v23_tag_keeps_its_version_and_frames() {
         .collect();
     assert!(tags_before.len() >= 3, "{tags_before:?}");
     let (signer, trust) = demo_keys(12, PRODUCER);
-    let out = aigcmark::label(&input, Format::Mp3, &signer, &opts()).unwrap();
+    let out = aigcmark::label(&input, Format::Mp3, &signer, &metadata_only()).unwrap();
     assert_eq!(out.bytes[3], major);
     let labeled = write(dir.path(), "labeled.mp3", &out.bytes);
     let p = probe(&labeled);
@@ -139,10 +118,10 @@ fn an_existing_v23_tag_keeps_its_version_and_frames() {
     // lame's COMM frame (which ffprobe cannot read) is still there, byte for byte.
     let comm = input.windows(4).position(|w| w == b"COMM").unwrap();
     assert!(out.bytes.windows(40).any(|w| w == &input[comm..comm + 40]));
-    assert_eq!(ffmpeg_samples(&labeled), ffmpeg_samples(&mp3));
+    assert_eq!(ffmpeg_s16le(&labeled), ffmpeg_s16le(&mp3));
 
     // Relabeling replaces the frame: still one carrier.
-    let mut o = opts();
+    let mut o = metadata_only();
     o.replace = true;
     let again = aigcmark::label(&out.bytes, Format::Mp3, &signer, &o).unwrap();
     let scan = handler(Format::Mp3)
@@ -194,7 +173,7 @@ fn labels_in_comments_and_second_frames_are_reported() {
     let r = aigcmark::verify(&bytes, Format::Mp3, &VerifyOptions::new(trust.clone()));
     assert!(r.has_finding("label.duplicate"), "{r:?}");
     let (signer, _) = demo_keys(13, PRODUCER);
-    let mut o = opts();
+    let mut o = metadata_only();
     o.replace = true;
     let out = aigcmark::label(&bytes, Format::Mp3, &signer, &o).unwrap();
     let r = aigcmark::verify(&out.bytes, Format::Mp3, &VerifyOptions::new(trust));
@@ -213,9 +192,14 @@ fn damaged_mp3_gives_findings_or_errors_never_panics() {
         &["--tt", "t"],
     );
     let (signer, trust) = demo_keys(14, PRODUCER);
-    let labeled = aigcmark::label(&std::fs::read(&mp3).unwrap(), Format::Mp3, &signer, &opts())
-        .unwrap()
-        .bytes;
+    let labeled = aigcmark::label(
+        &std::fs::read(&mp3).unwrap(),
+        Format::Mp3,
+        &signer,
+        &metadata_only(),
+    )
+    .unwrap()
+    .bytes;
     let vopts = VerifyOptions::new(trust);
     // A tag that claims more than the file holds.
     let mut lying = labeled.clone();
@@ -239,6 +223,6 @@ fn damaged_mp3_gives_findings_or_errors_never_panics() {
             bad[i] = (x >> 24) as u8;
         }
         let _ = aigcmark::verify(&bad, Format::Mp3, &vopts);
-        let _ = aigcmark::label(&bad, Format::Mp3, &signer, &opts());
+        let _ = aigcmark::label(&bad, Format::Mp3, &signer, &metadata_only());
     }
 }

@@ -2,35 +2,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use aigcmark::format::ScanOptions;
 use aigcmark::formats::handler;
-use aigcmark::{ExplicitOptions, Format, LabelOptions, Limits, Placement, Verdict, VerifyOptions};
-use common::{PRODUCER, corpus_file, demo_keys, run, tool};
-
-fn opts() -> LabelOptions {
-    let mut o = LabelOptions::new(PRODUCER);
-    o.watermark = false;
-    o
-}
-
-/// The samples ffmpeg decodes, as 16-bit little-endian mono/stereo bytes.
-fn ffmpeg_samples(path: &Path) -> Vec<u8> {
-    let out = Command::new(tool("ffmpeg", "ffmpeg"))
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use aigcmark::{ExplicitOptions, Format, Limits, Placement, Verdict, VerifyOptions};
+use common::{PRODUCER, corpus_file, demo_keys, ffmpeg_s16le, metadata_only, run, tool};
 
 fn chunk_ids(b: &[u8]) -> Vec<String> {
     let mut ids = Vec::new();
@@ -69,7 +46,7 @@ fn labeled_wav_keeps_every_sample_and_other_tools_read_it() {
         .arg(&tagged));
     let input = std::fs::read(&tagged).unwrap();
     let (signer, trust) = demo_keys(1, PRODUCER);
-    let out = aigcmark::label(&input, Format::Wav, &signer, &opts()).unwrap();
+    let out = aigcmark::label(&input, Format::Wav, &signer, &metadata_only()).unwrap();
     let labeled = dir.path().join("labeled.wav");
     std::fs::write(&labeled, &out.bytes).unwrap();
 
@@ -95,7 +72,7 @@ fn labeled_wav_keeps_every_sample_and_other_tools_read_it() {
         probe.contains("title=Congrats") || probe.contains("TAG:title=Congrats"),
         "{probe}"
     );
-    assert_eq!(ffmpeg_samples(&labeled), ffmpeg_samples(&tagged));
+    assert_eq!(ffmpeg_s16le(&labeled), ffmpeg_s16le(&tagged));
 
     let report = aigcmark::verify(&out.bytes, Format::Wav, &VerifyOptions::new(trust.clone()));
     assert_eq!(report.verdict, Verdict::LabeledIntact, "{report:?}");
@@ -121,7 +98,7 @@ fn labeled_wav_keeps_every_sample_and_other_tools_read_it() {
 fn relabeling_replaces_the_chunk_in_place_and_drops_duplicates() {
     let input = std::fs::read(corpus_file("audio/alsa/Front_Left.wav")).unwrap();
     let (signer, trust) = demo_keys(2, PRODUCER);
-    let first = aigcmark::label(&input, Format::Wav, &signer, &opts()).unwrap();
+    let first = aigcmark::label(&input, Format::Wav, &signer, &metadata_only()).unwrap();
     // Duplicate the AIGC chunk by hand: the same label twice is a duplicate, not a conflict.
     let aigc = first.bytes.windows(4).rposition(|w| w == b"AIGC").unwrap();
     let mut doubled = first.bytes.clone();
@@ -134,8 +111,8 @@ fn relabeling_replaces_the_chunk_in_place_and_drops_duplicates() {
     assert_eq!(report.verdict, Verdict::LabeledIntact);
 
     // Relabel without replace: refused; with replace: one chunk again.
-    assert!(aigcmark::label(&doubled, Format::Wav, &signer, &opts()).is_err());
-    let mut o = opts();
+    assert!(aigcmark::label(&doubled, Format::Wav, &signer, &metadata_only()).is_err());
+    let mut o = metadata_only();
     o.replace = true;
     o.produce_id = Some("second".into());
     let again = aigcmark::label(&doubled, Format::Wav, &signer, &o).unwrap();
@@ -181,7 +158,7 @@ fn reads_labels_ffmpeg_puts_in_list_info_and_replaces_them() {
 
     // Our label replaces it: one carrier, in the RIFF AIGC chunk; the other INFO entries stay.
     let (signer, _) = demo_keys(3, PRODUCER);
-    let mut o = opts();
+    let mut o = metadata_only();
     o.replace = true;
     let labeled = aigcmark::label(&bytes, Format::Wav, &signer, &o).unwrap();
     let s = scan(&labeled.bytes);
@@ -230,7 +207,7 @@ fn reads_a_label_in_an_id3_chunk() {
 fn damaged_files_give_findings_or_errors_never_panics() {
     let (signer, trust) = demo_keys(4, PRODUCER);
     let input = std::fs::read(corpus_file("audio/alsa/Side_Left.wav")).unwrap();
-    let labeled = aigcmark::label(&input, Format::Wav, &signer, &opts())
+    let labeled = aigcmark::label(&input, Format::Wav, &signer, &metadata_only())
         .unwrap()
         .bytes;
     let vopts = VerifyOptions::new(trust);
@@ -245,7 +222,7 @@ fn damaged_files_give_findings_or_errors_never_panics() {
         "{:?}",
         s.findings
     );
-    assert!(aigcmark::label(&lying, Format::Wav, &signer, &opts()).is_err());
+    assert!(aigcmark::label(&lying, Format::Wav, &signer, &metadata_only()).is_err());
 
     // Truncations and garbage at many places.
     let mut x = 12345u32;
@@ -260,7 +237,7 @@ fn damaged_files_give_findings_or_errors_never_panics() {
         let last = bad.len() - 1;
         bad[cut.min(last)] ^= 0xff;
         let _ = aigcmark::verify(&bad, Format::Wav, &vopts);
-        let _ = aigcmark::label(&bad, Format::Wav, &signer, &opts());
+        let _ = aigcmark::label(&bad, Format::Wav, &signer, &metadata_only());
     }
     assert_eq!(
         aigcmark::verify(b"RIFF\x04\x00\x00\x00WAVE", Format::Wav, &vopts).verdict,
@@ -273,7 +250,7 @@ fn audible_label_is_inserted_checked_and_survives_mp3_and_resampling() {
     let dir = tempfile::tempdir().unwrap();
     let input = std::fs::read(corpus_file("audio/asterisk/demo-echotest.wav")).unwrap();
     let (signer, trust) = demo_keys(5, PRODUCER);
-    let mut o = opts();
+    let mut o = metadata_only();
     o.explicit = Some(ExplicitOptions {
         placement: Some(Placement::Both),
         ..Default::default()
@@ -360,7 +337,7 @@ fn rf64_is_read_but_not_written() {
     );
     let (signer, _) = demo_keys(7, PRODUCER);
     assert!(matches!(
-        aigcmark::label(&bytes, Format::Wav, &signer, &opts()),
+        aigcmark::label(&bytes, Format::Wav, &signer, &metadata_only()),
         Err(aigcmark::Error::Unsupported(_))
     ));
 }

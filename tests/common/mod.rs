@@ -86,3 +86,26 @@ pub fn demo_keys(seed: u8, producer: &str) -> (aigcmark::Signer, aigcmark::Trust
 
 pub const PRODUCER: &str = "001191000000MA00DEMO0X10000";
 pub const PLATFORM: &str = "001191000000MA00DEMO0X20000";
+
+/// Label options for the format tests: no watermark, so the content stays byte for byte.
+pub fn metadata_only() -> aigcmark::LabelOptions {
+    let mut o = aigcmark::LabelOptions::new(PRODUCER);
+    o.watermark = false;
+    o
+}
+
+/// The samples ffmpeg decodes from `path`, as 16-bit little-endian bytes.
+pub fn ffmpeg_s16le(path: &Path) -> Vec<u8> {
+    let out = Command::new(tool("ffmpeg", "ffmpeg"))
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "s16le", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
