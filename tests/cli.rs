@@ -3,7 +3,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::PRODUCER;
 
@@ -194,8 +194,8 @@ fn label_never_overwrites_unless_told() {
 #[test]
 fn stdin_to_stdout_and_json_reports() {
     let s = Setup::new();
-    let mut child = bin()
-        .args([
+    let out = common::pipe(
+        bin().args([
             "label",
             "-",
             "-o",
@@ -206,19 +206,9 @@ fn stdin_to_stdout_and_json_reports() {
             PRODUCER,
             "--format",
             "text",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("piped text\n".as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ]),
+        b"piped text\n",
+    );
     assert!(out.status.success());
     std::fs::write(s.p("piped.txt"), &out.stdout).unwrap();
     let o = run(&[
@@ -289,21 +279,10 @@ fn bulk_verify_streams_jsonl_in_input_order_with_a_summary() {
     );
     // The same list given on stdin.
     let list = paths.join("\n");
-    let mut child = bin()
-        .args(["verify", "-", "--brief", "--trust", &s.s("keys/trust.json")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::pipe(
+        bin().args(["verify", "-", "--brief", "--trust", &s.s("keys/trust.json")]),
+        list.as_bytes(),
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 30);
     // Folders need --recursive.
     assert_eq!(code(&run(&["verify", &s.s("tree")])), 3);

@@ -5,8 +5,7 @@
 mod common;
 mod text_samples;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use aigcmark::format::ExplicitKind;
 use aigcmark::formats::text::label_str;
@@ -48,40 +47,23 @@ fn verify(text: &str, trust: &TrustStore) -> Report {
 /// Runs a Python snippet (the system's own Unicode tables) over `input` on stdin.
 fn python(code: &str, input: &str) -> String {
     let py = common::tool("python3", "python3");
-    let mut child = Command::new(py)
-        .args([
+    let out = common::pipe(
+        Command::new(py).args([
             "-c",
             &format!("import sys, unicodedata, textwrap\ns = sys.stdin.read()\n{code}"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ]),
+        input.as_bytes(),
+    );
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn fmt(width: &str, input: &str) -> String {
-    let mut child = Command::new(common::tool("fmt", "coreutils"))
-        .args(["-w", width])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    let out = common::pipe(
+        Command::new(common::tool("fmt", "coreutils")).args(["-w", width]),
+        input.as_bytes(),
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Removes every Default_Ignorable_Code_Point, as NFKC_Casefold and "clean text" tools do.

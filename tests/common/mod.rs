@@ -109,3 +109,17 @@ pub fn ffmpeg_s16le(path: &Path) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// Runs `cmd` with `input` on its standard input and returns what it printed.
+pub fn pipe(cmd: &mut Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
