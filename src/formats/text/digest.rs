@@ -29,7 +29,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::binding::ContentHasher;
 
-use super::marker::is_selector;
+use super::marker::{is_selector, two_selectors};
 
 /// True for characters that are dropped before normalisation.
 pub fn is_ignored(c: char) -> bool {
@@ -59,32 +59,64 @@ pub fn is_spaceless(c: char) -> bool {
         | 0x20000..=0x3FFFF)
 }
 
-/// The NFKC form of `c` when this module knows it without tables: `c` has canonical class 0, its
-/// form never composes with what precedes it, so a segment may start at `c`. `None` sends the
-/// segment `c` is in to the slow path.
+/// The NFKC form of `c` when it is known without the normaliser: `c` has canonical class 0 and
+/// its form never composes with what precedes it, so a segment may start at `c`. In the BMP
+/// that is every character the quick check passes ([`bmp_table`]), plus the ideographic space and
+/// the full-width forms of ASCII, mapped here; above it, emoji and CJK ideographs. `None` sends
+/// the segment `c` is in to the slow path.
 fn fast_form(c: char) -> Option<char> {
     let cp = c as u32;
-    Some(match cp {
-        0..=0x7F => c,
-        0xC0..=0xFF => c,
-        0x391..=0x3A9 | 0x3B1..=0x3C9 => c,
-        0x400..=0x482 | 0x488..=0x4FF => c,
-        0x5BE | 0x5C0 | 0x5C3 | 0x5C6 | 0x5D0..=0x5EA | 0x5EF..=0x5F4 => c,
-        0x600..=0x60F | 0x61B..=0x64A | 0x660..=0x66F | 0x671..=0x674 | 0x679..=0x6D5 => c,
-        0x6DD..=0x6DE | 0x6E5..=0x6E6 | 0x6E9 | 0x6EE..=0x6FF => c,
-        0x900..=0x93B | 0x93D..=0x94C | 0x94E..=0x950 | 0x955..=0x957 | 0x960..=0x97F => c,
-        0xE01..=0xE32 | 0xE34..=0xE37 | 0xE3F..=0xE47 | 0xE4C..=0xE5B => c,
-        0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0x2022 | 0x200D => c,
-        0x2600..=0x27BF => c,
-        0x3000 => ' ',
-        0x3001..=0x3029 => c,
-        0x3041..=0x3096 | 0x30A1..=0x30FA | 0x30FC => c,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF => c,
-        0xAC00..=0xD7A3 => c,
-        0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0)?,
-        0x1F1E6..=0x1F1FF | 0x1F300..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F900..=0x1FAFF => c,
-        _ => return None,
+    if cp < 0x80 {
+        return Some(c);
+    }
+    if cp < 0x1_0000 {
+        if bmp_class(cp) != SLOW {
+            return Some(c);
+        }
+        return match cp {
+            0x3000 => Some(' '),
+            0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0),
+            _ => None,
+        };
+    }
+    match cp {
+        0x1F1E6..=0x1F1FF | 0x1F300..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F900..=0x1FAFF => Some(c),
+        0x20000..=0x2A6DF | 0x2A700..=0x2EBEF | 0x30000..=0x3134F => Some(c),
+        _ => None,
+    }
+}
+
+/// [`bmp_table`] classes: not its own form (or whitespace, or ignored), its own form in a spaced
+/// script, its own form in a script without spaces.
+const SLOW: u8 = 0;
+const SPACED: u8 = 1;
+const SPACELESS: u8 = 2;
+
+/// For U+0000–FFFF, two bits each (16 KiB, built once): whether the character is its own NFKC
+/// form and starts a segment ([`is_stable`]: class 0, quick check Yes), is not whitespace nor
+/// ignored, and if so whether its script is written without spaces.
+fn bmp_table() -> &'static [u8; 0x4000] {
+    static TABLE: std::sync::OnceLock<[u8; 0x4000]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [0u8; 0x4000];
+        for cp in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            if c.is_whitespace() || is_ignored(c) || !is_stable(c) {
+                continue;
+            }
+            let class = if is_spaceless(c) { SPACELESS } else { SPACED };
+            t[(cp >> 2) as usize] |= class << ((cp & 3) * 2);
+        }
+        t
     })
+}
+
+/// The [`bmp_table`] class of a BMP code point.
+fn bmp_class(cp: u32) -> u8 {
+    let cp = cp as usize & 0xFFFF;
+    (bmp_table()[cp >> 2] >> ((cp & 3) * 2)) & 3
 }
 
 /// The canonical class of a combining mark that NFKC leaves as it is and never composes with
@@ -125,6 +157,16 @@ fn two_byte_table() -> &'static [u8; 0x800] {
     })
 }
 
+/// The [`bmp_table`] class of the three-byte character at `bytes[j..]` (lead byte E0–EF), or
+/// `None` when it is cut short.
+fn three_byte_class(bytes: &[u8], j: usize) -> Option<u8> {
+    let &[a, b, c] = bytes.get(j..j.checked_add(3)?)? else {
+        return None;
+    };
+    let cp = (u32::from(a & 0x0F) << 12) | (u32::from(b & 0x3F) << 6) | u32::from(c & 0x3F);
+    Some(bmp_class(cp))
+}
+
 /// Canonical class 0 and NFKC quick check Yes: nothing before it composes or reorders with it.
 fn is_stable(c: char) -> bool {
     unicode_normalization::char::canonical_combining_class(c) == 0
@@ -163,13 +205,15 @@ fn ignored_len(bytes: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The end of the ASCII words starting at `bytes[j]` (a printable character): printable
-/// characters and single spaces between them, which fold to themselves. Checks eight bytes at a
-/// time; most English text goes through here.
+/// The end of the ASCII words starting at `bytes[j]` (a printable character other than space):
+/// printable characters and single spaces between them, which fold to themselves. Checks eight
+/// bytes at a time; most English text goes through here.
 fn ascii_words_end(bytes: &[u8], j: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut k = j;
+    // Whether the byte before `k` is a space.
+    let mut after_space = false;
     while let Some(chunk) = bytes.get(k..k + 8) {
         let Ok(word) = <[u8; 8]>::try_from(chunk) else {
             break;
@@ -178,35 +222,35 @@ fn ascii_words_end(bytes: &[u8], j: usize) -> usize {
         // Any byte below 0x20, or above 0x7E.
         let below = x.wrapping_sub(0x20 * ONES) & !x & HIGH;
         let above = (x.wrapping_add(ONES) | x) & HIGH;
-        if below | above != 0 {
+        // The spaces, exactly (no carry crosses a byte): two in a row need folding.
+        let y = x ^ (0x20 * ONES);
+        let spaces = !(((y & !HIGH) + !HIGH) | y) & HIGH;
+        let double = spaces & (spaces >> 8) != 0 || (after_space && spaces & 0x80 != 0);
+        if below | above != 0 || double {
             break;
         }
+        after_space = spaces >> 63 != 0;
         k += 8;
     }
-    while bytes.get(k).is_some_and(|b| (0x20..0x7F).contains(b)) {
+    while let Some(&b) = bytes.get(k) {
+        if !(0x20..0x7F).contains(&b) || (b == b' ' && bytes[k - 1] == b' ') {
+            break;
+        }
         k += 1;
     }
-    // Not a space run, nor a space at the end: those need folding.
-    let region = &bytes[j..k];
-    let mut end = memchr::memmem::find(region, b"  ").map_or(k, |p| j + p);
-    while end > j + 1 && bytes[end - 1] == b' ' {
-        end -= 1;
+    // Not a space at the end: it folds with what follows.
+    while k > j + 1 && bytes[k - 1] == b' ' {
+        k -= 1;
     }
-    end
+    k
 }
 
 /// Skips the run of ignored characters at `bytes[j..]`: a marker is hundreds of selectors of
-/// U+E0100–E01EF, checked here four bytes at a time.
+/// U+E0100–E01EF, checked here eight bytes at a time.
 fn skip_selectors(bytes: &[u8], mut j: usize) -> usize {
     loop {
-        while let Some(&[0xF3, 0xA0, c, d]) = bytes
-            .get(j..j + 4)
-            .and_then(|w| <&[u8; 4]>::try_from(w).ok())
-        {
-            if !(0x84..=0x87).contains(&c) || (c == 0x87 && d > 0xAF) {
-                break;
-            }
-            j += 4;
+        while two_selectors(bytes, j).is_some() {
+            j += 8;
         }
         match ignored_len(bytes, j) {
             Some(n) => j += n,
@@ -489,14 +533,13 @@ impl Digester {
                 j += 2;
                 continue;
             }
-            // CJK unified ideographs U+4E00–9FFF (E4 B8 80 – E9 BF BF).
-            let (n, spaceless) = if (b == 0xE4 && bytes.get(j + 1).is_some_and(|&c| c >= 0xB8))
-                || (0xE5..=0xE9).contains(&b)
-            {
-                if j + 3 > bytes.len() {
-                    break;
+            // Three-byte characters (CJK, kana, Hangul, punctuation) by table.
+            let (n, spaceless) = if (0xE0..=0xEF).contains(&b) {
+                match three_byte_class(bytes, j) {
+                    Some(SPACED) => (3, false),
+                    Some(SPACELESS) => (3, true),
+                    _ => break,
                 }
-                (3, true)
             } else {
                 match text.get(j..).and_then(|t| t.chars().next()) {
                     Some(d) if !d.is_whitespace() && fast_form(d) == Some(d) => {
@@ -600,6 +643,23 @@ mod tests {
             "  \u{3000}leading and trailing\t\n",
         ] {
             check(t);
+        }
+    }
+
+    #[test]
+    fn fast_forms_are_nfkc_starters() {
+        use unicode_normalization::{IsNormalized, char::canonical_combining_class, is_nfkc_quick};
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let Some(m) = fast_form(c) else { continue };
+            let want: String = c.to_string().nfkc().collect();
+            assert_eq!(want, m.to_string(), "U+{:04X}", c as u32);
+            assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
+            assert_ne!(
+                is_nfkc_quick(std::iter::once(c)),
+                IsNormalized::Maybe,
+                "U+{:04X} may compose with what precedes it",
+                c as u32
+            );
         }
     }
 

@@ -225,10 +225,13 @@ pub fn detect(text: &str) -> Vec<Found> {
     }
     let mut middle = Vec::new();
     if let Some(between) = text.get(lo..hi) {
-        let mut offset = lo;
-        for line in between.split_inclusive('\n') {
-            let here = offset;
-            offset += line.len();
+        let mut here = lo;
+        let ends = memchr::memchr_iter(b'\n', between.as_bytes()).map(|p| lo + p + 1);
+        for end in ends.chain(std::iter::once(hi)) {
+            let Some(line) = text.get(here..end).filter(|l| !l.is_empty()) else {
+                break;
+            };
+            let here = std::mem::replace(&mut here, end);
             let t = line.trim();
             if t.is_empty() || t.len() > MIDDLE_LINE * 4 || t.chars().count() > MIDDLE_LINE {
                 continue;
