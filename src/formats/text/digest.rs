@@ -167,6 +167,16 @@ fn three_byte_class(bytes: &[u8], j: usize) -> Option<u8> {
     Some(bmp_class(cp))
 }
 
+/// The ASCII form of the full-width character at `bytes[j..]` (U+FF01–FF5E, `EF BC 81` –
+/// `EF BD 9E`), which NFKC maps to U+0021–007E.
+fn full_width_ascii(bytes: &[u8], j: usize) -> Option<u8> {
+    match bytes.get(j..j.checked_add(3)?)? {
+        [0xEF, 0xBC, c @ 0x81..=0xBF] => Some(c - 0x60),
+        [0xEF, 0xBD, c @ 0x80..=0x9E] => Some(c - 0x20),
+        _ => None,
+    }
+}
+
 /// Canonical class 0 and NFKC quick check Yes: nothing before it composes or reorders with it.
 fn is_stable(c: char) -> bool {
     unicode_normalization::char::canonical_combining_class(c) == 0
@@ -512,33 +522,69 @@ impl Digester {
                 from = j;
                 continue;
             }
-            // Two-byte characters (Latin-1 to Thaana) by table: letters of their own form go
-            // on; marks in canonical order go on without starting a segment.
+            // Two-byte characters (Latin-1 to Thaana) by table, as many in a row as there are:
+            // letters of their own form go on; marks in canonical order go on without starting
+            // a segment.
             if (0xC2..=0xDF).contains(&b) {
-                let Some(&b2) = bytes.get(j + 1) else { break };
-                let cp = (usize::from(b & 0x1F) << 6) | usize::from(b2 & 0x3F);
-                match two_byte_table()[cp] {
-                    0 => {
-                        last = Some((j, self.out.len() + (j - from), prev_spaceless));
-                        prev_spaceless = false;
-                        self.last_class = 0;
+                let table = two_byte_table();
+                let (mut k, mut class) = (j, self.last_class);
+                let mut letter = None;
+                while let [lead @ 0xC2..=0xDF, b2, ..] = bytes[k..] {
+                    let cp = (usize::from(lead & 0x1F) << 6) | usize::from(b2 & 0x3F);
+                    match table[cp] {
+                        0 => {
+                            letter = Some((k, prev_spaceless));
+                            class = 0;
+                        }
+                        NOT_FAST => break,
+                        m if m >= class => class = m,
+                        _ => break,
                     }
-                    NOT_FAST => break,
-                    k if k >= self.last_class => {
-                        prev_spaceless = false;
-                        self.last_class = k;
-                    }
-                    _ => break,
+                    prev_spaceless = false;
+                    k += 2;
                 }
-                j += 2;
+                if let Some((at, before)) = letter {
+                    last = Some((at, self.out.len() + (at - from), before));
+                }
+                self.last_class = class;
+                if k == j {
+                    break;
+                }
+                j = k;
                 continue;
             }
-            // Three-byte characters (CJK, kana, Hangul, punctuation) by table.
+            // Three-byte characters (CJK, kana, Hangul, punctuation) by table, as many in a row
+            // as there are; only the last one's place and the class before it are kept.
             let (n, spaceless) = if (0xE0..=0xEF).contains(&b) {
-                match three_byte_class(bytes, j) {
-                    Some(SPACED) => (3, false),
-                    Some(SPACELESS) => (3, true),
-                    _ => break,
+                let (mut k, mut before, mut cur) = (j, prev_spaceless, prev_spaceless);
+                while bytes.get(k).is_some_and(|b| (0xE0..=0xEF).contains(b)) {
+                    let spaceless = match three_byte_class(bytes, k) {
+                        Some(SPACED) => false,
+                        Some(SPACELESS) => true,
+                        _ => break,
+                    };
+                    (before, cur) = (cur, spaceless);
+                    k += 3;
+                }
+                if k > j {
+                    last = Some((k - 3, self.out.len() + (k - 3 - from), before));
+                    prev_spaceless = cur;
+                    self.last_class = 0;
+                    j = k;
+                    continue;
+                }
+                match full_width_ascii(bytes, j) {
+                    Some(a) => {
+                        self.out.extend_from_slice(&bytes[from..j]);
+                        last = Some((j, self.out.len(), prev_spaceless));
+                        self.out.push(a);
+                        prev_spaceless = false;
+                        self.last_class = 0;
+                        j += 3;
+                        from = j;
+                        continue;
+                    }
+                    None => break,
                 }
             } else {
                 match text.get(j..).and_then(|t| t.chars().next()) {
@@ -643,6 +689,19 @@ mod tests {
             "  \u{3000}leading and trailing\t\n",
         ] {
             check(t);
+        }
+    }
+
+    #[test]
+    fn full_width_ascii_from_bytes() {
+        for c in (0xFF00..=0xFF60).filter_map(char::from_u32) {
+            let s = c.to_string();
+            let want = fast_form(c).filter(|_| (0xFF01..=0xFF5E).contains(&(c as u32)));
+            assert_eq!(
+                full_width_ascii(s.as_bytes(), 0).map(char::from),
+                want,
+                "{c}"
+            );
         }
     }
 
