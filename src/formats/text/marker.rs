@@ -363,19 +363,22 @@ pub struct Run {
 pub fn find_runs(text: &str) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut cache = Cache::default();
-    walk_runs(text, |start, end, sel| {
-        runs.push(Run {
-            start,
-            end,
-            decoded: decode_with(sel, &mut cache),
-        })
-    });
+    walk_runs(
+        text,
+        &mut Visit(|start, end, sel: &[u8]| {
+            runs.push(Run {
+                start,
+                end,
+                decoded: decode_with(sel, &mut cache),
+            })
+        }),
+    );
     runs
 }
 
 /// What the markers of a text say, gathered without keeping every run: the form a verifier
 /// needs, cheap for texts with thousands of paragraphs.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Marker runs found.
     pub runs: usize,
@@ -390,13 +393,102 @@ pub struct Summary {
 
 /// Reads every marker of `text` into a [`Summary`].
 pub fn summarize(text: &str) -> Summary {
-    let mut sum = Summary::default();
-    let mut cache = Cache::default();
-    // The compact payload after its paragraph number, for each fragment: every paragraph of a
-    // text repeats it, so it is compared, not parsed again.
-    let mut keys: Vec<Vec<u8>> = Vec::new();
-    walk_runs(text, |_, _, sel| {
-        sum.runs += 1;
+    summarize_with(text, true)
+}
+
+/// [`summarize`], with or without the shortcut for repeated compact frames.
+fn summarize_with(text: &str, shortcut: bool) -> Summary {
+    let mut s = Summarizer {
+        shortcut,
+        ..Default::default()
+    };
+    walk_runs(text, &mut s);
+    let mut sum = s.sum;
+    sum.fragments.sort_by(|(a, _), (b, _)| {
+        (&a.label, &a.producer, &a.produce_id).cmp(&(&b.label, &b.producer, &b.produce_id))
+    });
+    sum
+}
+
+/// A compact frame's body (after the paragraph number) as a text spells it. Every paragraph's
+/// marker repeats it, so later ones are compared as UTF-8 bytes, and only their header,
+/// paragraph number and check are decoded.
+struct KnownBody {
+    flags: u8,
+    /// The selectors' UTF-8 bytes and the values they carry.
+    raw: Vec<u8>,
+    body: Vec<u8>,
+    /// Index in `Summary::fragments`.
+    fragment: usize,
+}
+
+/// How many distinct compact bodies the fast path remembers.
+const KNOWN_BODIES: usize = 8;
+
+#[derive(Default)]
+struct Summarizer {
+    /// Whether [`Runs::fast`] reads repeated compact frames by comparison.
+    shortcut: bool,
+    sum: Summary,
+    cache: Cache,
+    /// The compact payload after its paragraph number, for each fragment.
+    keys: Vec<Vec<u8>>,
+    known: Vec<KnownBody>,
+    head: Vec<u8>,
+}
+
+impl Summarizer {
+    /// Counts a compact payload's paragraph under its fragment; its index, or `None` when the
+    /// payload does not parse.
+    fn add_compact(&mut self, payload: &[u8]) -> Option<usize> {
+        let (paragraph, rest) = split_paragraph(payload)?;
+        let flags = payload[0];
+        let f = match self
+            .keys
+            .iter()
+            .position(|k| k[0] == flags && k[1..] == *rest)
+        {
+            Some(f) => f,
+            None => {
+                let mut c = parse_compact(payload, &mut self.cache)?;
+                c.paragraph = 0;
+                let mut key = vec![flags];
+                key.extend_from_slice(rest);
+                self.keys.push(key);
+                self.sum.fragments.push((c, Vec::new()));
+                self.sum.fragments.len() - 1
+            }
+        };
+        self.sum.fragments[f].1.push(paragraph);
+        Some(f)
+    }
+}
+
+/// Reads `n` selectors glued together from `bytes[j..]` into `out`; where they end.
+fn read_glued(bytes: &[u8], mut j: usize, n: usize, out: &mut Vec<u8>) -> Option<usize> {
+    for _ in 0..n {
+        let (v, len) = selector_at(bytes, j)?;
+        out.push(v);
+        j += len;
+    }
+    Some(j)
+}
+
+impl Runs for Summarizer {
+    /// A whole compact frame at `i` with nothing glued to it, the marker of every paragraph.
+    fn fast(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        if !self.shortcut {
+            return None;
+        }
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
+        let end = self.glued_compact(bytes, i, &mut head);
+        self.head = head;
+        end
+    }
+
+    fn visit(&mut self, _: usize, _: usize, sel: &[u8]) {
+        self.sum.runs += 1;
         let mut damaged = false;
         let mut i = 0;
         while i < sel.len() {
@@ -413,40 +505,104 @@ pub fn summarize(text: &str) -> Summary {
             i += used;
             match kind {
                 KIND_FULL => match std::str::from_utf8(payload) {
-                    Ok(json) => sum.full.push(json.to_string()),
+                    Ok(json) => self.sum.full.push(json.to_string()),
                     Err(_) => damaged = true,
                 },
-                KIND_COMPACT => {
-                    let Some((paragraph, rest)) = split_paragraph(payload) else {
-                        damaged = true;
-                        continue;
-                    };
-                    let flags = payload[0];
-                    match keys.iter().position(|k| k[0] == flags && k[1..] == *rest) {
-                        Some(f) => sum.fragments[f].1.push(paragraph),
-                        None => match parse_compact(payload, &mut cache) {
-                            Some(mut c) => {
-                                c.paragraph = 0;
-                                let mut key = vec![flags];
-                                key.extend_from_slice(rest);
-                                keys.push(key);
-                                sum.fragments.push((c, vec![paragraph]));
-                            }
-                            None => damaged = true,
-                        },
-                    }
-                }
+                KIND_COMPACT => damaged |= self.add_compact(payload).is_none(),
                 _ => damaged = true,
             }
         }
         if damaged {
-            sum.damaged += 1;
+            self.sum.damaged += 1;
         }
-    });
-    sum.fragments.sort_by(|(a, _), (b, _)| {
-        (&a.label, &a.producer, &a.produce_id).cmp(&(&b.label, &b.producer, &b.produce_id))
-    });
-    sum
+    }
+}
+
+impl Summarizer {
+    fn glued_compact(&mut self, bytes: &[u8], i: usize, head: &mut Vec<u8>) -> Option<usize> {
+        // Magic, kind, length, flags, then the paragraph number (LEB128, at most 5 bytes).
+        let mut j = read_glued(bytes, i, HEADER + 1, head)?;
+        if head[..2] != MAGIC || head[2] != KIND_COMPACT {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
+        let flags = head[HEADER];
+        loop {
+            j = read_glued(bytes, j, 1, head)?;
+            if head.last().is_some_and(|&b| b & 0x80 == 0) {
+                break;
+            }
+            if head.len() == HEADER + 6 {
+                return None;
+            }
+        }
+        let lead = &head[HEADER..];
+        let body_len = len.checked_sub(lead.len())?;
+        let found = self.known.iter().position(|k| {
+            k.flags == flags && k.body.len() == body_len && bytes[j..].starts_with(&k.raw)
+        });
+        let mut learned = Vec::new();
+        let body_end = match found {
+            Some(k) => j + self.known[k].raw.len(),
+            None => read_glued(bytes, j, body_len, &mut learned)?,
+        };
+        let mut sum = Vec::with_capacity(CHECK);
+        let end = read_glued(bytes, body_end, CHECK, &mut sum)?;
+        // Alone in its run: another frame, or the text's own selectors, glued after it take
+        // the general path.
+        if selector_at(bytes, end).is_some() {
+            return None;
+        }
+        let body = found.map_or(&learned[..], |k| &self.known[k].body[..]);
+        let mut h = crc32fast::Hasher::new();
+        h.update(&[KIND_COMPACT]);
+        h.update(lead);
+        h.update(body);
+        if h.finalize().to_be_bytes()[..] != sum[..] {
+            return None;
+        }
+        match found {
+            Some(k) => {
+                let (paragraph, _) = split_paragraph(lead)?;
+                let f = self.known[k].fragment;
+                self.sum.fragments[f].1.push(paragraph);
+            }
+            None => {
+                let mut payload = lead.to_vec();
+                payload.extend_from_slice(&learned);
+                let fragment = self.add_compact(&payload)?;
+                if self.known.len() < KNOWN_BODIES {
+                    self.known.push(KnownBody {
+                        flags,
+                        raw: bytes[j..body_end].to_vec(),
+                        body: learned,
+                        fragment,
+                    });
+                }
+            }
+        }
+        self.sum.runs += 1;
+        Some(end)
+    }
+}
+
+/// What [`walk_runs`] tells about the runs it finds.
+trait Runs {
+    /// Reads the run at `i` (a selector) by a shortcut, if it can: where the run ends.
+    fn fast(&mut self, _bytes: &[u8], _i: usize) -> Option<usize> {
+        None
+    }
+    /// A run: its byte range and the values of its selectors.
+    fn visit(&mut self, start: usize, end: usize, sel: &[u8]);
+}
+
+/// [`Runs`] from a closure.
+struct Visit<F>(F);
+
+impl<F: FnMut(usize, usize, &[u8])> Runs for Visit<F> {
+    fn visit(&mut self, start: usize, end: usize, sel: &[u8]) {
+        (self.0)(start, end, sel)
+    }
 }
 
 /// The paragraph number of a compact payload and the bytes after it.
@@ -464,21 +620,24 @@ fn split_paragraph(p: &[u8]) -> Option<(u32, &[u8])> {
     None
 }
 
-/// Calls `visit(start, end, selector bytes)` for every marker run in `text`.
+/// Tells `runs` of every marker run in `text`: its byte range and selector values.
 ///
 /// A run is read across whitespace only inside a frame (its header says how long it is): a
 /// complete frame ends the run unless another frame follows right after it, so the text's own
 /// whitespace and selectors after a marker are never taken into it.
-fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
+fn walk_runs(text: &str, runs: &mut impl Runs) {
     let bytes = text.as_bytes();
     let mut sel: Vec<u8> = Vec::with_capacity(256);
-    // Byte offset of each selector, and the selectors whitespace came before.
-    let mut at: Vec<usize> = Vec::with_capacity(256);
+    // Where stretches of selectors four bytes apart start (selector index, byte offset): the
+    // offset of every selector follows from them. And the selectors whitespace came before.
+    let mut stretches: Vec<(usize, usize)> = Vec::with_capacity(16);
     let mut gaps: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        // Selectors start with EF (U+FE00–FE0F) or F3 (U+E0100–E01EF).
-        let Some(p) = memchr::memchr2(0xEF, 0xF3, &bytes[i..]) else {
+        // A frame starts with the magic, U+E0131 (F3 A0 84 B1): runs are looked for from F3,
+        // which text other than markers hardly has (U+C0000 and above). Selectors of U+FE00–FE0F
+        // before the magic are the text's own and not part of the run.
+        let Some(p) = memchr::memchr(0xF3, &bytes[i..]) else {
             break;
         };
         i += p;
@@ -486,26 +645,44 @@ fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
             i += 1;
             continue;
         }
+        if let Some(end) = runs.fast(bytes, i) {
+            i = end;
+            continue;
+        }
         sel.clear();
-        at.clear();
+        stretches.clear();
         gaps.clear();
         let mut j = i;
         let mut gap = false;
         while j < bytes.len() {
-            // The selectors of U+E0100–E01EF, most of every marker, decoded two at a time.
             if gap {
                 gaps.push(sel.len());
                 gap = false;
             }
-            while let Some(x) = two_selectors(bytes, j) {
-                sel.extend_from_slice(&[lane_value(x as u32), lane_value((x >> 32) as u32)]);
-                at.extend_from_slice(&[j, j + 4]);
-                j += 8;
+            // The selectors of U+E0100–E01EF, most of every marker, decoded four or two at a
+            // time.
+            if two_selectors(bytes, j).is_some() {
+                stretches.push((sel.len(), j));
+                while let (Some(x), Some(y)) =
+                    (two_selectors(bytes, j), two_selectors(bytes, j + 8))
+                {
+                    sel.extend_from_slice(&[
+                        lane_value(x as u32),
+                        lane_value((x >> 32) as u32),
+                        lane_value(y as u32),
+                        lane_value((y >> 32) as u32),
+                    ]);
+                    j += 16;
+                }
+                if let Some(x) = two_selectors(bytes, j) {
+                    sel.extend_from_slice(&[lane_value(x as u32), lane_value((x >> 32) as u32)]);
+                    j += 8;
+                }
             }
             match selector_at(bytes, j) {
                 Some((v, n)) => {
+                    stretches.push((sel.len(), j));
                     sel.push(v);
-                    at.push(j);
                     j += n;
                 }
                 None if bytes
@@ -518,7 +695,16 @@ fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
                 None => break,
             }
         }
-        let greedy_end = at.last().map_or(j, |&o| o + selector_len(bytes[o]));
+        // The byte offset of selector `n` and the end of selector `n`.
+        let offset = |n: usize| {
+            let (first, at) = stretches[stretches.partition_point(|&(k, _)| k <= n) - 1];
+            at + 4 * (n - first)
+        };
+        let end_of = |n: usize| {
+            let o = offset(n);
+            o + selector_len(bytes[o])
+        };
+        let greedy_end = sel.len().checked_sub(1).map_or(j, end_of);
         // The magic may follow the text's own selectors (an emoji's U+FE0F, an IVS).
         let Some(k) = sel.windows(2).take(4).position(|w| w == MAGIC) else {
             i = greedy_end;
@@ -527,17 +713,17 @@ fn walk_runs(text: &str, mut visit: impl FnMut(usize, usize, &[u8])) {
         let used = frames_len(&sel[k..], |n| gaps.binary_search(&(k + n)).is_ok());
         // The run ends with its last whole frame; what follows is read again. A damaged frame
         // takes the run as far as it goes.
-        let (stop, end) = match used.checked_sub(1).and_then(|u| at.get(k + u)) {
-            Some(&o) => (k + used, o + selector_len(bytes[o])),
+        let (stop, end) = match used.checked_sub(1) {
+            Some(u) => (k + used, end_of(k + u)),
             None => (sel.len(), greedy_end),
         };
-        let start_at = at[k];
+        let start_at = offset(k);
         let start = if text[..start_at].ends_with('\u{FEFF}') {
             start_at - 3
         } else {
             start_at
         };
-        visit(start, end, &sel[k..stop]);
+        runs.visit(start, end, &sel[k..stop]);
         i = end.max(i + 1);
     }
 }
@@ -642,6 +828,59 @@ mod tests {
             let bytes: Vec<u8> = s.chars().map(|c| selector_value(c).unwrap()).collect();
             assert_eq!(decode(&bytes).frames, vec![f]);
         }
+    }
+
+    #[test]
+    fn shortcut_reads_what_the_decoder_reads() {
+        use crate::formats::text::label_str;
+        let signer = crate::Signer::from_seed(&[3; 32]);
+        let text: String = (0..300)
+            .map(|i| format!("Paragraph {i}: 段落，内容。\n\n"))
+            .collect();
+        let labeled =
+            label_str(&text, &signer, &crate::LabelOptions::new("001191000000MA00DEMO0X10000"))
+                .unwrap();
+        let other = label_str(
+            "Another text.\n\nFrom elsewhere.",
+            &signer,
+            &crate::LabelOptions::new("OTHER-PRODUCER"),
+        )
+        .unwrap();
+        let c = |paragraph| {
+            encode(&Frame::Compact(Compact {
+                label: "1".into(),
+                producer: "P".into(),
+                produce_id: "abcd".into(),
+                paragraph,
+            }))
+            .unwrap()
+        };
+        let sel: Vec<(usize, char)> = labeled
+            .char_indices()
+            .filter(|&(_, ch)| is_selector(ch))
+            .collect();
+        let (mid, _) = sel[sel.len() / 2];
+        let mut damaged = labeled.clone();
+        damaged.replace_range(mid..mid + 4, "\u{E0150}");
+        let mut wrapped = labeled.clone();
+        wrapped.insert(sel[60].0, '\n');
+        let variants = [
+            labeled.clone(),
+            damaged,
+            wrapped,
+            format!("{labeled}\n\n{other}"),
+            format!("{other}\n{labeled}"),
+            format!("word{}{} next", c(1), c(2)),
+            format!("word{}\u{FE0F} next{}", c(1), c(3)),
+            format!("❤\u{FE0F}{} x", c(200)),
+        ];
+        for (n, v) in variants.iter().enumerate() {
+            let fast = summarize_with(v, true);
+            assert_eq!(fast, summarize_with(v, false), "variant {n}");
+            assert!(fast.runs > 0, "variant {n}");
+        }
+        assert_eq!(summarize(&variants[0]).fragments[0].1.len(), 300);
+        assert_eq!(summarize(&variants[1]).damaged, 1);
     }
 
     #[test]
