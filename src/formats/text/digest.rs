@@ -279,6 +279,10 @@ pub struct Digester {
     scratch: String,
     /// Canonical class of the last character written by the fast path.
     last_class: u8,
+    /// Byte ranges of the text that are runs of ignored characters, known beforehand (the
+    /// markers [`super::marker::summarize`] read), in order, and the next one to look at.
+    skips: Vec<std::ops::Range<usize>>,
+    next_skip: usize,
 }
 
 impl Default for Digester {
@@ -299,7 +303,24 @@ impl Digester {
             carry: String::new(),
             scratch: String::new(),
             last_class: 0,
+            skips: Vec::new(),
+            next_skip: 0,
         }
+    }
+
+    /// Skips the ignored characters from `bytes[j..]` (the first `n` bytes long): a known run
+    /// starting here is jumped over, anything else is checked.
+    fn skip_from(&mut self, bytes: &[u8], j: usize, n: usize) -> usize {
+        while let Some(r) = self.skips.get(self.next_skip) {
+            if r.start > j {
+                break;
+            }
+            self.next_skip += 1;
+            if r.start == j && r.end <= bytes.len() {
+                return skip_selectors(bytes, r.end);
+            }
+        }
+        skip_selectors(bytes, j + n)
     }
 
     /// Adds text; pieces may split anywhere between characters.
@@ -358,7 +379,7 @@ impl Digester {
         while i < bytes.len() {
             // Selectors and U+FEFF, the bulk of every marker: skipped without decoding.
             if let Some(n) = ignored_len(bytes, i) {
-                i = skip_selectors(bytes, i + n);
+                i = self.skip_from(bytes, i, n);
                 continue;
             }
             let b = bytes[i];
@@ -518,7 +539,7 @@ impl Digester {
             }
             if let Some(n) = ignored_len(bytes, j) {
                 self.out.extend_from_slice(&bytes[from..j]);
-                j = skip_selectors(bytes, j + n);
+                j = self.skip_from(bytes, j, n);
                 from = j;
                 continue;
             }
@@ -642,9 +663,22 @@ impl Digester {
 
 /// The digest of a whole text.
 pub fn digest(text: &str) -> [u8; 32] {
+    digest_skipping(text, Vec::new())
+}
+
+/// The digest of a whole text in which `skips` are runs of ignored characters, in order (the
+/// byte ranges of markers already read): the same digest, without looking at them again.
+pub(crate) fn digest_skipping(text: &str, skips: Vec<std::ops::Range<usize>>) -> [u8; 32] {
+    debug_assert!(skips.windows(2).all(|w| w[0].end <= w[1].start));
+    debug_assert!(skips.iter().all(|r| {
+        text.get(r.clone())
+            .is_some_and(|run| run.chars().all(is_ignored))
+    }));
     let mut d = Digester::new();
-    d.update(text);
-    d.finish()
+    d.skips = skips;
+    d.process(text, true);
+    d.hasher.update(&d.out);
+    d.hasher.finish()
 }
 
 /// The text exactly as the digest sees it (the slow, obvious way); for tests and explanations.

@@ -389,6 +389,8 @@ pub struct Summary {
     /// Compact records by (Label, producer, ProduceID), in that order, with the paragraph
     /// numbers that carry each.
     pub fragments: Vec<(Compact, Vec<u32>)>,
+    /// Byte ranges of runs that are selectors only, in order (the digest need not read them).
+    pub glued: Vec<std::ops::Range<usize>>,
 }
 
 /// Reads every marker of `text` into a [`Summary`].
@@ -582,6 +584,7 @@ impl Summarizer {
             }
         }
         self.sum.runs += 1;
+        self.sum.glued.push(i..end);
         Some(end)
     }
 }
@@ -837,9 +840,12 @@ mod tests {
         let text: String = (0..300)
             .map(|i| format!("Paragraph {i}: 段落，内容。\n\n"))
             .collect();
-        let labeled =
-            label_str(&text, &signer, &crate::LabelOptions::new("001191000000MA00DEMO0X10000"))
-                .unwrap();
+        let labeled = label_str(
+            &text,
+            &signer,
+            &crate::LabelOptions::new("001191000000MA00DEMO0X10000"),
+        )
+        .unwrap();
         let other = label_str(
             "Another text.\n\nFrom elsewhere.",
             &signer,
@@ -875,11 +881,16 @@ mod tests {
             format!("❤\u{FE0F}{} x", c(200)),
         ];
         for (n, v) in variants.iter().enumerate() {
-            let fast = summarize_with(v, true);
+            let mut fast = summarize_with(v, true);
+            for r in std::mem::take(&mut fast.glued) {
+                assert!(v[r].chars().all(is_selector), "variant {n}");
+            }
             assert_eq!(fast, summarize_with(v, false), "variant {n}");
             assert!(fast.runs > 0, "variant {n}");
         }
-        assert_eq!(summarize(&variants[0]).fragments[0].1.len(), 300);
+        let plain = summarize(&variants[0]);
+        assert_eq!(plain.fragments[0].1.len(), 300);
+        assert_eq!(plain.glued.len(), 300);
         assert_eq!(summarize(&variants[1]).damaged, 1);
     }
 

@@ -250,8 +250,12 @@ impl Handler for Text {
     fn scan(&self, input: &[u8], opts: &ScanOptions<'_>) -> Result<Scan> {
         let text = as_text(input, opts.limits)?;
         let (head, body) = self.split(text);
+        let mut summary = marker::summarize(body);
         let mut scan = Scan {
-            digest: Some(digest::digest(body)),
+            digest: Some(digest::digest_skipping(
+                body,
+                std::mem::take(&mut summary.glued),
+            )),
             ..Default::default()
         };
         let mut front = false;
@@ -265,7 +269,7 @@ impl Handler for Text {
             });
             front = true;
         }
-        read_markers(body, &mut scan, front);
+        read_markers(body, summary, &mut scan, front);
         Ok(scan)
     }
 
@@ -336,9 +340,9 @@ const EDGE: usize = 1 << 16;
 
 /// The longest prefix of `b` that is UTF-8 (a character cut at the end is left out).
 fn utf8_prefix(b: &[u8]) -> Option<&str> {
-    match std::str::from_utf8(b) {
+    match simdutf8::compat::from_utf8(b) {
         Ok(s) => Some(s),
-        Err(e) if e.error_len().is_none() => std::str::from_utf8(&b[..e.valid_up_to()]).ok(),
+        Err(e) if e.error_len().is_none() => simdutf8::basic::from_utf8(&b[..e.valid_up_to()]).ok(),
         Err(_) => None,
     }
 }
@@ -346,7 +350,7 @@ fn utf8_prefix(b: &[u8]) -> Option<&str> {
 /// The longest suffix of `b` that is UTF-8 and starts at a character.
 fn utf8_suffix(b: &[u8]) -> Option<&str> {
     let skip = b.iter().take(3).take_while(|&&x| x & 0xC0 == 0x80).count();
-    std::str::from_utf8(&b[skip..]).ok()
+    simdutf8::basic::from_utf8(&b[skip..]).ok()
 }
 
 impl Text {
@@ -405,13 +409,19 @@ fn check_prompt(head: &str, tail: &str, record: &str) -> Option<Vec<ExplicitMark
 }
 
 /// Reads markers and prompts from a body into `scan`.
-fn read_markers(body: &str, scan: &mut Scan, has_front_matter_label: bool) {
+fn read_markers(
+    body: &str,
+    summary: marker::Summary,
+    scan: &mut Scan,
+    has_front_matter_label: bool,
+) {
     let marker::Summary {
         runs,
         damaged,
         full,
         fragments,
-    } = marker::summarize(body);
+        ..
+    } = summary;
     if damaged > 0 {
         scan.findings.push(Finding::warning(
             "text.marker_damaged",
