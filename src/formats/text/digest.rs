@@ -15,15 +15,17 @@
 //! Changing a word changes the digest; re-flowing paragraphs, CRLF/LF, trimming do not.
 //!
 //! Speed: NFKC through `unicode-normalization` costs far more than hashing, so text is cut into
-//! segments at characters whose NFKC form is known here (`fast_form`: ASCII, CJK, kana, Hangul
-//! syllables, full-width forms, Latin-1, Greek, Cyrillic, Hebrew, Arabic, Devanagari and Thai
-//! letters, emoji; canonical class 0, never the second half of a composition), which never
-//! interact with what precedes them. Such characters are mapped on the fly, runs of them are
-//! copied as slices (ASCII eight bytes at a time, CJK and two-byte letters from their bytes),
-//! and marks that never compose (Hebrew points, Arabic harakat, virama, Thai marks) pass when
-//! they are in canonical order. A segment holding any other character is rolled back and
-//! normalised by the crate. Written by hand because the crate has no segment-wise incremental
-//! normaliser; `reference_form` is the definition the tests hold it to.
+//! segments at characters whose NFKC form is known here (`fast_form`: every BMP character with
+//! canonical class 0 that the NFKC quick check passes, looked up in a two-bit table built once
+//! from the crate; full-width ASCII and the ideographic space, mapped; emoji and CJK above the
+//! BMP), which never interact with what precedes them. Such characters are mapped on the fly,
+//! runs of them are copied as slices (ASCII eight bytes at a time, two- and three-byte
+//! characters classed from their bytes), marks that never compose (Hebrew points, Arabic
+//! harakat, virama, Thai marks) pass when they are in canonical order, and marker runs are
+//! skipped eight bytes at a time, or jumped over when the caller has read them already. A
+//! segment holding any other character is rolled back and normalised by the crate. Written by
+//! hand because the crate has no segment-wise incremental normaliser; `reference_form` is the
+//! definition the tests hold it to.
 
 use unicode_normalization::UnicodeNormalization;
 
