@@ -123,3 +123,30 @@ pub fn pipe(cmd: &mut Command, input: &[u8]) -> std::process::Output {
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// Verifies and labels again `labeled` cut short at about `cuts` places, and copies of it with
+/// `flips` pseudo-random bytes (from `seed`) overwritten within its first `span` bytes: every
+/// call must return, with a report or an error, and never panic.
+pub fn survives_damage(
+    labeled: &[u8],
+    format: aigcmark::Format,
+    signer: &aigcmark::Signer,
+    vopts: &aigcmark::VerifyOptions,
+    (cuts, flips, span): (usize, usize, usize),
+    seed: u32,
+) {
+    let mut x = seed;
+    for cut in (0..labeled.len()).step_by((labeled.len() / cuts).max(1)) {
+        let _ = aigcmark::verify(&labeled[..cut], format, vopts);
+        let mut bad = labeled.to_vec();
+        for _ in 0..flips {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let i = (x as usize >> 3) % bad.len().min(span);
+            bad[i] = (x >> 24) as u8;
+        }
+        let last = bad.len() - 1;
+        bad[cut.min(last)] ^= 0xff;
+        let _ = aigcmark::verify(&bad, format, vopts);
+        let _ = aigcmark::label(&bad, format, signer, &metadata_only());
+    }
+}
