@@ -399,6 +399,65 @@ fn existing_xmp_is_merged_not_duplicated() {
     }
 }
 
+#[test]
+fn a_full_jpeg_xmp_segment_gives_up_padding_for_the_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = std::fs::read(corpus_file("images/mate/Dune.jpg")).unwrap();
+    // A packet 300 bytes short of the segment's limit: a long description and 4 KB of padding,
+    // as editors leave for editing in place.
+    let head = "<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+        <x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
+        xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" \
+        xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:description><rdf:Alt>\
+        <rdf:li xml:lang=\"x-default\">";
+    let tail = "</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>\n";
+    let trailer = "<?xpacket end=\"w\"?>";
+    let padding = format!("{}\n", " ".repeat(99)).repeat(40);
+    let room = 65533 - 29 - 300;
+    let words =
+        "dunes ".repeat((room - head.len() - tail.len() - padding.len() - trailer.len()) / 6);
+    let packet = format!("{head}{words}{tail}{padding}{trailer}");
+    assert!(packet.len() <= room);
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&u16::try_from(2 + 29 + packet.len()).unwrap().to_be_bytes());
+    segment.extend_from_slice(b"http://ns.adobe.com/xap/1.0/\0");
+    segment.extend_from_slice(packet.as_bytes());
+    let input = [&jpeg[..2], &segment, &jpeg[2..]].concat();
+    let original = write(dir.path(), "full.jpg", &input);
+    let before = run(Command::new(exiftool())
+        .args(["-s", "-s", "-s", "-XMP-dc:Description"])
+        .arg(&original));
+    assert!(before.trim().starts_with("dunes dunes"));
+
+    let out = label(&input, Format::Jpeg);
+    let l = write(dir.path(), "l.jpg", &out.bytes);
+    let tc260 = run(Command::new(exiftool())
+        .arg("-config")
+        .arg(config())
+        .args(["-s", "-s", "-s", "-XMP-TC260:AIGC"])
+        .arg(&l));
+    assert_eq!(tc260.trim(), out.json);
+    let after = run(Command::new(exiftool())
+        .args(["-s", "-s", "-s", "-XMP-dc:Description"])
+        .arg(&l));
+    assert_eq!(after, before);
+    assert_eq!(
+        verify(&out.bytes, Format::Jpeg, &out.trust).verdict,
+        Verdict::LabeledIntact
+    );
+
+    // Without padding there is no room: a clear error, nothing written.
+    let tight = format!("{head}{words}{}{tail}{trailer}", "dunes ".repeat(600));
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&u16::try_from(2 + 29 + tight.len()).unwrap().to_be_bytes());
+    segment.extend_from_slice(b"http://ns.adobe.com/xap/1.0/\0");
+    segment.extend_from_slice(tight.as_bytes());
+    let input = [&jpeg[..2], &segment, &jpeg[2..]].concat();
+    let (signer, _) = common::demo_keys(3, PRODUCER);
+    let err = aigcmark::label(&input, Format::Jpeg, &signer, &common::metadata_only()).unwrap_err();
+    assert!(err.to_string().contains("padding"), "{err}");
+}
+
 // ---- Reading what other writers produce ----
 
 fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {

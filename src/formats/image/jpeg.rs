@@ -143,14 +143,20 @@ impl Handler for Jpeg {
                 break;
             }
         }
-        let packet = packet.unwrap_or_else(|| xmp::new_packet(label_json));
+        let mut packet = packet.unwrap_or_else(|| xmp::new_packet(label_json));
+        // An APP1 segment holds 65533 bytes. A packet the label pushes over that gives up some
+        // of its padding; moving properties to extended XMP is not done.
+        let room = 65533 - JPEG_XMP_ID.len();
+        if packet.len() > room {
+            packet = xmp::shrink_padding(&packet, packet.len() - room).ok_or_else(|| {
+                Error::Limit(format!(
+                    "the XMP packet with the label is {} bytes, over the {room} a JPEG segment                      holds, and has too little padding to give up; extended XMP is not written",
+                    packet.len()
+                ))
+            })?;
+        }
         let mut xmp_payload = JPEG_XMP_ID.to_vec();
         xmp_payload.extend_from_slice(packet.as_bytes());
-        if xmp_payload.len() > 65533 {
-            return Err(Error::Limit(
-                "the XMP packet with the label is over 64 KiB; extended XMP is not written".into(),
-            ));
-        }
 
         // EXIF: update a label already there; add UserComment when asked and safe.
         let exif_at = segs.iter().position(|s| is_exif(s, input));

@@ -110,6 +110,24 @@ pub fn strip(packet: &str, max_depth: usize) -> Result<Option<String>> {
     Ok(Some(out))
 }
 
+/// `packet` with `by` bytes less of the padding writers leave between `</x:xmpmeta>` and the
+/// trailer, so that it can be edited in place (XMP Part 1, 7.3.2); `None` when there is not that
+/// much padding. The packet's meaning is unchanged.
+pub fn shrink_padding(packet: &str, by: usize) -> Option<String> {
+    let meta_end = packet.rfind("</x:xmpmeta>")? + "</x:xmpmeta>".len();
+    let trailer = meta_end + packet[meta_end..].find("<?xpacket end=")?;
+    let padding = &packet[meta_end..trailer];
+    if !padding.bytes().all(|b| b.is_ascii_whitespace()) || padding.len() < by + 1 {
+        return None;
+    }
+    // The padding's start is kept: it begins with the line break after the element.
+    let keep = padding.len() - by;
+    let mut out = String::with_capacity(packet.len() - by);
+    out.push_str(&packet[..meta_end + keep]);
+    out.push_str(&packet[trailer..]);
+    Some(out)
+}
+
 /// A complete packet holding only the label.
 pub fn new_packet(label_json: &str) -> String {
     format!(
@@ -500,6 +518,25 @@ mod tests {
         let twice = merge(Some(&merged), JSON, 64).unwrap();
         assert_eq!(find_labels(&twice, 64).unwrap().len(), 1);
         assert_eq!(twice.matches("DigitalSourceType>").count(), 2);
+    }
+
+    #[test]
+    fn padding_shrinks_and_nothing_else() {
+        let packet = format!(
+            "<?xpacket begin=\"\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+             </x:xmpmeta>\n{}\n<?xpacket end=\"w\"?>",
+            " ".repeat(100)
+        );
+        let small = shrink_padding(&packet, 60).unwrap();
+        assert_eq!(small.len(), packet.len() - 60);
+        let kept = format!("</x:xmpmeta>\n{}<?xpacket end=\"w\"?>", " ".repeat(41));
+        assert!(small.ends_with(&kept), "{small:?}");
+        assert_eq!(
+            small.replace([' ', '\n'], ""),
+            packet.replace([' ', '\n'], "")
+        );
+        assert!(shrink_padding(&packet, 102).is_none());
+        assert!(shrink_padding(&new_packet("{}"), 1).is_none());
     }
 
     #[test]
