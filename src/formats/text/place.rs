@@ -36,17 +36,22 @@ pub fn is_safe_letter(c: char) -> bool {
         return c.is_ascii_alphabetic();
     }
     let cp = c as u32;
-    c.is_alphabetic()
-        && !is_combining_mark(c)
-        && !super::digest::is_spaceless(c)
+    // The range tests first: CJK text would otherwise spend its time in the Unicode tables.
+    !super::digest::is_spaceless(c)
         && !matches!(cp,
             0x1000..=0x109F | 0x1800..=0x18AF | 0xA840..=0xA87F | 0xAA60..=0xAA7F
             | 0x10AC0..=0x10AFF | 0x13000..=0x1345F | 0x1F000..=0x1FAFF)
+        && c.is_alphabetic()
+        && !is_combining_mark(c)
 }
 
 /// True for a letter or a mark inside a word (a word of these is "plain").
 fn is_word_char(c: char) -> bool {
-    c.is_alphabetic() || is_combining_mark(c)
+    match c as u32 {
+        0..=0x7F => c.is_ascii_alphabetic(),
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 => true,
+        _ => c.is_alphabetic() || is_combining_mark(c),
+    }
 }
 
 /// CJK punctuation that closes a clause: a base in text without spaces.
@@ -240,6 +245,18 @@ pub fn full_record_tail(body_end: Option<char>, run: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortcuts_agree_with_the_unicode_tables() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            assert_eq!(
+                is_word_char(c),
+                c.is_alphabetic() || is_combining_mark(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
 
     fn template() -> Compact {
         Compact {

@@ -146,7 +146,13 @@ impl<'a> TextLabelStream<'a> {
         }
         if !self.started {
             self.undecided.push_str(text);
-            self.letters += text.chars().filter(|c| c.is_alphabetic()).count();
+            // Counted only as far as the choice needs.
+            let wanted = LETTERS_TO_CHOOSE.saturating_sub(self.letters);
+            self.letters += text
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .take(wanted)
+                .count();
             if self.letters < LETTERS_TO_CHOOSE {
                 return out;
             }
