@@ -1,6 +1,12 @@
 //! Robustness harness for the audio watermark on the real corpus.
 //!
-//! `cargo run --release --example wm_audio_robustness [-- --quick] [--only NAME,NAME]`
+//! `cargo run --release --example wm_audio_robustness [-- --quick] [--only NAME,NAME] [--no-fp]`
+//! `--quick`: 44.1 kHz stereo variants only, false-positive check on unchanged files only.
+//! `--no-fp`: skip the false-positive checks (unmarked files, wrong key) for fast iteration.
+//! Each item's line shows, per transformation, `<mark><index>:<matching>/<compared>(<-log10 p>)`
+//! with mark `D` (detected, payload exact), `d` (detected), `.` (missed); after the table every
+//! transformation that missed items lists them with their -log10 p (detection needs >= 6), or
+//! only counts them when more than 10 were missed.
 //! Corpus: `$AIGCMARK_CORPUS/audio` (default `$HOME/.cache/aigcmark-corpus/audio`).
 //! Needs ffmpeg and sox on PATH for codecs, filters and speed changes.
 
@@ -8,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use aigcmark::watermark::audio::{EmbedOptions, WatermarkKey, detect, detect_best, embed};
+use aigcmark::watermark::audio::{
+    EmbedOptions, WatermarkKey, detect, detect_best, detect_expected, embed,
+};
 
 #[derive(Clone)]
 struct Audio {
@@ -348,6 +356,8 @@ fn apply(name: &str, a: &Audio, rng: &mut Rng) -> Option<Audio> {
 #[derive(Default, Clone)]
 struct Row {
     n: usize,
+    /// --informed: items where `detect_expected` agrees with the embedded payload
+    informed: usize,
     det: usize,
     exact: usize,
     bits_ok: usize,
@@ -356,11 +366,16 @@ struct Row {
     fp_n: usize,
     /// -log10 of the best candidate's false-positive probability, per item
     score: Vec<f64>,
+    /// items not detected: (item label, -log10 p)
+    missed: Vec<(String, f64)>,
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let no_fp = args.iter().any(|a| a == "--no-fp");
+    let informed = args.iter().any(|a| a == "--informed");
+    let mut informed_fp = 0;
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -469,11 +484,28 @@ fn main() {
                 }
                 let r = &mut rows[ti];
                 r.n += 1;
+                if informed {
+                    if let Ok(Some(c)) = detect_expected(&tm.s, tm.ch, tm.rate, &key, &payload) {
+                        r.informed += usize::from(c.agrees);
+                    }
+                    if *tn == "unchanged"
+                        && let Ok(Some(c)) =
+                            detect_expected(&orig.s, orig.ch, orig.rate, &key, &payload)
+                    {
+                        informed_fp += usize::from(c.agrees);
+                    }
+                }
                 let mut mark = '.';
-                r.score.push(
-                    best.as_ref()
-                        .map_or(0.0, |b| -b.false_positive_probability.max(1e-300).log10()),
-                );
+                let lgp = best
+                    .as_ref()
+                    .map_or(0.0, |b| -b.false_positive_probability.max(1e-300).log10());
+                r.score.push(lgp);
+                if best
+                    .as_ref()
+                    .is_none_or(|b| b.false_positive_probability > 1e-6)
+                {
+                    r.missed.push((format!("{label} {vname}"), lgp));
+                }
                 if let Some(b) = &best {
                     let ok = (0..64)
                         .filter(|&i| (b.payload[i / 8] ^ payload[i / 8]) >> (7 - i % 8) & 1 == 0)
@@ -488,12 +520,21 @@ fn main() {
                             mark = 'D';
                         }
                     }
-                    line += &format!(" {}{}:{}/{}", mark, ti, b.matching_bits, b.compared_bits);
+                    line += &format!(
+                        " {}{}:{}/{}({:.1})",
+                        mark, ti, b.matching_bits, b.compared_bits, lgp
+                    );
                 }
-                // false positives: unmarked original through the same transformation
-                if (!quick || *tn == "unchanged")
+                // false positives: unmarked original through the same transformation (with
+                // --no-fp the noise rows still draw their noise, so the marked items see the
+                // same noise as in a full run)
+                if (!no_fp || tn.starts_with("noise"))
+                    && (!quick || *tn == "unchanged")
                     && let Some(tu) = apply(tn, &orig, &mut rng)
                 {
+                    if no_fp {
+                        continue;
+                    }
                     r.fp_n += 1;
                     if let Ok(Some(_)) = detect(&tu.s, tu.ch, tu.rate, &key) {
                         r.fp += 1;
@@ -501,6 +542,7 @@ fn main() {
                     }
                 }
                 if *tn == "unchanged"
+                    && !no_fp
                     && let Ok(Some(_)) = detect(&tm.s, tm.ch, tm.rate, &other_key)
                 {
                     wrong_key_fp += 1;
@@ -540,6 +582,34 @@ fn main() {
             r.fp_n,
             med
         );
+    }
+    if informed {
+        println!("informed check (detect_expected with the embedded payload), agrees:");
+        for (ti, tn) in names.iter().enumerate() {
+            let r = &rows[ti];
+            if r.n > 0 {
+                println!(
+                    "    {:28} {:>8.1}%",
+                    tn,
+                    100.0 * r.informed as f64 / r.n as f64
+                );
+            }
+        }
+        println!("    informed agreements on unmarked originals: {informed_fp}/{items}");
+    }
+    for (ti, tn) in names.iter().enumerate() {
+        let r = &rows[ti];
+        if r.missed.is_empty() {
+            continue;
+        }
+        if r.missed.len() > 10 {
+            println!("missed by {tn}: {} of {} items", r.missed.len(), r.n);
+            continue;
+        }
+        println!("missed by {tn}:");
+        for (item, lgp) in &r.missed {
+            println!("    {item:52} -lgp {lgp:5.1}");
+        }
     }
     let mean = snrs.iter().sum::<f64>() / snrs.len().max(1) as f64;
     let min = snrs.iter().cloned().fold(f64::INFINITY, f64::min);

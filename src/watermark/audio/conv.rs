@@ -1,12 +1,12 @@
-//! Forward error correction: rate-1/3 convolutional code, constraint length 7 (generators 133, 171,
-//! 165 octal), terminated with 6 zero tail bits, decoded by soft-decision Viterbi.
-//! 64 data bits + 6 tail bits -> 210 coded bits.
+//! Forward error correction: rate-1/3 convolutional code, constraint length 9 (generators 557, 663,
+//! 711 octal, free distance 18), terminated with 8 zero tail bits, decoded by soft-decision
+//! Viterbi (256 states). 64 data bits + 8 tail bits -> 216 coded bits.
 
 pub(super) const DATA_BITS: usize = 64;
-const K: usize = 7;
+const K: usize = 9;
 const TAIL: usize = K - 1;
 pub(super) const CODED_BITS: usize = (DATA_BITS + TAIL) * 3;
-const POLYS: [u32; 3] = [0o133, 0o171, 0o165];
+const POLYS: [u32; 3] = [0o557, 0o663, 0o711];
 const STATES: usize = 1 << (K - 1);
 
 fn outputs(reg: u32) -> [bool; 3] {

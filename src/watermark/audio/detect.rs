@@ -1,7 +1,8 @@
 //! Detection: mono mix -> 16 kHz -> log-power STFT (sine window) at 8 sub-hop offsets ->
-//! whitened cell features x reliability weights (mean of the per-frame and per-cell weights for
-//! the presence test, per frame for the payload) -> folded modulo the period -> keyed pilot test over every (offset,
-//! phase) -> soft Viterbi; then, if needed, the speed grid.
+//! whitened cell features x reliability weights (product of the per-frame and per-cell weights
+//! for the presence test, their mean for the payload, both times the valley ratio) -> folded modulo the period -> keyed
+//! pilot test over every (offset, phase) -> payload: per-cell gains from the pilot, soft
+//! Viterbi; then, if needed, the speed grid.
 
 use realfft::RealFftPlanner;
 
@@ -42,49 +43,64 @@ pub(super) const SPEED1_SHARE: f64 = 0.9;
 /// unmarked file reaches `FP_TARGET` is at most `FP_TARGET` (the early exits and the skipped
 /// grid points only leave trials out, which cannot raise it).
 pub(super) fn search_all(x: &[f32], layout: &Layout) -> Option<Detection> {
+    search_found(x, layout).map(|f| f.det)
+}
+
+/// The winning candidate of a search with what the informed check needs: its folded features
+/// and period phase.
+pub(super) struct Found {
+    pub det: Detection,
+    pub z: f64,
+    fd: Folded,
+    phase: usize,
+}
+
+/// `search_all` keeping the winner's folded features.
+pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
     let trials1 = (SUB * PERIOD) as f64 / SPEED1_SHARE;
     let trials_s = (2 * SPEED_J as usize * SUB_SPEED * PERIOD) as f64 / (1.0 - SPEED1_SHARE);
-    let (d1, z1) = search(x, layout, 1.0, SUB, trials1)?;
-    if d1.false_positive_probability <= FP_TARGET {
-        return Some(d1);
+    let f1 = search(x, layout, 1.0, SUB, trials1)?;
+    if f1.det.false_positive_probability <= FP_TARGET {
+        return Some(f1);
     }
-    let mut best = d1;
+    let z1 = f1.z;
+    let mut best = f1;
     let head = &x[..x.len().min(SPEED_SECS * DET_RATE as usize)];
     // best z per grid index (speed 1 = index 0 with its own z)
     let mut best_j = (0i32, z1);
-    let try_speed = |j: i32, best: &mut Detection, best_j: &mut (i32, f64)| -> bool {
+    let try_speed = |j: i32, best: &mut Found, best_j: &mut (i32, f64)| -> bool {
         let s = 1.0 + SPEED_STEP * j as f64;
         // undo a speed-up by s: stretch by s (new rate DET_RATE * s, read as DET_RATE)
         let out_rate = (DET_RATE as f64 * s).round();
         let cutoff = 0.475 * DET_RATE as f64 * s.min(1.0);
         let y = resample(head, DET_RATE as f64, out_rate, cutoff);
-        let Some((d, z)) = search(&y, layout, s as f32, SUB_SPEED, trials_s) else {
+        let Some(f) = search(&y, layout, s as f32, SUB_SPEED, trials_s) else {
             return false;
         };
-        if z > best_j.1 {
-            *best_j = (j, z);
+        if f.z > best_j.1 {
+            *best_j = (j, f.z);
         }
-        if d.false_positive_probability < best.false_positive_probability {
-            *best = d;
+        if f.det.false_positive_probability < best.det.false_positive_probability {
+            *best = f;
         }
-        best.false_positive_probability <= FP_TARGET
+        best.det.false_positive_probability <= FP_TARGET
     };
-    for k in 1..=SPEED_J / SPEED_COARSE {
+    'coarse: for k in 1..=SPEED_J / SPEED_COARSE {
         for j in [k * SPEED_COARSE, -k * SPEED_COARSE] {
             if try_speed(j, &mut best, &mut best_j) {
-                return Some(best);
+                break 'coarse;
             }
         }
     }
+    // the fine points next to the best coarse speed, all of them even after a pass: the best
+    // one (highest z) is the most accurate speed, which the payload decoding needs
     let centre = best_j.0;
     for dj in [1, -1, 2, -2] {
         let j = centre + dj;
         if j == 0 || j.abs() > SPEED_J {
             continue;
         }
-        if try_speed(j, &mut best, &mut best_j) {
-            break;
-        }
+        try_speed(j, &mut best, &mut best_j);
     }
     Some(best)
 }
@@ -92,14 +108,22 @@ use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row, time_ref
 /// Quantile of the frames' in-band power (`frame_weights`) and of each cell's smoothed power
 /// (`cell_weights`) taken as the background level.
 const FLOOR_QUANTILE: f32 = 0.03;
+/// Payload cell gains (`cell_gains`): pooled over +-GAIN_HALF cells, shrunk by GAIN_SHRINK
+/// towards the all-cell gain.
+const GAIN_HALF: usize = 5;
+const GAIN_SHRINK: f64 = 0.5;
+/// Exponent of the valley ratio in the cell weights (`valley_ratios`; measured on the payload:
+/// 0.75 beats 0.5 and 1, all of them well above none).
+const VALLEY_EXP: f32 = 0.75;
 /// Target false-positive probability per file (all trials included).
 pub const FP_TARGET: f64 = 1e-6;
 
 /// Folded features for one sub-hop offset.
 struct Folded {
-    /// PERIOD * CELLS, cell-weighted (presence test)
+    /// PERIOD * CELLS, weighted by `w_f * w_fc * r^VALLEY_EXP` (presence test)
     acc: Vec<f32>,
-    /// PERIOD * CELLS, frame-weighted (payload decoding)
+    /// PERIOD * CELLS, weighted by `(w_f + w_fc) / 2 * r^VALLEY_EXP` (payload decoding; `r` the
+    /// valley ratio, `valley_ratios`)
     dacc: Vec<f32>,
     count: Vec<u32>,
     first_sample: usize,
@@ -125,6 +149,8 @@ fn features(
     let mut logp = vec![0f32; nf * W];
     let mut fe = vec![0f32; nf];
     let mut cp = vec![0f32; nf * CELLS];
+    let mut vr = vec![0f32; nf * CELLS];
+    let mut prefix = vec![0f64; W + 1];
     for f in 0..nf {
         let s = offset + f * HOP;
         for i in 0..N {
@@ -144,7 +170,7 @@ fn features(
         for (c, p) in cp[f * CELLS..(f + 1) * CELLS].iter_mut().enumerate() {
             *p = row[FW + 3 * c] + row[FW + 3 * c + 1] + row[FW + 3 * c + 2];
         }
-        log_row(row);
+        valley_ratios(row, &mut vr[f * CELLS..(f + 1) * CELLS], &mut prefix);
     }
     let mut acc = vec![0f32; PERIOD * CELLS];
     let mut dacc = vec![0f32; PERIOD * CELLS];
@@ -152,6 +178,9 @@ fn features(
     let mut u = [0f32; CELLS];
     let fw = frame_weights(&fe);
     let cw = cell_weights(&cp, nf);
+    for row in logp.chunks_exact_mut(W) {
+        log_row(row);
+    }
     let mut refr = [0f32; W];
     for f in TM..nf - TM {
         time_reference(&logp, f, &mut refr);
@@ -165,10 +194,11 @@ fn features(
         let dd = &mut dacc[q * CELLS..(q + 1) * CELLS];
         let wc = &cw[f * CELLS..(f + 1) * CELLS];
         let wf = fw[f];
+        let vrf = &vr[f * CELLS..(f + 1) * CELLS];
         for c in 0..CELLS {
             let v = (u[c] * inv).clamp(-CLIP, CLIP);
-            dst[c] += 0.5 * (wc[c] + wf) * v;
-            dd[c] += wf * v;
+            dst[c] += wc[c] * wf * vrf[c] * v;
+            dd[c] += 0.5 * (wc[c] + wf) * vrf[c] * v;
         }
         count[q] += 1;
     }
@@ -222,7 +252,7 @@ pub(super) fn search(
     speed: f32,
     subs: usize,
     trials: f64,
-) -> Option<(Detection, f64)> {
+) -> Option<Found> {
     let mut planner = RealFftPlanner::<f32>::new();
     let fft = planner.plan_fft_forward(N);
     let window: Vec<f32> = (0..N)
@@ -286,24 +316,13 @@ pub(super) fn search(
     };
     let fpp = (tail * trials).min(1.0);
     // decode the payload at the winning alignment
-    let mut soft = vec![0f32; conv::CODED_BITS];
-    for p in 0..PERIOD {
-        let q = (p + PERIOD - t.phase) % PERIOD;
-        if fd.count[q] == 0 {
-            continue;
-        }
-        for c in 0..CELLS {
-            let cell = layout.cells[p * CELLS + c];
-            if cell.coded >= 0 {
-                soft[cell.coded as usize] += cell.chip * fd.dacc[q * CELLS + c];
-            }
-        }
-    }
+    let gw = cell_gains(&fd, layout, t.phase);
+    let soft = payload_soft(&fd, layout, t.phase, &gw);
     let payload = conv::decode(&soft);
     let f0 = (PERIOD - t.phase) % PERIOD;
     let start = (fd.first_sample + f0 * HOP) as f64 / DET_RATE as f64 / speed as f64;
-    Some((
-        Detection {
+    Some(Found {
+        det: Detection {
             payload,
             matching_bits: t.matches as u32,
             compared_bits: compared as u32,
@@ -311,8 +330,104 @@ pub(super) fn search(
             start_seconds: start,
             speed,
         },
-        t.z,
-    ))
+        z: t.z,
+        fd,
+        phase: t.phase,
+    })
+}
+
+/// Informed check of an expected code word at the found alignment: `(z, agreement)` with
+/// `z = T / sqrt(sum x_i^2)`, `T = sum_i e_i x_i` over every folded data cell `i`, `x_i` the
+/// cell's payload soft value (`g_c * a_i`, as for the Viterbi decoder) and `e_i` the amplitude
+/// sign the expected code word gives the cell (chip times the coded bit's sign), and
+/// `agreement` the fraction of the coded bits whose soft value has the expected sign.
+/// The alignment and the gains `g_c` come from the audio and the pilot chips only, never from
+/// the data chips, which is what the bound in `detect_expected` needs.
+pub(super) fn expected_score(found: &Found, layout: &Layout, coded: &[bool]) -> (f64, f64) {
+    let (fd, phase) = (&found.fd, found.phase);
+    let gw = cell_gains(fd, layout, phase);
+    let mut t = 0f64;
+    let mut t2 = 0f64;
+    for p in 0..PERIOD {
+        let q = (p + PERIOD - phase) % PERIOD;
+        if fd.count[q] == 0 {
+            continue;
+        }
+        let cells = &layout.cells[p * CELLS..(p + 1) * CELLS];
+        let row = &fd.dacc[q * CELLS..(q + 1) * CELLS];
+        for ((cell, &g), &a) in cells.iter().zip(&gw).zip(row) {
+            if cell.coded >= 0 {
+                let x = (g * a) as f64;
+                let e = if coded[cell.coded as usize] {
+                    cell.chip
+                } else {
+                    -cell.chip
+                };
+                t += e as f64 * x;
+                t2 += x * x;
+            }
+        }
+    }
+    let soft = payload_soft(fd, layout, phase, &gw);
+    let agree = soft
+        .iter()
+        .zip(coded)
+        .filter(|&(&v, &b)| (v > 0.0) == b && v != 0.0)
+        .count();
+    let z = if t2 > 0.0 { t / t2.sqrt() } else { 0.0 };
+    (z, agree as f64 / coded.len() as f64)
+}
+
+/// Soft values of the coded bits at `phase`: `sum g_c * chip * a` over each bit's data cells.
+fn payload_soft(fd: &Folded, layout: &Layout, phase: usize, gw: &[f32; CELLS]) -> Vec<f32> {
+    let mut soft = vec![0f32; conv::CODED_BITS];
+    for p in 0..PERIOD {
+        let q = (p + PERIOD - phase) % PERIOD;
+        if fd.count[q] == 0 {
+            continue;
+        }
+        let cells = &layout.cells[p * CELLS..(p + 1) * CELLS];
+        let row = &fd.dacc[q * CELLS..(q + 1) * CELLS];
+        for ((cell, &g), &a) in cells.iter().zip(gw).zip(row) {
+            if cell.coded >= 0 {
+                soft[cell.coded as usize] += g * cell.chip * a;
+            }
+        }
+    }
+    soft
+}
+
+/// Half-width in bins of the envelope the embedder shapes the mark with (+-400 Hz).
+const ENV_HALF: usize = 16;
+/// Cap of envelope / magnitude, as in the embedder.
+const RATIO_CAP: f32 = 8.0;
+
+/// Per-cell payload weight from one frame's power row (`W` bins): the mean over the cell's 3
+/// bins of `min(env / |Y|, RATIO_CAP)`, `env` the rms over +-`ENV_HALF` bins (within the row).
+/// The embedder adds `alpha * min(env / |X|, RATIO_CAP) * X` per bin, so the mark's relative
+/// change of a bin, hence of its log power, is proportional to this ratio: deep between the
+/// host's harmonics the mark changes the log power most (maximal-ratio weight, raised to
+/// `VALLEY_EXP`, for the presence test and the payload). A function of the audio only, so the
+/// presence bound holds with it.
+fn valley_ratios(row: &[f32], out: &mut [f32], prefix: &mut [f64]) {
+    for k in 0..W {
+        prefix[k + 1] = prefix[k] + row[k] as f64;
+    }
+    for (c, o) in out.iter_mut().enumerate() {
+        let mut r = 0f32;
+        for j in 0..3 {
+            let k = FW + 3 * c + j;
+            let (a, b) = (k.saturating_sub(ENV_HALF), (k + ENV_HALF + 1).min(W));
+            let env = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+            let p = row[k];
+            r += if p * RATIO_CAP * RATIO_CAP > env {
+                (env / p).sqrt()
+            } else {
+                RATIO_CAP
+            };
+        }
+        *o = (r / 3.0).powf(VALLEY_EXP);
+    }
 }
 
 /// Frame reliability weights: `max(0, 1 - floor / e_f)` where `e_f` is the frame's in-band power
@@ -376,4 +491,92 @@ fn cell_weights(cp: &[f32], nf: usize) -> Vec<f32> {
         }
     }
     w
+}
+
+/// Payload weights per frequency cell (maximal-ratio combining): the mark's response in cell `c`
+/// estimated from the pilot cells at the found alignment, `g_c = sum chip * a / sum a^2` over
+/// the folded frames (`a` the payload features), shrunk half-way towards the all-cell value and
+/// pooled over +-`GAIN_HALF` cells, clamped at 0. Cells the mark does not reach (above 4 kHz in
+/// telephone audio, bands removed by a codec, cells drowned in noise) then count little in the
+/// soft decisions. Uses the key, so it only serves the payload, never the presence test.
+fn cell_gains(fd: &Folded, layout: &Layout, phase: usize) -> [f32; CELLS] {
+    let mut g = [0f64; CELLS];
+    let mut v = [0f64; CELLS];
+    for p in 0..PERIOD {
+        let q = (p + PERIOD - phase) % PERIOD;
+        if fd.count[q] == 0 {
+            continue;
+        }
+        for c in 0..CELLS {
+            let cell = layout.cells[p * CELLS + c];
+            let a = fd.dacc[q * CELLS + c] as f64;
+            v[c] += a * a;
+            if cell.coded < 0 {
+                g[c] += cell.chip as f64 * a;
+            }
+        }
+    }
+    let gbar = g.iter().sum::<f64>() / v.iter().sum::<f64>().max(1e-30);
+    for (gc, &vc) in g.iter_mut().zip(&v) {
+        *gc = (1.0 - GAIN_SHRINK) * *gc + GAIN_SHRINK * gbar * vc;
+    }
+    let mut out = [0f32; CELLS];
+    for (c, o) in out.iter_mut().enumerate() {
+        let (c0, c1) = (c.saturating_sub(GAIN_HALF), (c + GAIN_HALF).min(CELLS - 1));
+        let gs: f64 = g[c0..=c1].iter().sum();
+        let vs: f64 = v[c0..=c1].iter().sum();
+        *o = if vs > 0.0 {
+            (gs / vs).max(0.0) as f32
+        } else {
+            0.0
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Folded payload features where only the cells below `reach` carry the mark (as in
+    /// telephone audio, where nothing is above 4 kHz) plus noise everywhere.
+    fn folded(layout: &Layout, reach: usize) -> Folded {
+        let mut s = 12345u64;
+        let mut noise = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        let mut dacc = vec![0f32; PERIOD * CELLS];
+        for f in 0..PERIOD {
+            for c in 0..CELLS {
+                let cell = layout.cells[f * CELLS + c];
+                let mark = if c < reach { 0.5 * cell.chip } else { 0.0 };
+                dacc[f * CELLS + c] = mark + noise();
+            }
+        }
+        Folded {
+            acc: dacc.clone(),
+            dacc,
+            count: vec![1; PERIOD],
+            first_sample: 0,
+        }
+    }
+
+    #[test]
+    fn payload_cell_gains_follow_the_mark() {
+        let layout = Layout::new(&[7u8; 32]);
+        let g = cell_gains(&folded(&layout, 45), &layout, 0);
+        assert!(g.iter().all(|&v| v >= 0.0 && v.is_finite()));
+        let lo = g[..40].iter().sum::<f32>() / 40.0;
+        let hi = g[50..].iter().sum::<f32>() / (CELLS - 50) as f32;
+        // shrinkage keeps half of the all-cell gain everywhere; the marked cells get more
+        assert!(lo > 2.0 * hi, "marked cells {lo}, unmarked {hi}");
+        assert!(hi > 0.0);
+        // a mark everywhere: flat gains
+        let g = cell_gains(&folded(&layout, CELLS), &layout, 0);
+        let (mn, mx) = g
+            .iter()
+            .fold((f32::MAX, 0f32), |(a, b), &v| (a.min(v), b.max(v)));
+        assert!(mx < 1.5 * mn, "flat mark: gains {mn}..{mx}");
+    }
 }

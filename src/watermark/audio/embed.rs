@@ -3,8 +3,8 @@
 //! local level.
 //!
 //! Steps: mono mix -> (44.1/48 kHz and up) half-band decimation to 22.05/24 kHz -> per frame
-//! (20 ms hop, 40 ms sqrt-Hann window) the unit mark `sign * min(env/|X|, RATIO_CAP) * X` per
-//! band bin, inverse FFT and overlap-add -> half-band interpolation back to the input rate ->
+//! (20 ms hop, 40 ms sqrt-Hann window) the unit mark `s * min(env/|X|, RATIO_CAP) * X` per
+//! band bin (`s` the cell's signed amplitude from `Layout::signs`), inverse FFT and overlap-add -> half-band interpolation back to the input rate ->
 //! per channel level ratio and 1 ms guard limits -> one global strength solved so the guarded
 //! mark meets the SNR target (per-block energy and peak make unclipped blocks exact without a
 //! pass over the samples) -> add.
@@ -40,7 +40,7 @@ pub(super) fn hop_for_rate(rate: u32) -> usize {
 }
 
 /// The mark at unit strength for the mono signal `x` at `rate`: per STFT bin in the band
-/// `sign * min(env/|X|, RATIO_CAP) * X`, overlap-added.
+/// `s * min(env/|X|, RATIO_CAP) * X` (`s` the cell's signed amplitude), overlap-added.
 fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
     let len = x.len();
     let hop = hop_for_rate(rate);
@@ -93,8 +93,8 @@ fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
         .map(|&(a, b)| 1.0 / (b - a) as f32)
         .collect();
 
-    // The mark at unit strength: per bin  sign * min(env/|X|, RATIO_CAP) * X, i.e. magnitude
-    // env (the local spectral envelope) with the host's phase, so it is exactly linear in alpha.
+    // The mark at unit strength: per bin  s * min(env/|X|, RATIO_CAP) * X, i.e. magnitude
+    // |s| * env (env the local spectral envelope) with the host's phase, exactly linear in alpha.
     let mut mark = vec![0f32; len];
     let norm = 1.0 / n as f32;
     let nframes = len.div_ceil(hop);
