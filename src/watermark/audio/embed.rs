@@ -212,14 +212,27 @@ fn symmetric_fir(out: &mut [f32], p: &[f32], h: &[f32; HB_TAPS], gain: f32) {
 /// Low-pass and keep every other sample (length `ceil(len / 2)`). Polyphase: the even samples
 /// pass with weight 1/2 (centre tap), the odd ones through the symmetric taps.
 fn half_down(x: &[f32]) -> Vec<f32> {
+    half_down_parts(
+        x.len(),
+        x.iter().step_by(2).copied(),
+        x.iter().skip(1).step_by(2).copied(),
+    )
+}
+
+/// [`half_down`] of a signal of `len` samples given as its even and its odd samples (so a
+/// down-mix can be decimated without being stored at the full rate).
+fn half_down_parts(
+    len: usize,
+    even: impl Iterator<Item = f32>,
+    odd_samples: impl Iterator<Item = f32>,
+) -> Vec<f32> {
     let h = halfband();
-    let m = x.len().div_ceil(2);
-    let mut out: Vec<f32> = x.iter().step_by(2).map(|v| 0.5 * v).collect();
-    let mut odd = vec![0f32; x.len() / 2 + 2 * HB_TAPS];
-    for (o, v) in odd[HB_TAPS..].iter_mut().zip(x.iter().skip(1).step_by(2)) {
-        *o = *v;
+    let mut out: Vec<f32> = even.map(|v| 0.5 * v).collect();
+    let mut odd = vec![0f32; len / 2 + 2 * HB_TAPS];
+    for (o, v) in odd[HB_TAPS..].iter_mut().zip(odd_samples) {
+        *o = v;
     }
-    debug_assert_eq!(out.len(), m);
+    debug_assert_eq!(out.len(), len.div_ceil(2));
     symmetric_fir(&mut out, &odd, &h, 1.0);
     out
 }
@@ -274,10 +287,13 @@ pub(super) fn embed_f32(
     let periods = len as f64 / (hop * PERIOD) as f64;
     let seconds = len as f64 / rate as f64;
 
-    // mono mix
+    // mono mix; stereo at 44.1/48 kHz is decimated straight from the interleaved samples below
+    // (the mix is never stored at the full rate)
     let inv_c = 1.0 / channels as f32;
+    let fused = channels == 2 && rate.is_multiple_of(100) && rate >= 44_100;
     let mid: Vec<f32> = match channels {
-        1 => samples.to_vec(),
+        _ if fused => Vec::new(),
+        1 => Vec::new(),
         2 => samples
             .chunks_exact(2)
             .map(|c| (c[0] + c[1]) * inv_c)
@@ -288,6 +304,8 @@ pub(super) fn embed_f32(
             .collect(),
     };
 
+    let mono: &[f32] = if channels == 1 { samples } else { &mid };
+
     let layout = Layout::new(&key.0);
     let coded = conv::encode(payload);
     let signs = layout.signs(&coded);
@@ -297,13 +315,25 @@ pub(super) fn embed_f32(
     let mut lens = vec![len];
     let mut srate = rate;
     let mut low: Option<Vec<f32>> = None;
-    while srate.is_multiple_of(100) && srate >= 44_100 {
-        let d = half_down(low.as_deref().unwrap_or(&mid));
+    if fused {
+        let mix = |c: &[f32]| (c[0] + c[1]) * inv_c;
+        let frames = samples.chunks_exact(2);
+        let d = half_down_parts(
+            len,
+            frames.clone().step_by(2).map(mix),
+            frames.skip(1).step_by(2).map(mix),
+        );
         lens.push(d.len());
         low = Some(d);
         srate /= 2;
     }
-    let mut mark = unit_mark(low.as_deref().unwrap_or(&mid), srate, &signs)?;
+    while srate.is_multiple_of(100) && srate >= 44_100 {
+        let d = half_down(low.as_deref().unwrap_or(mono));
+        lens.push(d.len());
+        low = Some(d);
+        srate /= 2;
+    }
+    let mut mark = unit_mark(low.as_deref().unwrap_or(mono), srate, &signs)?;
     drop(low);
     for w in lens.windows(2).rev() {
         mark = half_up(&mark, w[0]);
@@ -314,12 +344,14 @@ pub(super) fn embed_f32(
     let nblocks = len.div_ceil(hop);
     let blk = ((rate as f64) / 1000.0).round().max(4.0) as usize;
     let nblk = len.div_ceil(blk);
-    let mid_e: Vec<f32> = if channels == 1 {
-        Vec::new()
-    } else {
-        mid.chunks(hop)
+    // energy of the mono mix per hop block (stereo: in the pass below)
+    let mut mid_e: Vec<f32> = match channels {
+        1 => Vec::new(),
+        2 => vec![0f32; nblocks],
+        _ => mid
+            .chunks(hop)
             .map(|c| c.iter().map(|v| v * v).sum())
-            .collect()
+            .collect(),
     };
     // one pass over the samples: per channel, energy of every hop block and peak of every 1 ms
     // block (blocks never straddle a hop boundary's channel order: both are whole frames)
@@ -330,13 +362,16 @@ pub(super) fn embed_f32(
         let e = &mut ch_e[h * channels..(h + 1) * channels];
         if channels == 2 {
             // local accumulators (a store per sample otherwise)
-            let (mut e0, mut e1) = (0f32, 0f32);
+            let (mut e0, mut e1, mut em) = (0f32, 0f32, 0f32);
             for fr in c.chunks_exact(2) {
                 e0 += fr[0] * fr[0];
                 e1 += fr[1] * fr[1];
+                let m = (fr[0] + fr[1]) * inv_c;
+                em += m * m;
             }
             e[0] = e0;
             e[1] = e1;
+            mid_e[h] = em;
         } else {
             for fr in c.chunks_exact(channels) {
                 for (e, &v) in e.iter_mut().zip(fr) {
