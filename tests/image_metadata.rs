@@ -55,18 +55,9 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// What ImageMagick decodes: raw RGBA bytes.
 fn magick_pixels(path: &Path) -> Vec<u8> {
-    let out = Command::new(common::convert())
-        .arg(path)
-        .arg("rgba:-")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.stdout.is_empty());
-    out.stdout
+    let out = common::run_bytes(Command::new(common::convert()).arg(path).arg("rgba:-"));
+    assert!(!out.is_empty());
+    out
 }
 
 fn crate_pixels(bytes: &[u8]) -> Vec<u8> {

@@ -59,6 +59,11 @@ pub fn convert() -> PathBuf {
 
 /// Runs a command and returns stdout; panics with stderr on failure.
 pub fn run(cmd: &mut Command) -> String {
+    String::from_utf8_lossy(&run_bytes(cmd)).into_owned()
+}
+
+/// Runs a command and returns its stdout bytes; panics with stderr on failure.
+pub fn run_bytes(cmd: &mut Command) -> Vec<u8> {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -67,7 +72,7 @@ pub fn run(cmd: &mut Command) -> String {
         "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    out.stdout
 }
 
 /// A signer with a fixed seed and a trust store holding it for `producer`.
@@ -96,18 +101,12 @@ pub fn metadata_only() -> aigcmark::LabelOptions {
 
 /// The samples ffmpeg decodes from `path`, as 16-bit little-endian bytes.
 pub fn ffmpeg_s16le(path: &Path) -> Vec<u8> {
-    let out = Command::new(tool("ffmpeg", "ffmpeg"))
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    run_bytes(
+        Command::new(tool("ffmpeg", "ffmpeg"))
+            .args(["-v", "error", "-i"])
+            .arg(path)
+            .args(["-f", "s16le", "-"]),
+    )
 }
 
 /// Runs `cmd` with `input` on its standard input and returns what it printed.

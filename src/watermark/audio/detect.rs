@@ -348,26 +348,11 @@ pub(super) fn expected_score(found: &Found, layout: &Layout, coded: &[bool]) -> 
     let gw = cell_gains(fd, layout, phase);
     let mut t = 0f64;
     let mut t2 = 0f64;
-    for p in 0..PERIOD {
-        let q = (p + PERIOD - phase) % PERIOD;
-        if fd.count[q] == 0 {
-            continue;
-        }
-        let cells = &layout.cells[p * CELLS..(p + 1) * CELLS];
-        let row = &fd.dacc[q * CELLS..(q + 1) * CELLS];
-        for ((cell, &g), &a) in cells.iter().zip(&gw).zip(row) {
-            if cell.coded >= 0 {
-                let x = (g * a) as f64;
-                let e = if coded[cell.coded as usize] {
-                    cell.chip
-                } else {
-                    -cell.chip
-                };
-                t += e as f64 * x;
-                t2 += x * x;
-            }
-        }
-    }
+    for_each_data_cell(fd, layout, phase, &gw, |bit, chip, x| {
+        let e = if coded[bit] { chip } else { -chip };
+        t += (e * x) as f64;
+        t2 += (x as f64) * (x as f64);
+    });
     let soft = payload_soft(fd, layout, phase, &gw);
     let agree = soft
         .iter()
@@ -381,6 +366,18 @@ pub(super) fn expected_score(found: &Found, layout: &Layout, coded: &[bool]) -> 
 /// Soft values of the coded bits at `phase`: `sum g_c * chip * a` over each bit's data cells.
 fn payload_soft(fd: &Folded, layout: &Layout, phase: usize, gw: &[f32; CELLS]) -> Vec<f32> {
     let mut soft = vec![0f32; conv::CODED_BITS];
+    for_each_data_cell(fd, layout, phase, gw, |bit, chip, x| soft[bit] += chip * x);
+    soft
+}
+
+/// Calls `visit(coded bit, chip, g_c * a)` for every folded data cell at `phase`.
+fn for_each_data_cell(
+    fd: &Folded,
+    layout: &Layout,
+    phase: usize,
+    gw: &[f32; CELLS],
+    mut visit: impl FnMut(usize, f32, f32),
+) {
     for p in 0..PERIOD {
         let q = (p + PERIOD - phase) % PERIOD;
         if fd.count[q] == 0 {
@@ -390,11 +387,10 @@ fn payload_soft(fd: &Folded, layout: &Layout, phase: usize, gw: &[f32; CELLS]) -
         let row = &fd.dacc[q * CELLS..(q + 1) * CELLS];
         for ((cell, &g), &a) in cells.iter().zip(gw).zip(row) {
             if cell.coded >= 0 {
-                soft[cell.coded as usize] += g * cell.chip * a;
+                visit(cell.coded as usize, cell.chip, g * a);
             }
         }
     }
-    soft
 }
 
 /// Half-width in bins of the envelope the embedder shapes the mark with (+-400 Hz).
