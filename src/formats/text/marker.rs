@@ -86,9 +86,16 @@ fn frame(kind: u8, payload: &[u8]) -> Option<Vec<u8>> {
 
 /// CRC-32 (IEEE) of kind ‖ payload: a damage check, cheap enough for thousands of markers.
 fn check(kind: u8, payload: &[u8]) -> [u8; CHECK] {
+    check_parts(kind, &[payload])
+}
+
+/// [`check`] of a payload given in consecutive parts.
+fn check_parts(kind: u8, parts: &[&[u8]]) -> [u8; CHECK] {
     let mut h = crc32fast::Hasher::new();
     h.update(&[kind]);
-    h.update(payload);
+    for p in parts {
+        h.update(p);
+    }
     h.finalize().to_be_bytes()
 }
 
@@ -538,8 +545,8 @@ impl Summarizer {
                 return None;
             }
         }
-        let lead = &head[HEADER..];
-        let body_len = len.checked_sub(lead.len())?;
+        let lead_end = head.len();
+        let body_len = len.checked_sub(lead_end - HEADER)?;
         let found = self.known.iter().position(|k| {
             k.flags == flags && k.body.len() == body_len && bytes[j..].starts_with(&k.raw)
         });
@@ -548,19 +555,16 @@ impl Summarizer {
             Some(k) => j + self.known[k].raw.len(),
             None => read_glued(bytes, j, body_len, &mut learned)?,
         };
-        let mut sum = Vec::with_capacity(CHECK);
-        let end = read_glued(bytes, body_end, CHECK, &mut sum)?;
+        // The check follows the header in `head`.
+        let end = read_glued(bytes, body_end, CHECK, head)?;
         // Alone in its run: another frame, or the text's own selectors, glued after it take
         // the general path.
         if selector_at(bytes, end).is_some() {
             return None;
         }
+        let (lead, sum) = head[HEADER..].split_at(lead_end - HEADER);
         let body = found.map_or(&learned[..], |k| &self.known[k].body[..]);
-        let mut h = crc32fast::Hasher::new();
-        h.update(&[KIND_COMPACT]);
-        h.update(lead);
-        h.update(body);
-        if h.finalize().to_be_bytes()[..] != sum[..] {
+        if check_parts(KIND_COMPACT, &[lead, body])[..] != *sum {
             return None;
         }
         match found {
