@@ -205,6 +205,32 @@ pub struct Scan {
     pub watermark: Option<WatermarkCheck>,
     /// Deviations found in the container (duplicates, odd placements, damage).
     pub findings: Vec<Finding>,
+    /// AI declarations other than the GB 45438 label (IPTC DigitalSourceType, a C2PA manifest).
+    pub declarations: Vec<Declaration>,
+}
+
+/// What kind of other AI declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclarationKind {
+    /// IPTC `Iptc4xmpExt:DigitalSourceType` (XMP).
+    IptcDigitalSourceType,
+    /// A C2PA manifest store (JUMBF) is present; its content is not validated here.
+    C2paManifest,
+}
+
+/// An AI declaration that is not a GB 45438 label, as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Declaration {
+    pub kind: DeclarationKind,
+    /// The declared value (e.g. the DigitalSourceType URI); empty when there is none to show.
+    pub value: String,
+    /// Where it was, for people: e.g. `XMP (APP1)`, `JUMBF (APP11)`, `caBX chunk`.
+    pub location: String,
+    /// True when the value says the content was made by AI (a `trainedAlgorithmicMedia` or
+    /// `compositeWithTrainedAlgorithmicMedia` source type; a C2PA manifest's presence is `false`
+    /// until its assertions are read).
+    pub ai_generated: bool,
 }
 
 /// How to read.
@@ -279,11 +305,45 @@ pub struct Edited {
     pub notes: Vec<Finding>,
 }
 
+/// Which metadata carriers an image label goes into. Strict GB 45438 checkers want exactly one
+/// label per file, so the default is XMP alone; the image guide's Annex B forms (PNG `tEXt AIGC`,
+/// JPEG EXIF UserComment) are written only when asked. Formats with a single carrier ignore it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CarrierChoice {
+    /// XMP `TC260:AIGC` only (the default).
+    #[default]
+    Xmp,
+    /// The Annex B form only (PNG `tEXt AIGC`, JPEG EXIF UserComment; XMP elsewhere).
+    AnnexB,
+    /// Both: two identical labels, which strict checkers report.
+    Both,
+}
+
+impl CarrierChoice {
+    /// The name used on the command line: `xmp`, `annex-b`, `both`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CarrierChoice::Xmp => "xmp",
+            CarrierChoice::AnnexB => "annex-b",
+            CarrierChoice::Both => "both",
+        }
+    }
+    /// True when XMP is written.
+    pub fn xmp(self) -> bool {
+        self != CarrierChoice::AnnexB
+    }
+    /// True when the Annex B form is written.
+    pub fn annex_b(self) -> bool {
+        self != CarrierChoice::Xmp
+    }
+}
+
 /// How to write the label record.
 #[derive(Debug, Clone, Copy)]
 pub struct WriteOptions<'a> {
-    /// Also write the guides' secondary carriers (PNG `tEXt AIGC`, JPEG EXIF UserComment).
-    pub secondary_carriers: bool,
+    /// Which carriers to write (images; other formats have one).
+    pub carriers: CarrierChoice,
     pub limits: &'a Limits,
 }
 

@@ -96,7 +96,7 @@ pub fn write_then_read(format: Format, data: &[u8]) {
         data,
         JSON,
         &WriteOptions {
-            secondary_carriers: true,
+            carriers: crate::format::CarrierChoice::Both,
             limits: &limits,
         },
     ) else {

@@ -8,7 +8,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::format::{ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions};
+use crate::format::{CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions};
 use crate::formats;
 use crate::keys::Signer;
 use crate::label::{LabelKind, LabelRecord, check_value};
@@ -25,13 +25,17 @@ pub struct LabelOptions {
     pub content_producer: String,
     /// `ProduceID`; `None` makes a fresh unique one.
     pub produce_id: Option<String>,
-    /// Add the explicit label too.
+    /// Add the explicit label, with these options.
     pub explicit: Option<ExplicitOptions>,
+    /// Text and Markdown get the default explicit prompt even when `explicit` is `None`, as
+    /// GB 45438 5.1 asks (default true); set false when the service shows the label in its own
+    /// interface. Images and audio keep the explicit label opt-in.
+    pub explicit_for_text: bool,
     /// Embed the watermark where the format has one (default on).
     pub watermark: bool,
     pub watermark_key: WatermarkKey,
-    /// Also write the guides' secondary carriers (default on).
-    pub secondary_carriers: bool,
+    /// Which metadata carriers images get (default XMP only: one label per file).
+    pub carriers: CarrierChoice,
     /// Replace a label already in the input instead of refusing.
     pub replace: bool,
     /// JPEG quality when pixels must be re-encoded (default 92).
@@ -42,16 +46,18 @@ pub struct LabelOptions {
 }
 
 impl LabelOptions {
-    /// Defaults: Label "1", fresh ProduceID, watermark on, no explicit label.
+    /// Defaults: Label "1", fresh ProduceID, watermark on, XMP carrier only, the explicit prompt on
+    /// text and Markdown only.
     pub fn new(content_producer: &str) -> Self {
         LabelOptions {
             kind: LabelKind::Generated,
             content_producer: content_producer.to_string(),
             produce_id: None,
             explicit: None,
+            explicit_for_text: true,
             watermark: true,
             watermark_key: WatermarkKey::public_default(),
-            secondary_carriers: true,
+            carriers: CarrierChoice::Xmp,
             replace: false,
             jpeg_quality: 92,
             signed_at: None,
@@ -103,8 +109,13 @@ pub fn label(
     }
 
     let payload = Payload::new(&opts.content_producer, &produce_id, &signer.seed());
+    let text_default = ExplicitOptions::default();
+    let explicit = opts.explicit.as_ref().or_else(|| {
+        (opts.explicit_for_text && matches!(format, Format::Text | Format::Markdown))
+            .then_some(&text_default)
+    });
     let edits = ContentEdits {
-        explicit: opts.explicit.as_ref(),
+        explicit,
         watermark: opts.watermark.then_some((&opts.watermark_key, payload.0)),
         jpeg_quality: opts.jpeg_quality,
         limits: &opts.limits,
@@ -134,7 +145,7 @@ pub fn label(
         content,
         &json,
         &WriteOptions {
-            secondary_carriers: opts.secondary_carriers,
+            carriers: opts.carriers,
             limits: &opts.limits,
         },
     )?;
@@ -154,7 +165,8 @@ pub struct PropagateOptions {
     pub content_propagator: String,
     /// `PropagateID`; `None` makes a fresh unique one.
     pub propagate_id: Option<String>,
-    pub secondary_carriers: bool,
+    /// Which metadata carriers images get (default XMP only).
+    pub carriers: CarrierChoice,
     pub signed_at: Option<u64>,
     pub limits: Limits,
 }
@@ -164,7 +176,7 @@ impl PropagateOptions {
         PropagateOptions {
             content_propagator: content_propagator.to_string(),
             propagate_id: None,
-            secondary_carriers: true,
+            carriers: CarrierChoice::Xmp,
             signed_at: None,
             limits: Limits::default(),
         }
@@ -224,7 +236,7 @@ pub fn propagate(
         input,
         &json,
         &WriteOptions {
-            secondary_carriers: opts.secondary_carriers,
+            carriers: opts.carriers,
             limits: &opts.limits,
         },
     )?;

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::format::{ExplicitMark, WatermarkCheck};
+use crate::format::{Declaration, ExplicitMark, WatermarkCheck};
 use crate::label::LabelRecord;
 
 /// How serious a finding is.
@@ -209,6 +209,9 @@ pub struct Report {
     pub watermark: WatermarkCheck,
     /// Explicit (visible or audible) labels found.
     pub explicit: Vec<ExplicitMark>,
+    /// Other AI declarations found (IPTC DigitalSourceType, a C2PA manifest).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub declarations: Vec<Declaration>,
     pub findings: Vec<Finding>,
 }
 
@@ -229,6 +232,7 @@ impl Report {
             propagation: None,
             watermark: WatermarkCheck::NotChecked,
             explicit: Vec::new(),
+            declarations: Vec::new(),
             findings: vec![finding],
         }
     }

@@ -157,6 +157,7 @@ impl Checker<'_> {
             propagation: None,
             watermark: WatermarkCheck::NotChecked,
             explicit: Vec::new(),
+            declarations: scan.declarations,
             findings: Vec::new(),
         };
 

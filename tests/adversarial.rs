@@ -74,7 +74,7 @@ fn deeply_nested_json_in_a_carrier_is_a_finding() {
         b"some text",
         &deep,
         &WriteOptions {
-            secondary_carriers: true,
+            carriers: aigcmark::format::CarrierChoice::Both,
             limits: &limits,
         },
     );

@@ -39,7 +39,7 @@ fn write_raw(content: &[u8], json: &str) -> Vec<u8> {
             content,
             json,
             &WriteOptions {
-                secondary_carriers: true,
+                carriers: aigcmark::format::CarrierChoice::Both,
                 limits: &limits,
             },
         )

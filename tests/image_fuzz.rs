@@ -67,7 +67,7 @@ proptest! {
         let limits = Limits::default();
         let handler = aigcmark::formats::handler(s.format).unwrap();
         let _ = handler.scan(&bytes, &ScanOptions { limits: &limits, watermark_key: None });
-        let _ = handler.write_label(&bytes, "{\"Label\":\"1\"}", &WriteOptions { secondary_carriers: true, limits: &limits });
+        let _ = handler.write_label(&bytes, "{\"Label\":\"1\"}", &WriteOptions { carriers: aigcmark::format::CarrierChoice::Both, limits: &limits });
         let _ = handler.check_explicit(&bytes, &s.explicit, &limits);
     }
 }

@@ -205,7 +205,7 @@ fn check_labeled_file(original: &Path, format: Format, ext: &str) {
             &changed,
             &out.json,
             &WriteOptions {
-                secondary_carriers: true,
+                carriers: aigcmark::format::CarrierChoice::Both,
                 limits: &limits,
             },
         )
@@ -687,7 +687,7 @@ fn damaged_input_is_an_error_or_a_finding_never_a_panic() {
                 &b,
                 "{}",
                 &WriteOptions {
-                    secondary_carriers: true,
+                    carriers: aigcmark::format::CarrierChoice::Both,
                     limits: &Limits::default(),
                 },
             );
@@ -770,7 +770,7 @@ fn secondary_carriers_can_be_switched_off() {
     let (signer, trust) = common::demo_keys(3, PRODUCER);
     let mut opts = LabelOptions::new(PRODUCER);
     opts.watermark = false;
-    opts.secondary_carriers = false;
+    opts.carriers = aigcmark::format::CarrierChoice::Xmp;
     let limits = Limits::default();
     for (src, format) in [
         ("images/skimage/brick.png", Format::Png),

@@ -130,7 +130,7 @@ fn png_label_is_drawn_large_enough_and_verified() {
             &covered,
             &out.json,
             &WriteOptions {
-                secondary_carriers: true,
+                carriers: aigcmark::format::CarrierChoice::Both,
                 limits: &limits,
             },
         )

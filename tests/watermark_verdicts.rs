@@ -88,7 +88,7 @@ fn a_label_moved_onto_another_watermarked_image_conflicts() {
             &b.bytes,
             &a.record.to_json().unwrap(),
             &aigcmark::format::WriteOptions {
-                secondary_carriers: true,
+                carriers: aigcmark::format::CarrierChoice::Both,
                 limits: &limits,
             },
         )

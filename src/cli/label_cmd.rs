@@ -7,7 +7,7 @@ use clap::Args;
 
 use aigcmark::{Error, ExplicitOptions, Format, LabelKind, LabelOptions, PropagateOptions, Signer};
 
-use super::{EXIT_OK, FormatArg, PlacementArg};
+use super::{CarrierArg, EXIT_OK, FormatArg, PlacementArg};
 
 #[derive(Args)]
 pub struct LabelArgs {
@@ -43,9 +43,10 @@ pub struct LabelArgs {
     /// Do not embed the watermark.
     #[arg(long)]
     no_watermark: bool,
-    /// Write only the primary metadata carrier (no PNG tEXt / JPEG EXIF copies).
-    #[arg(long)]
-    no_secondary: bool,
+    /// Image metadata carriers: `xmp` (default; one label per file, as strict checkers want),
+    /// `annex-b` (PNG tEXt AIGC / JPEG EXIF UserComment) or `both`.
+    #[arg(long, value_enum, default_value = "xmp")]
+    carrier: CarrierArg,
     /// Replace a label already in the input.
     #[arg(long)]
     replace: bool,
@@ -75,9 +76,9 @@ pub struct PropagateArgs {
     /// PropagateID (default: a fresh unique id).
     #[arg(long)]
     propagate_id: Option<String>,
-    /// Write only the primary metadata carrier.
-    #[arg(long)]
-    no_secondary: bool,
+    /// Image metadata carriers: `xmp` (default), `annex-b` or `both`.
+    #[arg(long, value_enum, default_value = "xmp")]
+    carrier: CarrierArg,
     /// Overwrite OUT if it exists, even when it is the input.
     #[arg(long)]
     overwrite: bool,
@@ -94,7 +95,7 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
     opts.kind = LabelKind::from_code(&a.kind).unwrap_or(LabelKind::Generated);
     opts.produce_id = a.produce_id;
     opts.watermark = !a.no_watermark;
-    opts.secondary_carriers = !a.no_secondary;
+    opts.carriers = a.carrier.into();
     opts.replace = a.replace;
     opts.jpeg_quality = a.quality;
     if a.explicit {
@@ -156,7 +157,7 @@ pub fn propagate(a: PropagateArgs) -> Result<u8, Error> {
     let format = input_format(&a.input, &input, a.format.format)?;
     let mut opts = PropagateOptions::new(&a.propagator);
     opts.propagate_id = a.propagate_id;
-    opts.secondary_carriers = !a.no_secondary;
+    opts.carriers = a.carrier.into();
     let out = aigcmark::propagate(&input, format, &signer, &opts)?;
     write_output(&a.output, &out.bytes)?;
     if a.output != Path::new("-") {

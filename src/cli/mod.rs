@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use aigcmark::format::CarrierChoice;
 use aigcmark::{Error, Format, Placement};
 
 pub const EXIT_OK: u8 = 0;
@@ -103,6 +104,24 @@ impl From<PlacementArg> for Placement {
             PlacementArg::TopRight => Placement::TopRight,
             PlacementArg::BottomLeft => Placement::BottomLeft,
             PlacementArg::BottomRight => Placement::BottomRight,
+        }
+    }
+}
+
+/// `--carrier`: which image metadata carriers to write.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CarrierArg {
+    Xmp,
+    AnnexB,
+    Both,
+}
+
+impl From<CarrierArg> for CarrierChoice {
+    fn from(c: CarrierArg) -> Self {
+        match c {
+            CarrierArg::Xmp => CarrierChoice::Xmp,
+            CarrierArg::AnnexB => CarrierChoice::AnnexB,
+            CarrierArg::Both => CarrierChoice::Both,
         }
     }
 }

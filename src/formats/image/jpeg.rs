@@ -165,7 +165,7 @@ impl Handler for Jpeg {
             Some(i) => {
                 let tiff = &segs[i].body(input)[EXIF_ID.len()..];
                 let has_label = exif::find_labels(tiff).is_ok_and(|f| !f.is_empty());
-                if opts.secondary_carriers || has_label {
+                if opts.carriers.annex_b() || has_label {
                     exif::with_user_comment(Some(tiff), &wrapped, (0, 0))
                         .ok()
                         .map(|t| [EXIF_ID, &t].concat())
@@ -174,7 +174,7 @@ impl Handler for Jpeg {
                     None
                 }
             }
-            None if opts.secondary_carriers => Some(
+            None if opts.carriers.annex_b() => Some(
                 [
                     EXIF_ID,
                     &exif::with_user_comment(None, &wrapped, frame_size(segs, input))?,

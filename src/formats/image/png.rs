@@ -282,7 +282,7 @@ impl Handler for Png {
                 if xmp_at.is_none() {
                     push_chunk(&mut out, b"iTXt", &itxt_body(PNG_XMP_KEYWORD, &packet))?;
                 }
-                if opts.secondary_carriers {
+                if opts.carriers.annex_b() {
                     let mut body = b"AIGC\0".to_vec();
                     body.extend_from_slice(label_json.as_bytes());
                     push_chunk(&mut out, b"tEXt", &body)?;
