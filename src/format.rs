@@ -107,10 +107,14 @@ impl Format {
     }
 
     /// The format of a file: its content's magic first, then its extension, then text when the
-    /// bytes are UTF-8. A mismatch between magic and extension resolves to the magic.
+    /// bytes are UTF-8. A mismatch between magic and extension resolves to the magic; a file
+    /// whose magic names a format aigcmark does not read (PDF, ZIP, MP4, …) is never text.
     pub fn detect(path: Option<&Path>, head: &[u8]) -> Option<Format> {
         if let Some(f) = Format::sniff(head) {
             return Some(f);
+        }
+        if head.is_empty() || foreign_kind(head).is_some() {
+            return None;
         }
         match path.and_then(Format::from_path) {
             Some(f @ (Format::Text | Format::Markdown)) => Some(f),
@@ -118,6 +122,48 @@ impl Format {
             None if std::str::from_utf8(head).is_ok() => Some(Format::Text),
             None => None,
         }
+    }
+}
+
+/// Formats aigcmark does not read, by their magic, so that they are named in errors and never
+/// taken for text.
+fn foreign_kind(head: &[u8]) -> Option<&'static str> {
+    let starts = |m: &[u8]| head.starts_with(m);
+    Some(if starts(b"%PDF-") {
+        "a PDF document"
+    } else if starts(b"PK\x03\x04") {
+        "a ZIP archive (DOCX, XLSX, EPUB, …)"
+    } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        "an MP4/MOV/HEIF file"
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        "a GIF image"
+    } else if starts(b"II*\0") || starts(b"MM\0*") {
+        "a TIFF image"
+    } else if starts(b"\x1a\x45\xdf\xa3") {
+        "a Matroska/WebM file"
+    } else if starts(b"\0\0\0\x0cjP  ") {
+        "a JPEG 2000 image"
+    } else if head.len() >= 12 && starts(b"RIFF") && &head[8..12] == b"AVI " {
+        "an AVI file"
+    } else {
+        return None;
+    })
+}
+
+/// Why a file is not one aigcmark reads, for an error message.
+pub fn unsupported_reason(path: Option<&Path>, bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "the file is empty".into();
+    }
+    if let Some(kind) = foreign_kind(bytes) {
+        return format!("{kind}, which aigcmark does not read");
+    }
+    match path.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+        Some(ext) => format!(
+            "not a format aigcmark reads (the content is not text and its magic bytes name no \
+             supported format; the name says .{ext}; use --format to say which)"
+        ),
+        None => "not a format aigcmark reads (use --format to say which)".into(),
     }
 }
 

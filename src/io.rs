@@ -2,7 +2,7 @@
 //! flushed to disk, then renamed into place. A failure at any step leaves the original untouched.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -69,20 +69,60 @@ fn create_temp(
     Err(last.unwrap_or_else(|| std::io::Error::other("cannot create a temporary file")))
 }
 
-/// Reads a whole file, refusing files over `max_bytes`.
+/// Reads a whole regular file, refusing anything over `max_bytes`.
+///
+/// Only regular files are read (a symbolic link is followed to one): a device such as
+/// `/dev/zero` would never end and a FIFO would block, so both are refused before opening. The
+/// limit is also enforced while reading, so a file that grows after the size check cannot take
+/// more memory than the limit allows.
 pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::io(path, std::io::Error::other("is a directory")));
-    }
-    if meta.len() > max_bytes {
+    check_regular(path, &meta)?;
+    check_size(path, meta.len(), max_bytes)?;
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    check_regular(path, &meta)?;
+    read_bounded(file, max_bytes, &path.display().to_string()).map_err(|e| match e {
+        Error::Io { source, .. } => Error::io(path, source),
+        other => other,
+    })
+}
+
+/// Reads `reader` to its end, refusing more than `max_bytes` (`what` names it in the error).
+pub fn read_bounded(reader: impl Read, max_bytes: u64, what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(what, e))?;
+    if bytes.len() as u64 > max_bytes {
         return Err(Error::Limit(format!(
-            "{} is {} bytes, over the {max_bytes}-byte limit",
-            path.display(),
-            meta.len()
+            "{what} is over the {max_bytes}-byte limit"
         )));
     }
-    fs::read(path).map_err(|e| Error::io(path, e))
+    Ok(bytes)
+}
+
+fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "is a directory"
+    } else {
+        "is not a regular file (a device, FIFO or socket); only regular files are read"
+    };
+    Err(Error::io(path, std::io::Error::other(what)))
+}
+
+fn check_size(path: &Path, len: u64, max_bytes: u64) -> Result<()> {
+    if len > max_bytes {
+        return Err(Error::Limit(format!(
+            "{} is {len} bytes, over the {max_bytes}-byte limit",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -97,6 +137,30 @@ mod tests {
         write_atomic(&p, b"new").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_fifos_are_refused_without_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("zero.png");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let err = read_limited(&link, 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let fifo = dir.path().join("fifo.wav");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = read_limited(&fifo, 1 << 20).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+        }
+        let big = dir.path().join("big.txt");
+        fs::write(&big, vec![b'a'; 100]).unwrap();
+        assert!(matches!(read_limited(&big, 99), Err(Error::Limit(_))));
+        assert_eq!(read_limited(&big, 100).unwrap().len(), 100);
+        assert!(matches!(
+            read_bounded(&[0u8; 10][..], 9, "stdin"),
+            Err(Error::Limit(_))
+        ));
     }
 
     #[test]

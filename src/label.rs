@@ -9,7 +9,6 @@
 //! read as well as it can be and reported as a [`Finding`], never as a failure.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::report::Finding;
@@ -188,80 +187,82 @@ impl LabelRecord {
     /// Reads a record from a carrier's text, reporting every deviation.
     pub fn parse(text: &str, max_depth: usize) -> Parsed {
         let mut findings = Vec::new();
+        let mut strict = Vec::new();
+        let fail = |findings: Vec<Finding>| Parsed {
+            record: None,
+            findings,
+            strict: Vec::new(),
+        };
         let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
         if trimmed.is_empty() {
             findings.push(Finding::error("label.empty", "the label carrier is empty"));
-            return Parsed {
-                record: None,
-                findings,
-            };
+            return fail(findings);
         }
         if json_depth(trimmed) > max_depth {
             findings.push(Finding::error(
                 "label.too_deep",
                 format!("the label JSON nests deeper than {max_depth} levels; not read"),
             ));
-            return Parsed {
-                record: None,
-                findings,
-            };
+            return fail(findings);
         }
-        let mut value: Value = match serde_json::from_str(trimmed) {
+        let mut value: Json = match serde_json::from_str(trimmed) {
             Ok(v) => v,
             Err(e) => {
                 findings.push(Finding::error(
                     "label.not_json",
                     format!("the label is not valid JSON: {e}"),
                 ));
-                return Parsed {
-                    record: None,
-                    findings,
-                };
+                return fail(findings);
             }
         };
         // JSON inside a JSON string, once or twice.
         for _ in 0..2 {
-            if let Value::String(inner) = &value {
-                match serde_json::from_str::<Value>(inner) {
-                    Ok(v) if v.is_object() && json_depth(inner) <= max_depth => {
+            if let Json::String(inner) = &value {
+                match serde_json::from_str::<Json>(inner) {
+                    Ok(v @ Json::Object(_)) if json_depth(inner) <= max_depth => {
                         findings.push(Finding::warning(
                             "label.double_encoded",
                             "the label JSON was encoded twice (a JSON string holding JSON)",
                         ));
+                        strict.push("the label is a JSON string holding JSON".to_string());
                         value = v;
                     }
                     _ => break,
                 }
             }
         }
-        let Value::Object(mut map) = value else {
+        let Json::Object(mut map) = value else {
             findings.push(Finding::error(
                 "label.not_object",
                 "the label JSON is not an object",
             ));
-            return Parsed {
-                record: None,
-                findings,
-            };
+            return fail(findings);
         };
-        // Wrapped form: a single key containing "AIGC" holding the object (or a string of it).
-        if !map.keys().any(|k| field_index(k).is_some()) {
+        // Wrapped form: a key containing "AIGC" holding the object (or a string of it).
+        if !map.iter().any(|(k, _)| field_index(k).is_some()) {
             let wrapper = map
-                .keys()
-                .find(|k| k.to_ascii_uppercase().contains("AIGC"))
-                .cloned();
-            if let Some(key) = wrapper {
-                let inner = map.remove(&key).unwrap_or(Value::Null);
+                .iter()
+                .position(|(k, _)| k.to_ascii_uppercase().contains("AIGC"));
+            if let Some(at) = wrapper {
+                if map.len() > 1 {
+                    strict.push(format!(
+                        "the wrapper object holds {} keys besides {:?}",
+                        map.len() - 1,
+                        map[at].0
+                    ));
+                }
+                let (key, inner) = map.swap_remove(at);
                 let inner = match inner {
-                    Value::String(s) => match serde_json::from_str::<Value>(&s) {
+                    Json::String(s) => match serde_json::from_str::<Json>(&s) {
                         Ok(v) => {
                             findings.push(Finding::warning(
                                 "label.double_encoded",
                                 format!("the {key:?} wrapper holds the label as a JSON string"),
                             ));
+                            strict.push("the wrapper holds the label as a JSON string".into());
                             v
                         }
-                        Err(_) => Value::String(s),
+                        Err(_) => Json::String(s),
                     },
                     v => v,
                 };
@@ -270,34 +271,34 @@ impl LabelRecord {
                         "label.wrapper_key",
                         format!("the label is wrapped under {key:?} rather than \"AIGC\""),
                     ));
+                    strict.push(format!("the wrapper key is {key:?}, not \"AIGC\""));
                 }
                 findings.push(Finding::info(
                     "label.wrapped",
                     "the label uses the wrapped form {\"AIGC\":{…}}",
                 ));
                 match inner {
-                    Value::Object(m) => map = m,
+                    Json::Object(m) => map = m,
                     _ => {
                         findings.push(Finding::error(
                             "label.not_object",
                             format!("the {key:?} wrapper does not hold an object"),
                         ));
-                        return Parsed {
-                            record: None,
-                            findings,
-                        };
+                        return fail(findings);
                     }
                 }
             }
         }
         let mut record = LabelRecord::default();
         let mut order = Vec::new();
+        let mut seen = [false; 7];
         for (key, v) in map {
             let Some((index, exact)) = match_field(&key) else {
                 findings.push(Finding::warning(
                     "label.unknown_key",
                     format!("unknown key {key:?} in the label"),
                 ));
+                strict.push(format!("unknown key {key:?}"));
                 continue;
             };
             let name = FIELD_NAMES[index];
@@ -306,42 +307,49 @@ impl LabelRecord {
                     "label.key_misspelled",
                     format!("key {key:?} read as {name:?}"),
                 ));
+                strict.push(format!("key {key:?} is not exactly {name:?}"));
+            }
+            if std::mem::replace(&mut seen[index], true) {
+                findings.push(Finding::warning(
+                    "label.duplicate_key",
+                    format!("{name} appears more than once; the last one is used"),
+                ));
+                strict.push(format!("{name} appears more than once"));
             }
             let value = match v {
-                Value::String(s) => s,
-                Value::Number(n) => {
+                Json::String(s) => s,
+                Json::Number(n) => {
                     findings.push(Finding::warning(
                         "label.value_not_string",
                         format!("{name} is the number {n}, not a string"),
                     ));
+                    strict.push(format!("{name} is not a string"));
                     n.to_string()
                 }
-                Value::Bool(b) => {
+                Json::Bool(b) => {
                     findings.push(Finding::warning(
                         "label.value_not_string",
                         format!("{name} is the boolean {b}, not a string"),
                     ));
+                    strict.push(format!("{name} is not a string"));
                     b.to_string()
                 }
-                Value::Null => continue,
+                Json::Null => {
+                    strict.push(format!("{name} is null, not a string"));
+                    continue;
+                }
                 other => {
                     findings.push(Finding::warning(
                         "label.value_not_string",
                         format!(
                             "{name} holds a JSON {}, not a string; ignored",
-                            kind_of(&other)
+                            other.kind()
                         ),
                     ));
+                    strict.push(format!("{name} is not a string"));
                     continue;
                 }
             };
-            let slot = record.field_mut(index);
-            if slot.is_some() {
-                findings.push(Finding::warning(
-                    "label.duplicate_key",
-                    format!("{name} appears more than once; the last one is used"),
-                ));
-            }
             if let Some(c) = value.chars().find(|&c| !is_allowed_char(c)) {
                 findings.push(Finding::warning(
                     "label.value_charset",
@@ -349,7 +357,12 @@ impl LabelRecord {
                 ));
             }
             order.push(index);
-            *slot = if value.is_empty() { None } else { Some(value) };
+            *record.field_mut(index) = if value.is_empty() { None } else { Some(value) };
+        }
+        for (i, name) in FIELD_NAMES.iter().enumerate() {
+            if !seen[i] {
+                strict.push(format!("{name} is missing"));
+            }
         }
         if order.windows(2).any(|w| w[0] > w[1]) {
             findings.push(Finding::info(
@@ -396,6 +409,7 @@ impl LabelRecord {
         Parsed {
             record: Some(record),
             findings,
+            strict,
         }
     }
 }
@@ -406,6 +420,88 @@ pub struct Parsed {
     /// `None` when nothing usable was found.
     pub record: Option<LabelRecord>,
     pub findings: Vec<Finding>,
+    /// Why the record is not in the strict form a sealed label must have (exactly the seven
+    /// Annex E keys, each once, spelled exactly, every value a string, bare or under one `AIGC`
+    /// wrapper): empty when it is. Another reader could take a tolerated deviation (a duplicate
+    /// key, a key in another case) to mean another producer or Label than the one sealed, so the
+    /// verifier treats a sealed record with any of these as conflicting.
+    pub strict: Vec<String>,
+}
+
+/// A JSON value that keeps every object member in order, duplicates included: `serde_json`
+/// merges duplicate keys while parsing, before any check could see them.
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn kind(&self) -> &'static str {
+        match self {
+            Json::Array(_) => "array",
+            Json::Object(_) => "object",
+            _ => "value",
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Json, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Json;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Json, E> {
+                Ok(Json::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> std::result::Result<Json, E> {
+                Ok(Json::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> std::result::Result<Json, E> {
+                Ok(Json::Number(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> std::result::Result<Json, E> {
+                Ok(Json::Number(n.into()))
+            }
+            fn visit_f64<E>(self, n: f64) -> std::result::Result<Json, E> {
+                Ok(serde_json::Number::from_f64(n).map_or(Json::Null, Json::Number))
+            }
+            fn visit_str<E>(self, s: &str) -> std::result::Result<Json, E> {
+                Ok(Json::String(s.to_string()))
+            }
+            fn visit_string<E>(self, s: String) -> std::result::Result<Json, E> {
+                Ok(Json::String(s))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Json, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    items.push(v);
+                }
+                Ok(Json::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Json, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Json>()? {
+                    members.push((k, v));
+                }
+                Ok(Json::Object(members))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn field_index(key: &str) -> Option<usize> {
@@ -482,14 +578,6 @@ pub fn json_depth(text: &str) -> usize {
         }
     }
     max
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-        _ => "value",
-    }
 }
 
 #[cfg(test)]

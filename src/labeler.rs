@@ -8,7 +8,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::format::{CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions};
+use crate::format::{
+    CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions,
+};
 use crate::formats;
 use crate::keys::Signer;
 use crate::label::{LabelKind, LabelRecord, check_value};
@@ -104,7 +106,9 @@ pub fn label(
     let first = handler.scan(input, &scan_opts)?;
     if !opts.replace && !first.carriers.is_empty() {
         return Err(Error::Refused(
-            "the input already carries a label; pass `replace` (--replace) to replace it".into(),
+            "the input already carries a label; relabeling replaces it only when asked \
+             (--replace, LabelOptions::replace)"
+                .into(),
         ));
     }
 
@@ -167,6 +171,8 @@ pub struct PropagateOptions {
     pub propagate_id: Option<String>,
     /// Which metadata carriers images get (default XMP only).
     pub carriers: CarrierChoice,
+    /// Replace another platform's countersignature already in the label instead of refusing.
+    pub replace: bool,
     pub signed_at: Option<u64>,
     pub limits: Limits,
 }
@@ -177,6 +183,7 @@ impl PropagateOptions {
             content_propagator: content_propagator.to_string(),
             propagate_id: None,
             carriers: CarrierChoice::Xmp,
+            replace: false,
             signed_at: None,
             limits: Limits::default(),
         }
@@ -220,6 +227,31 @@ pub fn propagate(
     let digest = scan
         .digest
         .ok_or_else(|| Error::Unsupported(format!("{format} content cannot be bound")))?;
+    let mut notes = Vec::new();
+    if record.reserved_code2.is_some()
+        || record.content_propagator.is_some()
+        || record.propagate_id.is_some()
+    {
+        let before = format!(
+            "{} (PropagateID {})",
+            record
+                .content_propagator
+                .as_deref()
+                .unwrap_or("an unnamed platform"),
+            record.propagate_id.as_deref().unwrap_or("none")
+        );
+        if !opts.replace {
+            return Err(Error::Refused(format!(
+                "the label already carries the propagation of {before}; a label holds one \
+                 platform's countersignature, so adding yours replaces it: pass --replace \
+                 (PropagateOptions::replace) to do so"
+            )));
+        }
+        notes.push(Finding::info(
+            "propagation.replaced",
+            format!("replaced the propagation of {before}"),
+        ));
+    }
     record.content_propagator = Some(opts.content_propagator.clone());
     record.propagate_id = Some(propagate_id);
     record.reserved_code2 = None;
@@ -245,7 +277,7 @@ pub fn propagate(
         format,
         record,
         watermark_id: None,
-        notes: Vec::new(),
+        notes,
     })
 }
 

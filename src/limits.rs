@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bounds applied while reading any input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest input read at all, in bytes.
     pub max_file_bytes: u64,

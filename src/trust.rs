@@ -34,8 +34,10 @@ pub enum Role {
     Any,
 }
 
-/// One trusted key.
+/// One trusted key. Unknown fields are refused: a misspelled `notAfter` would otherwise leave a
+/// key trusted forever.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustEntry {
     pub key_id: String,
     pub public_key: String,
@@ -66,6 +68,7 @@ pub struct TrustStore {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FileForm {
     aigcmark_trust_store: u32,
     keys: Vec<TrustEntry>,
@@ -95,7 +98,7 @@ impl TrustStore {
     /// Parses a trust store file's text.
     pub fn from_json(text: &str) -> Result<Self> {
         let form: FileForm = serde_json::from_str(text)
-            .map_err(|e| Error::Key(format!("trust store is not valid: {e}")))?;
+            .map_err(|e| Error::Key(format!("not a valid trust store: {e}")))?;
         if form.aigcmark_trust_store != 1 {
             return Err(Error::Key(format!(
                 "trust store version {} is not supported (expected 1)",
@@ -112,7 +115,50 @@ impl TrustStore {
     /// Reads a trust store file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_json(&text).map_err(|e| Error::Key(format!("{}: {e}", path.display())))
+        Self::from_json(&text).map_err(|e| match e {
+            Error::Key(why) => Error::Key(format!("{}: {why}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Reads a trust store file, or every `*.json` file of a folder (merged, in name order).
+    pub fn load_path(path: &Path) -> Result<Self> {
+        if !path.is_dir() {
+            return Self::load(path);
+        }
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(|e| Error::io(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(Error::Key(format!(
+                "{}: the folder holds no trust store (*.json)",
+                path.display()
+            )));
+        }
+        let mut store = TrustStore::new();
+        for f in files {
+            store.merge(Self::load(&f)?)?;
+        }
+        Ok(store)
+    }
+
+    /// Adds every entry of `other`; an entry already present (same key, owner, role and window)
+    /// is kept once. A key listed under two owners is refused, as in [`TrustStore::add`].
+    pub fn merge(&mut self, other: TrustStore) -> Result<()> {
+        for l in other.keys {
+            if self
+                .keys
+                .iter()
+                .any(|k| k.public_key == l.public_key && same_grant(&k.entry, &l.entry))
+            {
+                continue;
+            }
+            self.add(l.entry)?;
+        }
+        Ok(())
     }
 
     /// Adds an entry, checking its key, key id and dates.
@@ -130,6 +176,24 @@ impl TrustStore {
         };
         let not_before = date(&entry.not_before)?;
         let not_after = date(&entry.not_after)?;
+        if let (Some(nb), Some(na)) = (not_before, not_after)
+            && na < nb
+        {
+            return Err(Error::Key(format!(
+                "key {}: not_after is before not_before",
+                entry.key_id
+            )));
+        }
+        if let Some(other) = self
+            .keys
+            .iter()
+            .find(|k| k.public_key == public_key && k.entry.owner != entry.owner)
+        {
+            return Err(Error::Key(format!(
+                "key {} is listed under two owners ({} and {}); a key belongs to one owner",
+                entry.key_id, other.entry.owner, entry.owner
+            )));
+        }
         self.keys.push(Loaded {
             entry,
             public_key,
@@ -209,6 +273,14 @@ impl TrustStore {
     }
 }
 
+/// True when two entries grant the same thing (the comment aside).
+fn same_grant(a: &TrustEntry, b: &TrustEntry) -> bool {
+    a.owner == b.owner
+        && a.role == b.role
+        && a.not_before == b.not_before
+        && a.not_after == b.not_after
+}
+
 /// RFC 3339 (UTC, `Z`) to Unix seconds.
 pub fn parse_time(text: &str) -> Result<u64> {
     let t = humantime::parse_rfc3339_weak(text)
@@ -279,5 +351,31 @@ mod tests {
         assert!(TrustStore::from_json("{}").is_err());
         assert!(TrustStore::from_json(r#"{"aigcmark_trust_store":2,"keys":[]}"#).is_err());
         assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn unknown_fields_and_two_owners_are_refused() {
+        let s = Signer::from_seed(&[5u8; 32]);
+        let e = TrustStore::entry_for(&s.public_key(), "ACME", Role::Any);
+        let mut v = serde_json::to_value(&e).unwrap();
+        v["notAfter"] = "2026-01-01T00:00:00Z".into();
+        let text = format!(r#"{{"aigcmark_trust_store":1,"keys":[{v}]}}"#);
+        let err = TrustStore::from_json(&text).unwrap_err().to_string();
+        assert!(err.contains("notAfter"), "{err}");
+        let extra = format!(r#"{{"aigcmark_trust_store":1,"keys":[],"key":[]}}"#);
+        assert!(TrustStore::from_json(&extra).is_err());
+
+        let mut store = TrustStore::new();
+        store.add(e.clone()).unwrap();
+        let err = store
+            .add(TrustStore::entry_for(&s.public_key(), "EVIL", Role::Any))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("two owners"), "{err}");
+        // Merging a store that repeats the same grant keeps it once.
+        let mut again = TrustStore::new();
+        again.add(e).unwrap();
+        store.merge(again).unwrap();
+        assert_eq!(store.entries().count(), 1);
     }
 }

@@ -62,7 +62,10 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Report {
         return Report::error(
             shown,
             "unknown",
-            Finding::error("file.unsupported", "not a format aigcmark reads"),
+            Finding::error(
+                "file.unsupported",
+                crate::format::unsupported_reason(Some(path), &bytes),
+            ),
         );
     };
     let mut report = verify(&bytes, format, opts);
@@ -114,29 +117,103 @@ struct Checker<'a> {
     opts: &'a VerifyOptions,
 }
 
+/// The typed evidence a verdict is decided from (see [`decide`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Evidence {
+    /// A GB 45438 label record was read.
+    pub label: bool,
+    /// Something in the file contradicts the label: carriers that differ, a watermark that names
+    /// other content, a sealed record another reader could read differently.
+    pub contradiction: bool,
+    /// The provider's seal (`ReservedCode1`).
+    pub provider: SignatureStatus,
+    /// The provider's binding: the content is what it sealed.
+    pub provider_binding: BindingStatus,
+    /// The platform's countersignature is valid, trusted and covers the content as it is now.
+    pub platform_vouches: bool,
+    /// Some finding has error severity (a damaged container, an unreadable second carrier, bytes
+    /// outside the binding a decoder could render, …).
+    pub error_findings: bool,
+    pub watermark: bool,
+    pub explicit: bool,
+}
+
+/// The verdict, from the evidence; the README's precedence table, most serious first:
+/// conflicting, forged, untrusted, (unsigned), altered, intact; without a label: watermark
+/// only, explicit only, unlabeled. `labeled_intact` needs a valid, trusted provider seal, content
+/// vouched for (by the provider's binding, or a trusted platform's after a platform re-encode)
+/// and no error finding at all. A platform's countersignature can only add the vouching; an
+/// untrusted or broken one is reported, never held against the provider's label.
+pub(crate) fn decide(e: &Evidence) -> Verdict {
+    if !e.label {
+        return if e.watermark {
+            Verdict::WatermarkOnly
+        } else if e.explicit {
+            Verdict::ExplicitOnly
+        } else {
+            Verdict::Unlabeled
+        };
+    }
+    if e.contradiction {
+        return Verdict::Conflicting;
+    }
+    match e.provider {
+        SignatureStatus::Invalid => return Verdict::Forged,
+        SignatureStatus::Untrusted => return Verdict::Untrusted,
+        SignatureStatus::Absent => return Verdict::LabeledUnsigned,
+        SignatureStatus::Valid => {}
+    }
+    let vouched = e.provider_binding == BindingStatus::Match || e.platform_vouches;
+    if vouched && !e.error_findings {
+        Verdict::LabeledIntact
+    } else {
+        Verdict::Altered
+    }
+}
+
+/// How far in the future a seal's signing time may lie (clock skew between the signer and the
+/// verifier). Beyond it the time is not believed, and a key's `not_after` could not retire a
+/// stolen key whose thief dates seals ahead, so the seal is untrusted.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 600;
+
 impl Checker<'_> {
     fn run(&self, scan: Scan) -> Report {
-        // A damaged container (bad checksums, sizes that lie, truncation) was changed after
-        // labeling even where the content digest still matches.
-        let container_damaged = scan.findings.iter().any(|f| f.severity == Severity::Error);
         let mut findings = scan.findings;
         let records = parse_carriers(
             &scan.carriers,
             self.opts.limits.max_nesting_depth,
             &mut findings,
         );
-        let mut conflicting = false;
+        let mut contradiction = false;
         if records.len() > 1 {
-            if records.iter().all(|r| r == &records[0]) {
-                findings.push(Finding::info(
+            if records.iter().all(|r| r.0 == records[0].0) {
+                findings.push(Finding::warning(
                     "label.duplicate",
-                    format!("{} carriers hold the same label", records.len()),
+                    format!(
+                        "{} carriers hold the same label; GB 45438 checkers expect exactly one",
+                        records.len()
+                    ),
                 ));
             } else {
-                conflicting = true;
+                contradiction = true;
                 findings.push(Finding::error(
                     "label.conflict",
                     format!("{} carriers hold labels that differ", records.len()),
+                ));
+            }
+        }
+        for (record, strict) in &records {
+            let sealed = record.reserved_code1.is_some() || record.reserved_code2.is_some();
+            if sealed && !strict.is_empty() {
+                contradiction = true;
+                findings.push(Finding::error(
+                    "label.ambiguous",
+                    format!(
+                        "a sealed label must hold exactly the seven Annex E keys, each once, as \
+                         strings; this one does not ({}), so another reader may see another \
+                         label than the one sealed",
+                        strict.join("; ")
+                    ),
                 ));
             }
         }
@@ -147,7 +224,7 @@ impl Checker<'_> {
             path: None,
             format: self.format.name().to_string(),
             verdict: Verdict::Unlabeled,
-            label: records.first().cloned(),
+            label: records.first().map(|r| r.0.clone()),
             signature: SignatureReport::absent(),
             binding: BindingReport {
                 status: BindingStatus::Absent,
@@ -161,15 +238,21 @@ impl Checker<'_> {
             findings: Vec::new(),
         };
 
-        let Some(record) = records.first() else {
+        let Some((record, _)) = records.first() else {
             if let WatermarkCheck::Detected(found) = &watermark {
                 self.name_watermark_producer(found.producer_tag.as_str(), &mut findings);
             }
-            report.verdict = match (&watermark, explicit.is_empty()) {
-                (WatermarkCheck::Detected(_), _) => Verdict::WatermarkOnly,
-                (_, false) => Verdict::ExplicitOnly,
-                _ => Verdict::Unlabeled,
-            };
+            self.note_declarations(&report.declarations, &mut findings);
+            report.verdict = decide(&Evidence {
+                label: false,
+                contradiction: false,
+                provider: SignatureStatus::Absent,
+                provider_binding: BindingStatus::Absent,
+                platform_vouches: false,
+                error_findings: false,
+                watermark: matches!(watermark, WatermarkCheck::Detected(_)),
+                explicit: !explicit.is_empty(),
+            });
             report.watermark = watermark;
             report.explicit = explicit;
             report.findings = findings;
@@ -183,54 +266,15 @@ impl Checker<'_> {
         if let Some(seal) = &seal {
             report.binding = self.check_binding(seal, computed, "binding", &mut findings);
             if let Some(ex) = &seal.explicit {
-                let marks = self
-                    .handler
-                    .check_explicit(self.input, ex, &self.opts.limits);
-                if marks.is_empty() {
-                    findings.push(Finding::info(
-                        "explicit.not_checked",
-                        "the seal records an explicit label this format cannot check",
-                    ));
-                }
-                for mark in marks {
-                    if mark.intact == Some(false) {
-                        findings.push(Finding::error(
-                            "explicit.removed",
-                            format!(
-                                "the explicit label recorded in the seal ({}) is no longer intact",
-                                mark.location
-                            ),
-                        ));
-                    }
-                    explicit.retain(|m| m.kind != mark.kind || m.location != mark.location);
-                    explicit.push(mark);
-                }
+                self.check_sealed_explicit(ex, &mut explicit, &mut findings);
             }
-            if let WatermarkCheck::Detected(found) = &mut watermark {
-                let agrees = match &seal.watermark_id {
-                    Some(id) => match payload_distance(id, &found.payload) {
-                        Some(0) => true,
-                        Some(d) if d <= MAX_PAYLOAD_ERRORS => {
-                            findings.push(Finding::info(
-                                "watermark.payload_errors",
-                                format!(
-                                    "the watermark's payload was read with {d} of 64 bits in error; \
-                                     it still identifies the sealed watermark {id}"
-                                ),
-                            ));
-                            true
-                        }
-                        _ => false,
-                    },
-                    None => Payload::from_id(&found.payload).is_some_and(|p| {
-                        p.matches_label(
-                            record.content_producer.as_deref().unwrap_or(""),
-                            record.produce_id.as_deref().unwrap_or(""),
-                        )
-                    }),
-                };
-                found.agrees_with_label = Some(agrees);
-                if !agrees && report.binding.status == BindingStatus::Match {
+        }
+        if let WatermarkCheck::Detected(found) = &mut watermark {
+            let sealed_id = seal.as_ref().and_then(|s| s.watermark_id.as_deref());
+            let agrees = self.watermark_agrees(found, sealed_id, record, &mut findings);
+            found.agrees_with_label = Some(agrees);
+            if seal.is_some() && !agrees {
+                if report.binding.status == BindingStatus::Match {
                     // The content is exactly what was sealed, so the mark in it is the sealed
                     // one: a different reading is a read error, not a contradiction.
                     findings.push(Finding::warning(
@@ -239,11 +283,11 @@ impl Checker<'_> {
                             "the watermark was read as {}, not the sealed {}; the content is \
                              unchanged since sealing, so the payload was misread",
                             found.payload,
-                            seal.watermark_id.as_deref().unwrap_or("(none)")
+                            sealed_id.unwrap_or("(none)")
                         ),
                     ));
-                } else if !agrees {
-                    conflicting = true;
+                } else {
+                    contradiction = true;
                     findings.push(Finding::error(
                         "watermark.mismatch",
                         format!(
@@ -252,23 +296,19 @@ impl Checker<'_> {
                         ),
                     ));
                 }
-            } else if let (Some(id), WatermarkCheck::Absent) = (&seal.watermark_id, &watermark) {
-                findings.push(Finding::warning(
-                    "watermark.missing",
-                    format!("the seal records watermark {id}, but it was not found in the content"),
-                ));
             }
-        } else if let WatermarkCheck::Detected(found) = &mut watermark {
-            let agrees = Payload::from_id(&found.payload).is_some_and(|p| {
-                p.matches_label(
-                    record.content_producer.as_deref().unwrap_or(""),
-                    record.produce_id.as_deref().unwrap_or(""),
-                )
-            });
-            found.agrees_with_label = Some(agrees);
+        } else if let (Some(id), WatermarkCheck::Absent) = (
+            seal.as_ref().and_then(|s| s.watermark_id.as_deref()),
+            &watermark,
+        ) {
+            findings.push(Finding::warning(
+                "watermark.missing",
+                format!("the seal records watermark {id}, but it was not found in the content"),
+            ));
         }
 
-        // The platform's countersignature.
+        // The platform's countersignature: it can vouch for content a platform re-encoded; an
+        // untrusted or broken one is reported and changes nothing about the provider's label.
         let mut platform_vouches = false;
         if let Some(rc2) = record.reserved_code2.as_deref() {
             let (sig, seal) = self.check_seal(
@@ -291,44 +331,169 @@ impl Checker<'_> {
                 signature: sig,
                 binding: bind,
             });
-        }
-
-        let prop_status = report.propagation.as_ref().map(|p| p.signature.status);
-        report.verdict = if conflicting {
-            Verdict::Conflicting
-        } else if report.signature.status == SignatureStatus::Invalid
-            || prop_status == Some(SignatureStatus::Invalid)
-        {
-            Verdict::Forged
-        } else if report.signature.status == SignatureStatus::Untrusted
-            || prop_status == Some(SignatureStatus::Untrusted)
-        {
-            Verdict::Untrusted
-        } else if report.signature.status == SignatureStatus::Absent {
-            Verdict::LabeledUnsigned
-        } else if report.binding.status == BindingStatus::Match && container_damaged {
-            findings.push(Finding::error(
-                "file.damaged",
-                "the content digest matches, but the file's structure was damaged or changed \
-                 after labeling (see the findings above)",
+        } else if record.content_propagator.is_some() || record.propagate_id.is_some() {
+            findings.push(Finding::warning(
+                "propagation.unvouched",
+                "the label names a ContentPropagator or PropagateID, but no platform \
+                 countersignature (ReservedCode2) vouches for them",
             ));
-            Verdict::Altered
-        } else if report.binding.status == BindingStatus::Match {
-            Verdict::LabeledIntact
-        } else if platform_vouches {
+        }
+        if platform_vouches
+            && report.signature.status == SignatureStatus::Valid
+            && report.binding.status != BindingStatus::Match
+        {
+            // The platform's re-encode explains the provider's binding mismatch: it is not an
+            // error any more, only a fact worth knowing.
+            for f in findings.iter_mut().filter(|f| f.code == "binding.mismatch") {
+                f.severity = Severity::Info;
+            }
             findings.push(Finding::info(
                 "binding.changed_by_platform",
                 "the content changed after the provider sealed it, and the platform's valid \
                  countersignature covers the content as it is now",
             ));
-            Verdict::LabeledIntact
-        } else {
-            Verdict::Altered
+        }
+        if matches!(
+            self.format,
+            Format::Png
+                | Format::Jpeg
+                | Format::Webp
+                | Format::Wav
+                | Format::Mp3
+                | Format::Flac
+                | Format::Ogg
+        ) && explicit.is_empty()
+        {
+            findings.push(Finding::info(
+                "explicit.absent",
+                "no explicit (visible or audible) label was found; GB 45438 asks for one where \
+                 the content is shown to people, unless the service shows it in its interface",
+            ));
+        }
+
+        let evidence = Evidence {
+            label: true,
+            contradiction,
+            provider: report.signature.status,
+            provider_binding: report.binding.status,
+            platform_vouches,
+            error_findings: findings.iter().any(|f| f.severity == Severity::Error),
+            watermark: matches!(watermark, WatermarkCheck::Detected(_)),
+            explicit: !explicit.is_empty(),
         };
+        report.verdict = decide(&evidence);
+        if report.verdict == Verdict::Altered && evidence.provider_binding == BindingStatus::Match {
+            findings.push(Finding::error(
+                "file.damaged",
+                "the content digest matches, but the file's structure was damaged or changed \
+                 after labeling (see the findings above)",
+            ));
+        }
         report.watermark = watermark;
         report.explicit = explicit;
         report.findings = findings;
         report
+    }
+
+    /// Compares the explicit label the seal records with the content.
+    fn check_sealed_explicit(
+        &self,
+        record: &str,
+        explicit: &mut Vec<ExplicitMark>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let marks = self
+            .handler
+            .check_explicit(self.input, record, &self.opts.limits);
+        if marks.is_empty() {
+            findings.push(Finding::info(
+                "explicit.not_checked",
+                "the seal records an explicit label this format cannot check",
+            ));
+        }
+        for mark in marks {
+            if mark.intact == Some(false) {
+                findings.push(Finding::error(
+                    "explicit.removed",
+                    format!(
+                        "the explicit label recorded in the seal ({}) is no longer intact",
+                        mark.location
+                    ),
+                ));
+            }
+            explicit.retain(|m| m.kind != mark.kind || m.location != mark.location);
+            explicit.push(mark);
+        }
+    }
+
+    /// Whether a found watermark agrees with the label: with the sealed id when there is one
+    /// (a few misread bits allowed), else with the tags of the label's producer and ProduceID.
+    fn watermark_agrees(
+        &self,
+        found: &crate::format::WatermarkFound,
+        sealed_id: Option<&str>,
+        record: &LabelRecord,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        match sealed_id {
+            Some(id) => match payload_distance(id, &found.payload) {
+                Some(0) => true,
+                Some(d) if d <= MAX_PAYLOAD_ERRORS => {
+                    findings.push(Finding::info(
+                        "watermark.payload_errors",
+                        format!(
+                            "the watermark's payload was read with {d} of 64 bits in error; \
+                             it still identifies the sealed watermark {id}"
+                        ),
+                    ));
+                    true
+                }
+                _ => false,
+            },
+            None => Payload::from_id(&found.payload).is_some_and(|p| {
+                p.matches_label(
+                    record.content_producer.as_deref().unwrap_or(""),
+                    record.produce_id.as_deref().unwrap_or(""),
+                )
+            }),
+        }
+    }
+
+    /// Other AI declarations in a file without a GB 45438 label.
+    fn note_declarations(
+        &self,
+        declarations: &[crate::format::Declaration],
+        findings: &mut Vec<Finding>,
+    ) {
+        for d in declarations {
+            let what = match d.kind {
+                crate::format::DeclarationKind::IptcDigitalSourceType => {
+                    format!("IPTC DigitalSourceType {}", d.value)
+                }
+                crate::format::DeclarationKind::C2paManifest => {
+                    "a C2PA manifest (not validated)".to_string()
+                }
+            };
+            let (code, message) = if d.ai_generated {
+                (
+                    "declaration.ai_generated",
+                    format!(
+                        "no GB 45438 label, but the file declares itself AI-generated: {what} \
+                         ({})",
+                        d.location
+                    ),
+                )
+            } else {
+                (
+                    "declaration.other",
+                    format!(
+                        "no GB 45438 label; the file carries {what} ({})",
+                        d.location
+                    ),
+                )
+            };
+            findings.push(Finding::warning(code, message));
+        }
     }
 
     fn check_seal(
@@ -342,6 +507,12 @@ impl Checker<'_> {
             "ReservedCode1"
         } else {
             "ReservedCode2"
+        };
+        // A platform's seal problems never undo the provider's label: they are warnings.
+        let bad = if role == Role::Provider {
+            Severity::Error
+        } else {
+            Severity::Warning
         };
         let seal = match parsed {
             None => {
@@ -359,8 +530,9 @@ impl Checker<'_> {
                 return (SignatureReport::absent(), None);
             }
             Some(Err(SealError::Malformed(why))) => {
-                findings.push(Finding::error(
+                findings.push(Finding::new(
                     "seal.malformed",
+                    bad,
                     format!("{field} is damaged: {why}"),
                 ));
                 let mut r = SignatureReport::absent();
@@ -385,8 +557,9 @@ impl Checker<'_> {
         };
         if !ok {
             report.status = SignatureStatus::Invalid;
-            findings.push(Finding::error(
+            findings.push(Finding::new(
                 "seal.signature_invalid",
+                bad,
                 format!(
                     "the signature in {field} does not match the label: a sealed field was changed"
                 ),
@@ -398,7 +571,7 @@ impl Checker<'_> {
             _ => record.content_producer.as_deref(),
         };
         let untrusted = |code: &'static str, msg: String, findings: &mut Vec<Finding>| {
-            findings.push(Finding::error(code, msg));
+            findings.push(Finding::new(code, bad, msg));
             SignatureStatus::Untrusted
         };
         report.status =
@@ -442,14 +615,20 @@ impl Checker<'_> {
                     findings,
                 ),
             };
-        if seal.signed_at > now() + 86_400 {
-            findings.push(Finding::warning(
+        if report.status == SignatureStatus::Valid
+            && seal.signed_at > now().saturating_add(MAX_CLOCK_SKEW_SECS)
+        {
+            report.status = untrusted(
                 "seal.future_time",
                 format!(
-                    "{field} was signed in the future ({})",
-                    format_time(seal.signed_at)
+                    "{field} is dated {}, in the future (more than {} minutes ahead of this \
+                     clock): the signing time cannot be believed, so the key's validity \
+                     window cannot be checked",
+                    format_time(seal.signed_at),
+                    MAX_CLOCK_SKEW_SECS / 60
                 ),
-            ));
+                findings,
+            );
         }
         (report, Some(seal))
     }
@@ -467,11 +646,16 @@ impl Checker<'_> {
             computed: computed.as_ref().map(binding::encode),
         };
         if seal.format != self.format.name() {
-            findings.push(Finding::error(
+            findings.push(Finding::new(
                 if area == "binding" {
                     "binding.format_mismatch"
                 } else {
                     "propagation.format_mismatch"
+                },
+                if area == "binding" {
+                    Severity::Error
+                } else {
+                    Severity::Warning
                 },
                 format!(
                     "the seal was made for a {} file, this is {}",
@@ -484,14 +668,17 @@ impl Checker<'_> {
             report.status = BindingStatus::Absent;
         }
         if report.status == BindingStatus::Mismatch {
-            findings.push(Finding::error(
-                if area == "binding" {
-                    "binding.mismatch"
-                } else {
-                    "propagation.binding_mismatch"
-                },
-                "the content differs from the content that was sealed",
-            ));
+            if area == "binding" {
+                findings.push(Finding::error(
+                    "binding.mismatch",
+                    "the content differs from the content that was sealed",
+                ));
+            } else {
+                findings.push(Finding::warning(
+                    "propagation.binding_mismatch",
+                    "the content differs from the content the platform countersigned",
+                ));
+            }
         }
         report
     }
@@ -523,11 +710,12 @@ fn payload_distance(a: &str, b: &str) -> Option<u32> {
     Some(a.0.iter().zip(b.0).map(|(x, y)| (x ^ y).count_ones()).sum())
 }
 
+/// Every carrier's record, with the reasons it is not in strict form.
 fn parse_carriers(
     carriers: &[crate::format::Carrier],
     max_depth: usize,
     findings: &mut Vec<Finding>,
-) -> Vec<LabelRecord> {
+) -> Vec<(LabelRecord, Vec<String>)> {
     let mut records = Vec::new();
     for c in carriers {
         let parsed = LabelRecord::parse(&c.value, max_depth);
@@ -538,7 +726,7 @@ fn parse_carriers(
             }
         }
         if let Some(r) = parsed.record {
-            records.push(r);
+            records.push((r, parsed.strict));
         }
     }
     records
@@ -560,6 +748,8 @@ pub struct Inspection {
     pub content_digest: Option<String>,
     pub explicit: Vec<ExplicitMark>,
     pub watermark: WatermarkCheck,
+    /// Other AI declarations (IPTC DigitalSourceType, a C2PA manifest).
+    pub declarations: Vec<crate::format::Declaration>,
     pub findings: Vec<Finding>,
 }
 
@@ -606,6 +796,91 @@ pub fn inspect(
         content_digest: scan.digest.as_ref().map(binding::encode),
         explicit: scan.explicit,
         watermark: scan.watermark.unwrap_or(WatermarkCheck::NotChecked),
+        declarations: scan.declarations,
         findings: scan.findings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGS: [SignatureStatus; 4] = [
+        SignatureStatus::Valid,
+        SignatureStatus::Invalid,
+        SignatureStatus::Untrusted,
+        SignatureStatus::Absent,
+    ];
+    const BINDINGS: [BindingStatus; 3] = [
+        BindingStatus::Match,
+        BindingStatus::Mismatch,
+        BindingStatus::Absent,
+    ];
+
+    /// Every combination of the evidence, checked against the README's precedence table.
+    #[test]
+    fn verdict_follows_the_precedence_table() {
+        let mut intact = 0;
+        for label in [false, true] {
+            for contradiction in [false, true] {
+                for provider in SIGS {
+                    for provider_binding in BINDINGS {
+                        for platform_vouches in [false, true] {
+                            for error_findings in [false, true] {
+                                for watermark in [false, true] {
+                                    for explicit in [false, true] {
+                                        let e = Evidence {
+                                            label,
+                                            contradiction,
+                                            provider,
+                                            provider_binding,
+                                            platform_vouches,
+                                            error_findings,
+                                            watermark,
+                                            explicit,
+                                        };
+                                        let want = if !label {
+                                            if watermark {
+                                                Verdict::WatermarkOnly
+                                            } else if explicit {
+                                                Verdict::ExplicitOnly
+                                            } else {
+                                                Verdict::Unlabeled
+                                            }
+                                        } else if contradiction {
+                                            Verdict::Conflicting
+                                        } else if provider == SignatureStatus::Invalid {
+                                            Verdict::Forged
+                                        } else if provider == SignatureStatus::Untrusted {
+                                            Verdict::Untrusted
+                                        } else if provider == SignatureStatus::Absent {
+                                            Verdict::LabeledUnsigned
+                                        } else if error_findings {
+                                            Verdict::Altered
+                                        } else if provider_binding == BindingStatus::Match
+                                            || platform_vouches
+                                        {
+                                            Verdict::LabeledIntact
+                                        } else {
+                                            Verdict::Altered
+                                        };
+                                        assert_eq!(decide(&e), want, "{e:?}");
+                                        if want == Verdict::LabeledIntact {
+                                            intact += 1;
+                                            // Intact only from a valid seal, vouched content
+                                            // and no error finding.
+                                            assert!(label && !contradiction && !error_findings);
+                                            assert_eq!(provider, SignatureStatus::Valid);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Match or platform-vouched, times watermark x explicit.
+        assert_eq!(intact, (3 + 1) * 4);
+    }
 }

@@ -94,8 +94,18 @@ fn keygen_writes_a_private_key_openssl_reads_and_a_trust_store() {
         aigcmark::keys::encode_public_key(&pk)
     );
     // A second keygen into the same folder refuses to overwrite.
-    let o = run(&["keygen", "--out", s.p("keys").to_str().unwrap()]);
+    let o = run(&[
+        "keygen",
+        "--out",
+        s.p("keys").to_str().unwrap(),
+        "--producer",
+        PRODUCER,
+    ]);
     assert_eq!(code(&o), 3);
+    // The owner is required: a key owned by nobody would make every label fail to verify.
+    let o = run(&["keygen", "--out", s.p("other").to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--producer"));
 }
 
 #[test]

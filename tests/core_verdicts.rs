@@ -18,6 +18,8 @@ fn opts() -> LabelOptions {
     let mut o = LabelOptions::new(PRODUCER);
     o.produce_id = Some("demo-0001".into());
     o.signed_at = Some(1_790_000_000);
+    // The core's tests rewrite the record into the bare text; the prompt is the text tests' part.
+    o.explicit_for_text = false;
     o
 }
 
@@ -270,21 +272,54 @@ fn platform_countersign_keeps_the_provider_seal() {
         "provider seal kept as is"
     );
 
-    // The platform's fields are bound by its countersignature.
+    // The platform's fields are bound by its countersignature: an edit breaks it, which is
+    // reported, but cannot undo the provider's valid label (anyone could otherwise make any
+    // genuine file fail by adding junk).
     let mut edited = prop.record.clone();
     edited.propagate_id = Some("video-78".into());
     let r = verify(&with_record(TEXT.as_bytes(), &edited), &trust);
-    assert_eq!(r.verdict, Verdict::Forged);
+    assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:#?}");
     assert_eq!(
         r.signature.status,
         SignatureStatus::Valid,
         "provider seal untouched"
     );
+    assert_eq!(
+        r.propagation.as_ref().unwrap().signature.status,
+        SignatureStatus::Invalid
+    );
+    assert!(
+        r.findings.iter().any(
+            |f| f.code == "seal.signature_invalid" && f.severity == aigcmark::Severity::Warning
+        )
+    );
 
-    // A platform countersignature from an unknown key is untrusted.
+    // A platform countersignature from an unknown key is reported as untrusted; the provider's
+    // label still stands.
     let r = verify(&prop.bytes, &demo_keys(1, PRODUCER).1);
-    assert_eq!(r.verdict, Verdict::Untrusted);
+    assert_eq!(r.verdict, Verdict::LabeledIntact);
+    assert_eq!(
+        r.propagation.as_ref().unwrap().signature.status,
+        SignatureStatus::Untrusted
+    );
     assert!(r.has_finding("seal.key_unknown"));
+
+    // Junk in ReservedCode2, or a propagator without a countersignature: the same.
+    let mut junk = out.record.clone();
+    junk.reserved_code2 = Some("AM1;junk".into());
+    let r = verify(&with_record(TEXT.as_bytes(), &junk), &trust);
+    assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:#?}");
+    assert!(r.has_finding("seal.malformed"));
+    let mut bare = out.record.clone();
+    bare.content_propagator = Some(PLATFORM.into());
+    let r = verify(&with_record(TEXT.as_bytes(), &bare), &trust);
+    assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:#?}");
+    assert!(r.has_finding("propagation.unvouched"));
+
+    // Content changed and only an untrusted platform vouches for the new content: altered.
+    let changed = with_record("Different text entirely.".as_bytes(), &prop.record);
+    let r = verify(&changed, &demo_keys(1, PRODUCER).1);
+    assert_eq!(r.verdict, Verdict::Altered, "{r:#?}");
 }
 
 #[test]

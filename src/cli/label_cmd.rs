@@ -1,6 +1,6 @@
 //! `aigcmark label` and `aigcmark propagate`: read, label, write atomically.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -28,17 +28,25 @@ pub struct LabelArgs {
     /// Label: 1 AI-generated, 2 possibly, 3 suspected.
     #[arg(long = "label", default_value = "1", value_parser = ["1", "2", "3"])]
     kind: String,
-    /// Also add the explicit label: a text prompt, a visible corner mark, an audible rhythm.
+    /// Add the explicit label to images and audio too (a visible corner mark, an audible
+    /// rhythm); text and Markdown get their prompt without asking.
     #[arg(long)]
     explicit: bool,
-    /// Words of the explicit label (text and images).
-    #[arg(long, requires = "explicit")]
+    /// No explicit prompt on text and Markdown (when the service shows the label in its own
+    /// interface).
+    #[arg(long, conflicts_with_all = ["explicit", "explicit_text", "position", "size"])]
+    no_explicit: bool,
+    /// Words of the explicit label (text and images); must hold an "AI" element (人工智能 or AI)
+    /// and a "generated" element (生成 or 合成). Implies --explicit.
+    #[arg(long)]
     explicit_text: Option<String>,
     /// Where the explicit label goes: start/end/both (text, audio) or a corner (images).
-    #[arg(long, value_enum, requires = "explicit")]
+    /// Implies --explicit.
+    #[arg(long, value_enum)]
     position: Option<PlacementArg>,
-    /// Image label text height as a fraction of the shortest side (at least 0.05).
-    #[arg(long, requires = "explicit")]
+    /// Image label text height as a fraction of the shortest side (at least 0.05, GB 45438
+    /// 5.2). Implies --explicit.
+    #[arg(long)]
     size: Option<f32>,
     /// Do not embed the watermark.
     #[arg(long)]
@@ -79,6 +87,9 @@ pub struct PropagateArgs {
     /// Image metadata carriers: `xmp` (default), `annex-b` or `both`.
     #[arg(long, value_enum, default_value = "xmp")]
     carrier: CarrierArg,
+    /// Replace another platform's propagation (ContentPropagator, PropagateID, ReservedCode2).
+    #[arg(long)]
+    replace: bool,
     /// Overwrite OUT if it exists, even when it is the input.
     #[arg(long)]
     overwrite: bool,
@@ -98,7 +109,16 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
     opts.carriers = a.carrier.into();
     opts.replace = a.replace;
     opts.jpeg_quality = a.quality;
-    if a.explicit {
+    opts.explicit_for_text = !a.no_explicit;
+    if let Some(size) = a.size
+        && !(0.05..=0.5).contains(&size)
+    {
+        return Err(Error::Refused(format!(
+            "--size {size} is outside 0.05–0.5: GB 45438 5.2 asks for text at least 5% of the \
+             image's shortest side"
+        )));
+    }
+    if a.explicit || a.explicit_text.is_some() || a.position.is_some() || a.size.is_some() {
         opts.explicit = Some(ExplicitOptions {
             text: a.explicit_text,
             placement: a.position.map(Into::into),
@@ -158,7 +178,11 @@ pub fn propagate(a: PropagateArgs) -> Result<u8, Error> {
     let mut opts = PropagateOptions::new(&a.propagator);
     opts.propagate_id = a.propagate_id;
     opts.carriers = a.carrier.into();
+    opts.replace = a.replace;
     let out = aigcmark::propagate(&input, format, &signer, &opts)?;
+    for note in &out.notes {
+        eprintln!("note: {}", note.message);
+    }
     write_output(&a.output, &out.bytes)?;
     if a.output != Path::new("-") {
         println!(
@@ -186,14 +210,25 @@ fn check_output(input: &Path, output: &Path, overwrite: bool) -> Result<(), Erro
 }
 
 pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
-    if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io("<stdin>", e))?;
-        return Ok(buf);
+    let max = aigcmark::Limits::default().max_file_bytes;
+    let bytes = if path == Path::new("-") {
+        aigcmark::io::read_bounded(std::io::stdin().lock(), max, "standard input")?
+    } else {
+        aigcmark::io::read_limited(path, max)?
+    };
+    if bytes.is_empty() {
+        return Err(Error::Refused(format!("{} is empty", shown(path))));
     }
-    aigcmark::io::read_limited(path, aigcmark::Limits::default().max_file_bytes)
+    Ok(bytes)
+}
+
+/// A path for messages (`standard input` for `-`).
+pub fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".into()
+    } else {
+        path.display().to_string()
+    }
 }
 
 pub fn input_format(path: &Path, bytes: &[u8], forced: Option<Format>) -> Result<Format, Error> {
@@ -203,8 +238,9 @@ pub fn input_format(path: &Path, bytes: &[u8], forced: Option<Format>) -> Result
     let named = (path != Path::new("-")).then_some(path);
     Format::detect(named, &bytes[..bytes.len().min(64)]).ok_or_else(|| {
         Error::Unsupported(format!(
-            "{}: not a format aigcmark handles (use --format to say which)",
-            path.display()
+            "{}: {}",
+            shown(path),
+            aigcmark::format::unsupported_reason(named, bytes)
         ))
     })
 }

@@ -34,9 +34,10 @@ enum Command {
         /// Folder to write into (created if missing; existing keys are never overwritten).
         #[arg(long)]
         out: PathBuf,
-        /// The provider (or platform) code the key belongs to, recorded in the trust store.
+        /// The provider (or platform) code the key belongs to, recorded in the trust store as
+        /// the key's owner: verify trusts the key only for labels that name this code.
         #[arg(long)]
-        producer: Option<String>,
+        producer: String,
         /// What the key may sign.
         #[arg(long, value_enum, default_value_t = RoleArg::Any)]
         role: RoleArg,
@@ -140,7 +141,7 @@ pub fn run() -> u8 {
             out,
             producer,
             role,
-        } => keygen(&out, producer.as_deref(), role),
+        } => keygen(&out, &producer, role),
         Command::Label(args) => label_cmd::label(args),
         Command::Propagate(args) => label_cmd::propagate(args),
         Command::Verify(args) => verify_cmd::verify(args),
@@ -156,8 +157,14 @@ pub fn run() -> u8 {
     }
 }
 
-fn keygen(out: &std::path::Path, producer: Option<&str>, role: RoleArg) -> Result<u8, Error> {
+fn keygen(out: &std::path::Path, producer: &str, role: RoleArg) -> Result<u8, Error> {
     use aigcmark::trust::Role;
+    aigcmark::label::check_value("--producer", producer)?;
+    if producer.is_empty() {
+        return Err(Error::Refused(
+            "--producer is empty: give the provider (or platform) code the key belongs to".into(),
+        ));
+    }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let key_path = out.join("signing.key");
     let trust_path = out.join("trust.json");
@@ -174,7 +181,7 @@ fn keygen(out: &std::path::Path, producer: Option<&str>, role: RoleArg) -> Resul
         RoleArg::Platform => Role::Platform,
         RoleArg::Any => Role::Any,
     };
-    let owner = producer.unwrap_or("unnamed");
+    let owner = producer;
     let mut store = aigcmark::TrustStore::new();
     let mut entry = aigcmark::TrustStore::entry_for(&signer.public_key(), owner, role);
     entry.not_before = Some(aigcmark::trust::format_time(
@@ -186,6 +193,7 @@ fn keygen(out: &std::path::Path, producer: Option<&str>, role: RoleArg) -> Resul
     store.add(entry)?;
     aigcmark::io::write_atomic(&trust_path, store.to_json().as_bytes())?;
     println!("key id     {}", signer.key_id());
+    println!("owner      {owner}");
     println!(
         "secret key {} (keep it secret; readable by you only)",
         key_path.display()

@@ -18,9 +18,10 @@ pub struct VerifyArgs {
     /// Files or folders to verify; `-` reads a list of paths from standard input, one a line.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Trust store (from `aigcmark keygen`, or a list of providers' keys).
+    /// Trust store (from `aigcmark keygen`, or a list of providers' keys); a folder means every
+    /// `*.json` in it; given more than once, the stores are merged.
     #[arg(long)]
-    trust: Option<PathBuf>,
+    trust: Vec<PathBuf>,
     /// Print all reports as one JSON array.
     #[arg(long, conflicts_with = "jsonl")]
     json: bool,
@@ -57,23 +58,28 @@ enum OrderArg {
 }
 
 pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
-    let trust = match &a.trust {
-        Some(p) => TrustStore::load(p)?,
-        None => TrustStore::new(),
-    };
+    let mut trust = TrustStore::new();
+    for p in &a.trust {
+        trust.merge(TrustStore::load_path(p)?)?;
+    }
     let mut opts = VerifyOptions::new(trust);
     if a.no_watermark {
         opts.watermark_key = None;
     }
     if let Some(l) = &a.limits {
-        opts.limits = serde_json::from_str::<Limits>(l)
-            .map_err(|e| Error::Refused(format!("--limits is not a valid limits object: {e}")))?;
+        opts.limits = serde_json::from_str::<Limits>(l).map_err(|e| {
+            Error::Refused(format!(
+                "--limits is not a valid limits object ({e}); its fields are max_file_bytes, \
+                 max_pixels, max_chunk_bytes, max_decompressed_metadata, max_text_bytes, \
+                 max_audio_seconds, max_nesting_depth"
+            ))
+        })?;
     }
     let mut args = Vec::new();
     for f in &a.files {
         if f == Path::new("-") {
             for line in std::io::stdin().lock().lines() {
-                let line = line.map_err(|e| Error::io("<stdin>", e))?;
+                let line = line.map_err(|e| Error::io("standard input", e))?;
                 if !line.trim().is_empty() {
                     args.push(PathBuf::from(line.trim_end_matches(['\r', '\n'])));
                 }
@@ -82,7 +88,8 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
             args.push(f.clone());
         }
     }
-    let paths = batch::collect_paths(&args, a.recursive).map_err(|e| Error::io(".", e))?;
+    let paths =
+        batch::collect_paths(&args, a.recursive).map_err(|e| Error::Refused(e.to_string()))?;
     let order = match a.order {
         OrderArg::Input => Order::Input,
         OrderArg::Completion => Order::Completion,
@@ -98,15 +105,16 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
         );
         pb
     });
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = Output::new();
     let mut all = Vec::new();
     let summary = batch::verify_many(&paths, &opts, a.jobs, order, |r| {
         if let Some(pb) = &progress {
             pb.inc(1);
         }
         if a.jsonl {
-            let _ = serde_json::to_writer(&mut stdout, &r);
-            let _ = stdout.write_all(b"\n");
+            let mut line = serde_json::to_vec(&r).unwrap_or_default();
+            line.push(b'\n');
+            stdout.write(&line);
         } else if a.json {
             all.push(r);
         } else {
@@ -116,8 +124,8 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
                 detailed(&r, a.verbose)
             };
             match &progress {
-                Some(pb) => pb.suspend(|| print!("{text}")),
-                None => print!("{text}"),
+                Some(pb) => pb.suspend(|| stdout.write(text.as_bytes())),
+                None => stdout.write(text.as_bytes()),
             }
         }
     });
@@ -125,10 +133,11 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
         pb.finish_and_clear();
     }
     if a.json {
-        let _ = serde_json::to_writer_pretty(&mut stdout, &all);
-        let _ = stdout.write_all(b"\n");
+        let mut text = serde_json::to_vec_pretty(&all).unwrap_or_default();
+        text.push(b'\n');
+        stdout.write(&text);
     }
-    let _ = stdout.flush();
+    stdout.flush();
     if bulk {
         eprint!("{}", summary_text(&summary));
     }
@@ -141,53 +150,117 @@ pub fn inspect(file: &Path, json: bool, forced: Option<Format>) -> Result<u8, Er
     let limits = Limits::default();
     let key = aigcmark::watermark::WatermarkKey::public_default();
     let found = aigcmark::inspect(&bytes, format, &limits, Some(&key))?;
+    let mut out = Output::new();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&found).unwrap_or_default()
-        );
+        let mut text = serde_json::to_vec_pretty(&found).unwrap_or_default();
+        text.push(b'\n');
+        out.write(&text);
+        out.flush();
         return Ok(0);
     }
-    println!("{}: {}", file.display(), found.format);
+    let mut lines: Vec<String> = vec![format!(
+        "{}: {}",
+        super::label_cmd::shown(file),
+        found.format
+    )];
     if found.carriers.is_empty() {
-        println!("  no metadata label");
+        lines.push("  no metadata label".into());
     }
     for c in &found.carriers {
-        println!("  {}:", c.location);
-        println!("    raw   {}", c.raw);
+        lines.push(format!("  {}:", c.location));
+        lines.push(format!("    raw   {}", c.raw));
         match &c.label {
             Some(l) => {
                 for (name, value) in l.fields() {
                     if let Some(v) = value {
-                        println!("    {name:<17} {v}");
+                        lines.push(format!("    {name:<17} {v}"));
                     }
                 }
             }
-            None => println!("    (not a readable label)"),
+            None => lines.push("    (not a readable label)".into()),
         }
         for f in &c.findings {
-            println!("    {:?} {}: {}", f.severity, f.code, f.message);
+            lines.push(format!("    {:?} {}: {}", f.severity, f.code, f.message));
         }
     }
     if let Some(d) = &found.content_digest {
-        println!("  content digest {d}");
+        lines.push(format!("  content digest {d}"));
     }
     for m in &found.explicit {
-        println!("  explicit {:?} at {}", m.kind, m.location);
+        lines.push(format!("  explicit {:?} at {}", m.kind, m.location));
     }
-    println!("  watermark {}", watermark_text(&found.watermark));
+    lines.push(format!("  watermark {}", watermark_text(&found.watermark)));
+    for d in &found.declarations {
+        lines.push(format!(
+            "  declaration {:?} {} ({})",
+            d.kind, d.value, d.location
+        ));
+    }
     for f in &found.findings {
-        println!("  {:?} {}: {}", f.severity, f.code, f.message);
+        lines.push(format!("  {:?} {}: {}", f.severity, f.code, f.message));
     }
+    for l in lines {
+        out.write(clean(&l).as_bytes());
+        out.write(b"\n");
+    }
+    out.flush();
     Ok(0)
+}
+
+/// Standard output that ends quietly when the reader goes away (`verify … | head -1`): after a
+/// broken pipe nothing more is written, and nothing panics.
+struct Output {
+    out: std::io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Output {
+    fn new() -> Self {
+        Output {
+            out: std::io::stdout().lock(),
+            closed: false,
+        }
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        if !self.closed && self.out.write_all(bytes).is_err() {
+            self.closed = true;
+        }
+    }
+    fn flush(&mut self) {
+        if !self.closed && self.out.flush().is_err() {
+            self.closed = true;
+        }
+    }
+}
+
+/// Text from a file (its name, label values, messages quoting it) made safe to print: control
+/// characters, line and paragraph separators and bidirectional overrides are shown escaped, so
+/// a name or value cannot fake report lines or reorder what a terminal shows.
+pub fn clean(s: &str) -> String {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn one_line(r: &Report) -> String {
     format!(
         "{}: {} ({})\n",
-        r.path.as_deref().unwrap_or("-"),
+        clean(r.path.as_deref().unwrap_or("-")),
         r.verdict.as_str(),
-        r.verdict.describe()
+        clean(&r.headline())
     )
 }
 
@@ -201,25 +274,25 @@ fn detailed(r: &Report, verbose: bool) -> String {
             .unwrap_or("unrecognised Label value");
         line(
             "label",
-            format!(
+            clean(&format!(
                 "Label={} ({kind}), ContentProducer={}, ProduceID={}",
                 l.label.as_deref().unwrap_or("-"),
                 l.content_producer.as_deref().unwrap_or("-"),
                 l.produce_id.as_deref().unwrap_or("-")
-            ),
+            )),
         );
         line("seal", signature_text(&r.signature));
         line("binding", binding_text(r.binding.status));
         if let Some(p) = &r.propagation {
             line(
                 "platform",
-                format!(
+                clean(&format!(
                     "{}, PropagateID {}; seal {}; binding {}",
                     l.content_propagator.as_deref().unwrap_or("-"),
                     l.propagate_id.as_deref().unwrap_or("-"),
                     signature_text(&p.signature),
                     binding_text(p.binding.status)
-                ),
+                )),
             );
         }
     }
@@ -240,7 +313,7 @@ fn detailed(r: &Report, verbose: bool) -> String {
             .unwrap_or_default();
         line(
             "explicit",
-            format!("{:?}{text} at {}{intact}", m.kind, m.location),
+            clean(&format!("{:?}{text} at {}{intact}", m.kind, m.location)),
         );
     }
     for f in r
@@ -252,7 +325,7 @@ fn detailed(r: &Report, verbose: bool) -> String {
             "  {:<10} {}: {}\n",
             format!("{:?}", f.severity).to_lowercase(),
             f.code,
-            f.message
+            clean(&f.message)
         ));
     }
     s
