@@ -73,6 +73,19 @@ impl Signer {
 
     /// Reads a PKCS#8 PEM secret key.
     pub fn from_pem(pem: &str) -> Result<Self> {
+        if !pem.contains("-----BEGIN PRIVATE KEY-----") {
+            let what = if pem.contains("-----BEGIN PUBLIC KEY-----") {
+                "a public key, not the secret key"
+            } else if pem.contains("-----BEGIN ") {
+                "a PEM file of another kind"
+            } else {
+                "not a PEM file"
+            };
+            return Err(Error::Key(format!(
+                "{what}; expected an Ed25519 secret key (-----BEGIN PRIVATE KEY-----, PKCS#8), \
+                 as `aigcmark keygen` writes"
+            )));
+        }
         let key = SigningKey::from_pkcs8_pem(pem)
             .map_err(|e| Error::Key(format!("not an Ed25519 PKCS#8 PEM private key: {e}")))?;
         Ok(Signer { key })
@@ -80,8 +93,12 @@ impl Signer {
 
     /// Reads a key file written by [`Signer::save`].
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_pem(&text).map_err(|e| Error::Key(format!("{}: {e}", path.display())))
+        let bytes = crate::io::read_limited(path, 1 << 20)?;
+        let text = String::from_utf8_lossy(&bytes);
+        Self::from_pem(&text).map_err(|e| match e {
+            Error::Key(why) => Error::Key(format!("{}: {why}", path.display())),
+            other => other,
+        })
     }
 
     /// The PKCS#8 PEM text of the secret key.

@@ -238,6 +238,22 @@ impl LabelRecord {
             ));
             return fail(findings);
         };
+        // Both forms at once: readers that look for the wrapper and readers that take the bare
+        // fields see two different labels.
+        let has_fields = map.iter().any(|(k, _)| match_field(k).is_some());
+        if has_fields
+            && map.iter().any(|(k, v)| {
+                k.to_ascii_uppercase().contains("AIGC")
+                    && matches!(v, Json::Object(_) | Json::String(_))
+            })
+        {
+            findings.push(Finding::error(
+                "label.mixed_forms",
+                "the label object holds Annex E fields and also a wrapped label under an AIGC \
+                 key: readers disagree about which one is the label",
+            ));
+            strict.push("bare fields beside a wrapped label".into());
+        }
         // Wrapped form: a key containing "AIGC" holding the object (or a string of it).
         if !map.iter().any(|(k, _)| field_index(k).is_some()) {
             let wrapper = map

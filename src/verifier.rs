@@ -202,9 +202,16 @@ impl Checker<'_> {
                 ));
             }
         }
+        let mixed = findings.iter().any(|f| f.code == "label.mixed_forms");
         for (record, strict) in &records {
-            let sealed = record.reserved_code1.is_some() || record.reserved_code2.is_some();
-            if sealed && !strict.is_empty() {
+            // Sealed in this scheme: a foreign scheme's ReservedCode (another vendor's hash)
+            // keeps the tolerant reading.
+            let ours = |rc: &Option<String>| {
+                rc.as_deref()
+                    .is_some_and(|v| !matches!(Seal::parse(v), Err(SealError::Foreign)))
+            };
+            let sealed = ours(&record.reserved_code1) || ours(&record.reserved_code2);
+            if (sealed || mixed) && !strict.is_empty() {
                 contradiction = true;
                 findings.push(Finding::error(
                     "label.ambiguous",

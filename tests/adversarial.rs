@@ -300,3 +300,49 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A PNG chunk: length, type, data, CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    c.extend_from_slice(kind);
+    c.extend_from_slice(data);
+    let mut h = crc32fast::Hasher::new();
+    h.update(kind);
+    h.update(data);
+    c.extend_from_slice(&h.finalize().to_be_bytes());
+    c
+}
+
+#[test]
+fn an_unreadable_second_label_carrier_rules_out_intact() {
+    let (signer, trust) = demo_keys(1, PRODUCER);
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    let png = aigcmark::formats::image::encode_image(
+        &image::DynamicImage::ImageRgb8(img),
+        Format::Png,
+        90,
+    )
+    .unwrap();
+    let mut opts = LabelOptions::new(PRODUCER);
+    opts.watermark = false;
+    let out = aigcmark::label(&png, Format::Png, &signer, &opts).unwrap();
+    assert_eq!(
+        verify_with(&out.bytes, Format::Png, &trust).verdict,
+        Verdict::LabeledIntact
+    );
+    // A second carrier the parser cannot read, just before IEND: the content digest still
+    // matches, yet the file was changed after labeling and carries an error finding.
+    let iend = out.bytes.len() - 12;
+    let mut bytes = out.bytes[..iend].to_vec();
+    bytes.extend(png_chunk(b"tEXt", b"AIGC\0{\"Label\":\"1\",oops"));
+    bytes.extend_from_slice(&out.bytes[iend..]);
+    let r = verify_with(&bytes, Format::Png, &trust);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.severity == aigcmark::Severity::Error),
+        "{r:#?}"
+    );
+    assert_eq!(r.binding.status, aigcmark::report::BindingStatus::Match);
+    assert_eq!(r.verdict, Verdict::Altered, "{r:#?}");
+}

@@ -354,3 +354,254 @@ fn inspect_and_propagate() {
     ]);
     assert_eq!(code(&o), 3);
 }
+
+/// Runs `args` with a deadline: a command that would hang (reading a FIFO) fails the test
+/// instead of blocking the suite.
+fn run_within(args: &[&str], stdin: &[u8], secs: u64) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("aigcmark {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_and_fifos_are_refused_not_read() {
+    let s = Setup::new();
+    std::os::unix::fs::symlink("/dev/zero", s.p("zero.png")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(s.p("pipe.wav"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for path in [s.s("zero.png"), s.s("pipe.wav")] {
+        let o = run_within(&["verify", &path], b"", 20);
+        assert_eq!(code(&o), 3, "{path}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("not a regular file"), "{out}");
+    }
+    // The same through a list on standard input.
+    let list = format!("{}\n{}\n", s.s("pipe.wav"), s.s("zero.png"));
+    let o = run_within(&["verify", "-"], list.as_bytes(), 20);
+    assert_eq!(code(&o), 3);
+    // And as the input of label or inspect.
+    let o = run_within(&["inspect", &s.s("pipe.wav")], b"", 20);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"));
+}
+
+#[test]
+fn names_and_values_cannot_fake_report_lines() {
+    let s = Setup::new();
+    assert_eq!(code(&s.label("in.txt", "out.txt")), 0);
+    let evil = s.p("a\nb.txt: labeled_intact (forged line)\x1b[2J.txt");
+    std::fs::copy(s.p("out.txt"), &evil).unwrap();
+    let o = run(&["verify", evil.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !out.lines().any(|l| l.starts_with("b.txt")),
+        "a file name started a line:\n{out}"
+    );
+    assert!(out.contains("\\n") && out.contains("\\u{1b}"), "{out}");
+    assert!(!out.contains('\x1b'));
+}
+
+#[test]
+fn a_closed_pipe_ends_verify_quietly() {
+    let s = Setup::new();
+    assert_eq!(code(&s.label("in.txt", "out.txt")), 0);
+    let mut args = vec![
+        "verify".to_string(),
+        "--brief".to_string(),
+        "--trust".to_string(),
+        s.s("keys/trust.json"),
+    ];
+    args.extend((0..400).map(|_| s.s("out.txt")));
+    let mut child = bin()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe, as `| head -1` does.
+    {
+        use std::io::BufRead;
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.contains("labeled_intact"), "{first}");
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(o.status.code(), Some(101), "{err}");
+}
+
+#[test]
+fn a_second_platform_must_ask_to_replace_the_first() {
+    let s = Setup::new();
+    assert_eq!(code(&s.label("in.txt", "out.txt")), 0);
+    for (dir, code_) in [
+        ("p1", common::PLATFORM),
+        ("p2", "001191000000MA00DEMO0X30000"),
+    ] {
+        let o = run(&[
+            "keygen",
+            "--out",
+            &s.s(dir),
+            "--producer",
+            code_,
+            "--role",
+            "platform",
+        ]);
+        assert_eq!(code(&o), 0);
+    }
+    let propagate = |input: &str, output: &str, dir: &str, who: &str, extra: &[&str]| {
+        let mut args = vec![
+            "propagate".to_string(),
+            s.s(input),
+            "-o".into(),
+            s.s(output),
+            "--key".into(),
+            s.s(&format!("{dir}/signing.key")),
+            "--propagator".into(),
+            who.into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        bin().args(&args).output().unwrap()
+    };
+    let o = propagate("out.txt", "p1.txt", "p1", common::PLATFORM, &[]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let o = propagate("p1.txt", "p2.txt", "p2", "001191000000MA00DEMO0X30000", &[]);
+    assert_eq!(code(&o), 3);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--replace") && err.contains(common::PLATFORM),
+        "{err}"
+    );
+    assert!(!s.p("p2.txt").exists());
+    let o = propagate(
+        "p1.txt",
+        "p2.txt",
+        "p2",
+        "001191000000MA00DEMO0X30000",
+        &["--replace"],
+    );
+    assert_eq!(code(&o), 0);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("replaced") && err.contains(common::PLATFORM),
+        "{err}"
+    );
+    // Stores given twice (or as a folder) are merged.
+    let o = run(&[
+        "verify",
+        &s.s("p2.txt"),
+        "--trust",
+        &s.s("keys/trust.json"),
+        "--trust",
+        &s.s("p2/trust.json"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+    std::fs::create_dir(s.p("stores")).unwrap();
+    std::fs::copy(s.p("keys/trust.json"), s.p("stores/provider.json")).unwrap();
+    std::fs::copy(s.p("p2/trust.json"), s.p("stores/platform.json")).unwrap();
+    let o = run(&["verify", &s.s("p2.txt"), "--trust", &s.s("stores")]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+    // With the provider's store only, the headline stays the provider's and the platform part
+    // is named as untrusted.
+    let o = run(&["verify", &s.s("p2.txt"), "--trust", &s.s("keys/trust.json")]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(
+        out.contains("ReservedCode2") && out.contains("not in the trust store"),
+        "{out}"
+    );
+}
+
+#[test]
+fn clear_messages_for_empty_foreign_and_mistyped_input() {
+    let s = Setup::new();
+    let label = |input: &str| {
+        run(&[
+            "label",
+            &s.s(input),
+            "-o",
+            &s.s(&format!("out-{input}")),
+            "--key",
+            &s.s("keys/signing.key"),
+            "--producer",
+            PRODUCER,
+        ])
+    };
+    std::fs::write(s.p("empty.txt"), "").unwrap();
+    let o = label("empty.txt");
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("empty"));
+    std::fs::write(s.p("doc.txt"), "%PDF-1.7\n1 0 obj\n<< >>\nendobj\n").unwrap();
+    let o = label("doc.txt");
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PDF"));
+    let o = run(&["verify", &s.s("doc.txt")]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("PDF"));
+    let o = run(&["verify", &s.s("in.txt"), "--limits", r#"{"max_pixel":5}"#]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("max_pixel"));
+    std::fs::write(s.p("bad-trust.json"), "not json").unwrap();
+    let o = run(&["verify", &s.s("in.txt"), "--trust", &s.s("bad-trust.json")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 3);
+    assert_eq!(err.matches("key error").count(), 1, "{err}");
+    // A folder without --recursive: no stray ".: " before the message.
+    let o = run(&["verify", &s.s("keys")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--recursive") && !err.contains(".: "), "{err}");
+    // A non-key file as the key.
+    let o = run(&[
+        "label",
+        &s.s("in.txt"),
+        "-o",
+        &s.s("o.txt"),
+        "--key",
+        &s.s("in.txt"),
+        "--producer",
+        PRODUCER,
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 3);
+    assert!(
+        !err.contains("preamble") && err.contains("PRIVATE KEY"),
+        "{err}"
+    );
+    // --size below the minimum is refused, not silently clamped.
+    let o = run(&[
+        "label",
+        &s.s("in.txt"),
+        "-o",
+        &s.s("o.txt"),
+        "--key",
+        &s.s("keys/signing.key"),
+        "--producer",
+        PRODUCER,
+        "--size",
+        "0.01",
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("5%"));
+}

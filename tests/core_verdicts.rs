@@ -408,3 +408,134 @@ fn report_serialises_with_the_documented_fields() {
     let unl = serde_json::to_value(verify(OTHER.as_bytes(), &trust)).unwrap();
     assert!(unl["label"].is_null());
 }
+
+/// The sealed record's JSON with `edit` applied to its text.
+fn sealed_json_with(edit: impl Fn(&str) -> String) -> (TrustStore, Vec<u8>) {
+    let (_, trust, out) = labeled();
+    let json = edit(&raw_json(&out.record));
+    (trust, write_raw(TEXT.as_bytes(), &json))
+}
+
+#[test]
+fn a_sealed_label_another_reader_could_read_differently_is_conflicting() {
+    let (trust, genuine) = sealed_json_with(|j| j.to_string());
+    assert_eq!(verify(&genuine, &trust).verdict, Verdict::LabeledIntact);
+    let cases: [(&str, Box<dyn Fn(&str) -> String>); 6] = [
+        // An exact duplicate: serde_json keeps the last, another parser the first.
+        (
+            "duplicate Label",
+            Box::new(|j: &str| j.replacen("{", "{\"Label\":\"3\",", 1)),
+        ),
+        (
+            "duplicate ContentProducer after the sealed one",
+            Box::new(|j: &str| {
+                j.replacen(
+                    "}",
+                    ",\"ContentProducer\":\"001191000000MA00EVIL0X10000\"}",
+                    1,
+                )
+            }),
+        ),
+        (
+            "a key differing only in case",
+            Box::new(|j: &str| {
+                j.replacen(
+                    "}",
+                    ",\"contentproducer\":\"001191000000MA00EVIL0X10000\"}",
+                    1,
+                )
+            }),
+        ),
+        (
+            "an unknown key",
+            Box::new(|j: &str| j.replacen("}", ",\"Producer\":\"EVIL\"}", 1)),
+        ),
+        (
+            "a missing key",
+            Box::new(|j: &str| j.replacen(",\"PropagateID\":\"\"", "", 1)),
+        ),
+        (
+            "a second key beside the AIGC wrapper",
+            Box::new(|j: &str| format!("{{\"AIGC\":{j},\"Label\":\"3\"}}")),
+        ),
+    ];
+    for (what, edit) in cases {
+        let (trust, bytes) = sealed_json_with(edit);
+        let r = verify(&bytes, &trust);
+        assert_eq!(r.verdict, Verdict::Conflicting, "{what}: {r:#?}");
+        assert!(r.has_finding("label.ambiguous"), "{what}");
+    }
+    // The wrapped form alone is fine (the EXIF carrier writes it).
+    let (trust, bytes) = sealed_json_with(|j| format!("{{\"AIGC\":{j}}}"));
+    assert_eq!(verify(&bytes, &trust).verdict, Verdict::LabeledIntact);
+    // Unsealed labels are read tolerantly, with findings.
+    let r = verify(
+        &write_raw(
+            TEXT.as_bytes(),
+            r#"{"Label":"1","label":"2","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a"}"#,
+        ),
+        &trust,
+    );
+    assert_eq!(r.verdict, Verdict::LabeledUnsigned);
+    assert!(r.has_finding("label.duplicate_key"));
+    // So are labels whose ReservedCode1 holds another scheme (a vendor's hash): four keys are
+    // fine there.
+    let r = verify(
+        &write_raw(
+            TEXT.as_bytes(),
+            r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a","ReservedCode1":"3f786850e387550fdab836ed7e6dc881de23001b"}"#,
+        ),
+        &trust,
+    );
+    assert_eq!(r.verdict, Verdict::LabeledUnsigned, "{r:#?}");
+    assert!(!r.has_finding("label.ambiguous"));
+}
+
+#[test]
+fn a_seal_dated_in_the_future_is_not_trusted() {
+    let (signer, trust) = demo_keys(1, PRODUCER);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for (ahead, want) in [
+        (120, Verdict::LabeledIntact),
+        (3_600, Verdict::Untrusted),
+        (86_400 * 365, Verdict::Untrusted),
+    ] {
+        let mut o = opts();
+        o.signed_at = Some(now + ahead);
+        let out = aigcmark::label(TEXT.as_bytes(), Format::Text, &signer, &o).unwrap();
+        let r = verify(&out.bytes, &trust);
+        assert_eq!(r.verdict, want, "{ahead} s ahead");
+        assert_eq!(r.has_finding("seal.future_time"), ahead > 600);
+    }
+}
+
+#[test]
+fn the_headline_follows_the_label_value() {
+    let (signer, trust) = demo_keys(1, PRODUCER);
+    let mut o = opts();
+    o.kind = aigcmark::LabelKind::Possibly;
+    let out = aigcmark::label(TEXT.as_bytes(), Format::Text, &signer, &o).unwrap();
+    let r = verify(&out.bytes, &trust);
+    assert_eq!(r.verdict, Verdict::LabeledIntact);
+    assert!(
+        r.headline().starts_with("labeled as possibly AI-generated"),
+        "{}",
+        r.headline()
+    );
+    let r = verify(
+        &write_raw(
+            TEXT.as_bytes(),
+            r#"{"Label":"AIGC","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"a"}"#,
+        ),
+        &trust,
+    );
+    assert!(
+        !r.headline().contains("labeled as AI-generated"),
+        "{}",
+        r.headline()
+    );
+    assert!(r.headline().contains("\"AIGC\""), "{}", r.headline());
+}
