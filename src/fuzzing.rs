@@ -123,6 +123,124 @@ pub fn write_then_read(format: Format, data: &[u8]) {
     );
 }
 
+/// The formats [`insert_into_labeled`] covers: those whose labeled base file can be made in
+/// memory and whose decoded content can be compared here.
+pub const INSERT_FORMATS: [Format; 4] = [Format::Png, Format::Jpeg, Format::Webp, Format::Wav];
+
+/// A small labeled file of `format` (no watermark, so it is made fast), its trust store, and
+/// what a decoder shows of it.
+fn labeled_base(format: Format) -> &'static (Vec<u8>, TrustStore, Vec<u8>) {
+    use std::sync::OnceLock;
+    static BASES: OnceLock<Vec<(Format, (Vec<u8>, TrustStore, Vec<u8>))>> = OnceLock::new();
+    let bases = BASES.get_or_init(|| {
+        let signer = crate::keys::Signer::from_seed(&[7u8; 32]);
+        let producer = "001191000000MA00FUZZ0X10000";
+        let mut trust = TrustStore::new();
+        trust
+            .add(TrustStore::entry_for(
+                &signer.public_key(),
+                producer,
+                crate::trust::Role::Any,
+            ))
+            .expect("a fresh key is added");
+        let mut opts = crate::LabelOptions::new(producer);
+        opts.watermark = false;
+        opts.produce_id = Some("fuzz-base".into());
+        opts.signed_at = Some(1_790_000_000);
+        INSERT_FORMATS
+            .iter()
+            .map(|&f| {
+                let content = match f {
+                    Format::Wav => {
+                        let samples: Vec<i16> = (0..8000)
+                            .map(|i| ((i as f32 * 0.07).sin() * 8000.0) as i16)
+                            .collect();
+                        crate::formats::audio::pcm::wav_from_i16(&samples, 8000, 1)
+                            .expect("a WAV is written")
+                    }
+                    _ => {
+                        let img = image::RgbImage::from_fn(40, 30, |x, y| {
+                            image::Rgb([(x * 6) as u8, (y * 8) as u8, 120])
+                        });
+                        crate::formats::image::encode_image(
+                            &image::DynamicImage::ImageRgb8(img),
+                            f,
+                            90,
+                        )
+                        .expect("an image is encoded")
+                    }
+                };
+                let labeled = crate::label(&content, f, &signer, &opts)
+                    .expect("the base file is labeled")
+                    .bytes;
+                let shown = rendered(f, &labeled).expect("the base file decodes");
+                (f, (labeled, trust.clone(), shown))
+            })
+            .collect()
+    });
+    &bases
+        .iter()
+        .find(|(f, _)| *f == format)
+        .expect("a base for every insert format")
+        .1
+}
+
+/// What a decoder presents of `bytes`: the pixels (RGBA8 with the size) or the samples.
+fn rendered(format: Format, bytes: &[u8]) -> Option<Vec<u8>> {
+    match format {
+        Format::Wav => {
+            let pcm =
+                crate::formats::audio::decode::decode_all(bytes, "wav", &small_limits()).ok()?;
+            let mut out = pcm.rate.to_le_bytes().to_vec();
+            out.extend_from_slice(&pcm.channels.to_le_bytes());
+            out.extend(pcm.samples.iter().flat_map(|s| s.to_le_bytes()));
+            Some(out)
+        }
+        _ => {
+            let f = match format {
+                Format::Png => image::ImageFormat::Png,
+                Format::Jpeg => image::ImageFormat::Jpeg,
+                _ => image::ImageFormat::WebP,
+            };
+            let img = image::load_from_memory_with_format(bytes, f)
+                .ok()?
+                .to_rgba8();
+            let mut out = img.width().to_le_bytes().to_vec();
+            out.extend_from_slice(&img.height().to_le_bytes());
+            out.extend_from_slice(img.as_raw());
+            Some(out)
+        }
+    }
+}
+
+/// Bytes inserted anywhere into a labeled file: either the file is no longer `labeled_intact`,
+/// or the inserted bytes are inert (a decoder shows exactly what was sealed). `data` is the
+/// format (first byte), the position (next four bytes, modulo the length) and the bytes.
+pub fn insert_into_labeled(data: &[u8]) {
+    let [f, p0, p1, p2, p3, insert @ ..] = data else {
+        return;
+    };
+    let format = INSERT_FORMATS[usize::from(*f) % INSERT_FORMATS.len()];
+    let (base, trust, shown) = labeled_base(format);
+    let at = u32::from_le_bytes([*p0, *p1, *p2, *p3]) as usize % (base.len() + 1);
+    let mut bytes = base[..at].to_vec();
+    bytes.extend_from_slice(insert);
+    bytes.extend_from_slice(&base[at..]);
+    let mut opts = VerifyOptions::new(trust.clone());
+    opts.limits = small_limits();
+    opts.watermark_key = None;
+    let report = verify(&bytes, format, &opts);
+    if report.verdict == Verdict::LabeledIntact {
+        assert_eq!(
+            rendered(format, &bytes).as_ref(),
+            Some(shown),
+            "{format}: {} bytes inserted at {at} change what a decoder shows, yet the file \
+             verifies as intact",
+            insert.len()
+        );
+    }
+}
+
 /// Picks a format from the first byte, for targets that cover them all.
 pub fn format_from_byte(b: u8) -> Format {
     Format::ALL[usize::from(b) % Format::ALL.len()]

@@ -1,6 +1,6 @@
 //! aigcmark puts signed "AI-generated" labels into text, images and audio, and checks them.
 //!
-//! One call labels what a generation service produced ([`label`]); one call tells a verifier what
+//! One call labels what a generation service produced ([`label()`]); one call tells a verifier what
 //! a file claims and whether the claim holds ([`verify`]). A label is the GB 45438-2025 Annex E
 //! metadata record, sealed with Ed25519 ([`seal`]) and bound to the content by a digest
 //! ([`binding`]); a watermark and an explicit label carry it where metadata is lost.
