@@ -127,11 +127,13 @@ pub fn write_then_read(format: Format, data: &[u8]) {
 /// memory and whose decoded content can be compared here.
 pub const INSERT_FORMATS: [Format; 4] = [Format::Png, Format::Jpeg, Format::Webp, Format::Wav];
 
-/// A small labeled file of `format` (no watermark, so it is made fast), its trust store, and
-/// what a decoder shows of it.
-fn labeled_base(format: Format) -> &'static (Vec<u8>, TrustStore, Vec<u8>) {
+/// A labeled file, the store that trusts its key, and what a decoder shows of it.
+type Base = (Vec<u8>, TrustStore, Vec<u8>);
+
+/// A small labeled file of `format` (no watermark, so it is made fast).
+fn labeled_base(format: Format) -> &'static Base {
     use std::sync::OnceLock;
-    static BASES: OnceLock<Vec<(Format, (Vec<u8>, TrustStore, Vec<u8>))>> = OnceLock::new();
+    static BASES: OnceLock<Vec<(Format, Base)>> = OnceLock::new();
     let bases = BASES.get_or_init(|| {
         let signer = crate::keys::Signer::from_seed(&[7u8; 32]);
         let producer = "001191000000MA00FUZZ0X10000";

@@ -362,8 +362,8 @@ mod tests {
         let text = format!(r#"{{"aigcmark_trust_store":1,"keys":[{v}]}}"#);
         let err = TrustStore::from_json(&text).unwrap_err().to_string();
         assert!(err.contains("notAfter"), "{err}");
-        let extra = format!(r#"{{"aigcmark_trust_store":1,"keys":[],"key":[]}}"#);
-        assert!(TrustStore::from_json(&extra).is_err());
+        let extra = r#"{"aigcmark_trust_store":1,"keys":[],"key":[]}"#;
+        assert!(TrustStore::from_json(extra).is_err());
 
         let mut store = TrustStore::new();
         store.add(e.clone()).unwrap();
