@@ -420,7 +420,8 @@ fn sealed_json_with(edit: impl Fn(&str) -> String) -> (TrustStore, Vec<u8>) {
 fn a_sealed_label_another_reader_could_read_differently_is_conflicting() {
     let (trust, genuine) = sealed_json_with(|j| j.to_string());
     assert_eq!(verify(&genuine, &trust).verdict, Verdict::LabeledIntact);
-    let cases: [(&str, Box<dyn Fn(&str) -> String>); 6] = [
+    type Edit = Box<dyn Fn(&str) -> String>;
+    let cases: [(&str, Edit); 6] = [
         // An exact duplicate: serde_json keeps the last, another parser the first.
         (
             "duplicate Label",
