@@ -3,7 +3,9 @@
 # of them against the demo trust store. Output goes to target/demo/. Exit code: that of verify.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "demo: building aigcmark (release; the first build takes a few minutes)" >&2
 cargo build --release --quiet
+echo "demo: labeling samples/ into target/demo/" >&2
 bin=target/release/aigcmark
 out=target/demo
 rm -rf "$out" && mkdir -p "$out"
