@@ -185,8 +185,22 @@ impl Checker<'_> {
             &mut findings,
         );
         let mut contradiction = false;
+        // Markdown carries its front matter label and the same record invisibly in the body (so
+        // the label survives a copy of the text alone): one metadata label, by design.
+        let metadata_carriers = scan
+            .carriers
+            .iter()
+            .filter(|c| {
+                !(self.format == Format::Markdown && c.location.starts_with("invisible marker"))
+            })
+            .count();
         if records.len() > 1 {
-            if records.iter().all(|r| r.0 == records[0].0) {
+            if records.iter().all(|r| r.0 == records[0].0) && metadata_carriers <= 1 {
+                findings.push(Finding::info(
+                    "label.in_text_copy",
+                    "the front matter label is repeated invisibly in the body, as written",
+                ));
+            } else if records.iter().all(|r| r.0 == records[0].0) {
                 findings.push(Finding::warning(
                     "label.duplicate",
                     format!(
