@@ -96,10 +96,11 @@ pub fn encode_image(img: &DynamicImage, format: Format, jpeg_quality: u8) -> Res
             } else {
                 DynamicImage::ImageLuma8(img.to_luma8())
             };
-            pixels.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-                &mut out, q,
-            ))
-            .map_err(err)?
+            pixels
+                .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+                    &mut out, q,
+                ))
+                .map_err(err)?
         }
         Format::Webp => {
             let img = if img.color().has_alpha() {
@@ -498,4 +499,43 @@ fn check_explicit(
         Err(_) => false,
     };
     Some(rec.mark(intact))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermark_search_over_the_pixel_limit_is_not_checked_with_a_finding() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(400, 300, image::Rgb([9, 9, 9])));
+        let png = encode_image(&img, Format::Png, 90).unwrap();
+        let key = WatermarkKey::public_default();
+        let limits = Limits {
+            max_pixels: 100_000,
+            ..Limits::default()
+        };
+        let opts = ScanOptions {
+            limits: &limits,
+            watermark_key: Some(&key),
+        };
+        let mut scan = Scan::default();
+        watermark_into(&mut scan, &png, Format::Png, &opts);
+        assert_eq!(scan.watermark, Some(WatermarkCheck::NotChecked));
+        let f = scan
+            .findings
+            .iter()
+            .find(|f| f.code == "watermark.not_checked")
+            .expect("a finding names the limit");
+        assert!(f.message.contains("100000-pixel limit"), "{}", f.message);
+        // Within the limit it is searched (and not found in a flat image).
+        let limits = Limits::default();
+        let opts = ScanOptions {
+            limits: &limits,
+            watermark_key: Some(&key),
+        };
+        assert_eq!(
+            look_for_watermark(&png, Format::Png, &opts),
+            Some(WatermarkCheck::Absent)
+        );
+    }
 }

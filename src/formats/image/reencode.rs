@@ -134,12 +134,14 @@ impl Work {
                         Luma([i.get_pixel(x, y)[0]])
                     }))
                 }
-                Canvas::Rgba(i) => {
-                    DynamicImage::ImageLumaA8(ImageBuffer::from_fn(i.width(), i.height(), |x, y| {
+                Canvas::Rgba(i) => DynamicImage::ImageLumaA8(ImageBuffer::from_fn(
+                    i.width(),
+                    i.height(),
+                    |x, y| {
                         let p = i.get_pixel(x, y);
                         LumaA([p[0], p[3]])
-                    }))
-                }
+                    },
+                )),
             },
             Source::Grey8 => {
                 notes.push(Finding::info(
@@ -263,7 +265,10 @@ fn convert_bkgd(body: &[u8], old: PngType, plte: Option<&[u8]>, new: PngType) ->
     if old == new {
         return Some(body.to_vec());
     }
-    let u16be = |o: usize| body.get(o..o + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
+    let u16be = |o: usize| {
+        body.get(o..o + 2)
+            .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
+    };
     let old_max = (1u32 << old.depth.min(16)) - 1;
     let (rgb, max) = match old.colour {
         3 => {
@@ -275,7 +280,10 @@ fn convert_bkgd(body: &[u8], old: PngType, plte: Option<&[u8]>, new: PngType) ->
             let g = u16be(0)?.min(old_max);
             ([g, g, g], old_max)
         }
-        2 | 6 => ([u16be(0)?, u16be(2)?, u16be(4)?].map(|v| v.min(old_max)), old_max),
+        2 | 6 => (
+            [u16be(0)?, u16be(2)?, u16be(4)?].map(|v| v.min(old_max)),
+            old_max,
+        ),
         _ => return None,
     };
     let new_max = (1u32 << new.depth.min(16)) - 1;
@@ -395,9 +403,7 @@ pub(super) fn splice_png(
             k if KEPT.contains(&k) => out.extend_from_slice(raw),
             // Unknown ancillary chunks marked safe to copy (lower-case fourth letter) survive an
             // edit of the image data; the others, and critical ones, may not.
-            k if k[0] & 0x20 != 0 && k[3] & 0x20 != 0 && k != b"dSIG" => {
-                out.extend_from_slice(raw)
-            }
+            k if k[0] & 0x20 != 0 && k[3] & 0x20 != 0 && k != b"dSIG" => out.extend_from_slice(raw),
             _ => dropped.push(format!("{name} (depends on the old image data)")),
         }
     }
@@ -517,7 +523,10 @@ mod tests {
             depth: 8,
         };
         // A 2-bit grey level 2 of 3 is 170 of 255.
-        assert_eq!(convert_bkgd(&[0, 2], grey2, None, grey8), Some(vec![0, 170]));
+        assert_eq!(
+            convert_bkgd(&[0, 2], grey2, None, grey8),
+            Some(vec![0, 170])
+        );
         assert_eq!(
             convert_bkgd(&[1], pal, Some(&[0, 0, 0, 10, 20, 30]), rgb8),
             Some(vec![0, 10, 0, 20, 0, 30])
