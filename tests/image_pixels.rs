@@ -510,4 +510,13 @@ fn over_the_pixel_limit_is_the_limit_not_a_missing_watermark() {
         "{report:#?}"
     );
     assert_eq!(report.verdict, Verdict::LabeledIntact, "{report:#?}");
+
+    // A visible label is not called removed when the image is over the limit: it was not looked at.
+    let (labeled, _) = label(&png, Format::Png, true, Limits::default());
+    let report = aigcmark::verify(&labeled.bytes, Format::Png, &vopts);
+    assert!(
+        !report.findings.iter().any(|f| f.code == "explicit.removed"),
+        "{report:#?}"
+    );
+    assert_eq!(report.explicit[0].intact, None, "{report:#?}");
 }

@@ -494,11 +494,15 @@ fn check_explicit(
     limits: &Limits,
 ) -> Option<ExplicitMark> {
     let rec = visible::Record::parse(record)?;
+    // Over the pixel limit the label is not looked at: neither intact nor removed.
     let intact = match decode(input, format, limits) {
-        Ok(img) => rec.matches(&img),
-        Err(_) => false,
+        Ok(img) => Some(rec.matches(&img)),
+        Err(Error::Limit(_)) => None,
+        Err(_) => Some(false),
     };
-    Some(rec.mark(intact))
+    let mut mark = rec.mark(intact.unwrap_or(false));
+    mark.intact = intact;
+    Some(mark)
 }
 
 #[cfg(test)]
