@@ -5,7 +5,8 @@
 //! handler (`png`, `jpeg`, `webp`); what they share lives here: reading XMP and EXIF carriers into
 //! a [`Scan`], decoding under [`Limits`], encoding ([`encode_image`]) and the pixel pipeline of
 //! [`Handler::edit_content`](crate::format::Handler::edit_content): decode → visible label →
-//! watermark → re-encode, done once, with the original's metadata carried over.
+//! watermark → re-encode in the original's layout, done once and only when a pixel changes, the
+//! new image data put back into the original container (`reencode`).
 //!
 //! # Content binding
 //!
