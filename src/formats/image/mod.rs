@@ -417,7 +417,13 @@ fn edit_content(
     if edits.explicit.is_none() && watermark.is_none() {
         return Ok(unchanged(notes));
     }
-    check_pixels(w, h, edits.limits)?;
+    check_pixels(w, h, edits.limits).map_err(|e| match e {
+        Error::Limit(why) => Error::Limit(format!(
+            "{why}; the watermark and a visible label need the pixels decoded: without them \
+             (`--no-watermark`) the metadata label alone can be written"
+        )),
+        e => e,
+    })?;
     // Edited as the image is shown, then turned back so the original EXIF orientation still holds.
     let (img, orientation) = decode_oriented(input, format, edits.limits)?;
     let mut work = reencode::Work::new(img);
