@@ -5,7 +5,8 @@
 //! handler (`png`, `jpeg`, `webp`); what they share lives here: reading XMP and EXIF carriers into
 //! a [`Scan`], decoding under [`Limits`], encoding ([`encode_image`]) and the pixel pipeline of
 //! [`Handler::edit_content`](crate::format::Handler::edit_content): decode → visible label →
-//! watermark → re-encode, done once, with the original's metadata carried over.
+//! watermark → re-encode in the original's layout, done once and only when a pixel changes, the
+//! new image data put back into the original container (`reencode`).
 //!
 //! # Content binding
 //!
@@ -33,6 +34,7 @@ mod jpeg;
 mod jpeg_segments;
 mod png;
 mod png_chunks;
+mod reencode;
 mod visible;
 mod webp;
 pub mod xmp;
@@ -59,8 +61,9 @@ pub const JPEG_XMP_ID: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 /// The PNG text keyword for XMP.
 pub const PNG_XMP_KEYWORD: &str = "XML:com.adobe.xmp";
 
-/// Encodes an image as PNG, JPEG (at `jpeg_quality`, 1–100) or lossless WebP, for a service that
-/// holds pixels and wants to label them: encode with this, then call [`crate::label()`].
+/// Encodes an image as PNG (in its own layout: grey, alpha and 16 bits are kept), JPEG (grey or
+/// YCbCr, at `jpeg_quality`, 1–100) or lossless WebP (8-bit RGB or RGBA), for a service that holds
+/// pixels and wants to label them: encode with this, then call [`crate::label()`].
 ///
 /// ```
 /// use aigcmark::{Format, LabelOptions, Signer};
@@ -79,16 +82,26 @@ pub fn encode_image(img: &DynamicImage, format: Format, jpeg_quality: u8) -> Res
         Error::Unsupported(format!("cannot encode the image as {format}: {e}"))
     };
     match format {
+        // The layout is the image's own (grey, alpha, 16 bits stay); zlib at its default level.
         Format::Png => img
-            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .write_with_encoder(image::codecs::png::PngEncoder::new_with_quality(
+                &mut out,
+                image::codecs::png::CompressionType::Default,
+                image::codecs::png::FilterType::Adaptive,
+            ))
             .map_err(err)?,
         Format::Jpeg => {
             let q = jpeg_quality.clamp(1, 100);
-            let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
-            rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-                &mut out, q,
-            ))
-            .map_err(err)?
+            let pixels = if img.color().has_color() {
+                DynamicImage::ImageRgb8(img.to_rgb8())
+            } else {
+                DynamicImage::ImageLuma8(img.to_luma8())
+            };
+            pixels
+                .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+                    &mut out, q,
+                ))
+                .map_err(err)?
         }
         Format::Webp => {
             let img = if img.color().has_alpha() {
@@ -132,17 +145,12 @@ fn decode_oriented(
     limits: &Limits,
 ) -> Result<(DynamicImage, Orientation)> {
     let fmt = image_format(format)?;
-    let bad = |e: image::ImageError| Error::malformed(format.name(), e.to_string());
-    let (w, h) = image::ImageReader::with_format(Cursor::new(input), fmt)
-        .into_dimensions()
-        .map_err(bad)?;
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > limits.max_pixels {
-        return Err(Error::Limit(format!(
-            "the image is {w}×{h} = {pixels} pixels, over the {}-pixel limit",
-            limits.max_pixels
-        )));
-    }
+    let bad = |e: image::ImageError| match e {
+        image::ImageError::Limits(l) => Error::Limit(format!("decoding the image: {l}")),
+        e => Error::malformed(format.name(), e.to_string()),
+    };
+    let (w, h) = header_size(input, format)?;
+    let pixels = check_pixels(w, h, limits)?;
     let mut reader = image::ImageReader::with_format(Cursor::new(input), fmt);
     let mut l = image::Limits::default();
     // 16-bit RGBA is 8 bytes a pixel; leave room for the decoder's own buffers.
@@ -263,35 +271,121 @@ fn embed_watermark(
     canvas: &mut Canvas,
     key: &WatermarkKey,
     payload: [u8; 8],
-) -> std::result::Result<(), crate::watermark::image::WmError> {
+) -> std::result::Result<crate::watermark::image::EmbedReport, crate::watermark::image::WmError> {
     let opts = crate::watermark::image::EmbedOptions::default();
     match canvas {
         Canvas::Rgb(img) => crate::watermark::image::embed_rgb(img, &payload, key, &opts),
         Canvas::Rgba(img) => crate::watermark::image::embed_rgba(img, &payload, key, &opts),
     }
-    .map(drop)
 }
 
-/// Looks for the watermark in the image as shown, when asked to; an image that cannot be
-/// decoded has its watermark reported absent (the scan reports the damage elsewhere).
+/// Looks for the watermark in the image as shown, when asked to, into `scan`: an image over
+/// [`Limits::max_pixels`] is not searched (`NotChecked`, finding `watermark.not_checked`); one
+/// that cannot be decoded has its watermark reported absent (the scan reports the damage
+/// elsewhere).
+pub(super) fn watermark_into(
+    scan: &mut Scan,
+    input: &[u8],
+    format: Format,
+    opts: &ScanOptions<'_>,
+) {
+    let Some(key) = opts.watermark_key else {
+        return;
+    };
+    scan.watermark = Some(match decode_oriented(input, format, opts.limits) {
+        Ok((img, _)) => crate::watermark::check_image(&img, key),
+        Err(Error::Limit(why)) => {
+            scan.findings.push(Finding::warning(
+                "watermark.not_checked",
+                format!("the watermark was not looked for: {why}"),
+            ));
+            WatermarkCheck::NotChecked
+        }
+        Err(_) => WatermarkCheck::Absent,
+    });
+}
+
+/// [`watermark_into`] without the finding.
 fn look_for_watermark(
     input: &[u8],
     format: Format,
     opts: &ScanOptions<'_>,
 ) -> Option<WatermarkCheck> {
-    let key = opts.watermark_key?;
-    Some(match decode_oriented(input, format, opts.limits) {
-        Ok((img, _)) => crate::watermark::check_image(&img, key),
-        Err(_) => WatermarkCheck::Absent,
-    })
+    let mut scan = Scan::default();
+    watermark_into(&mut scan, input, format, opts);
+    scan.watermark
 }
+
+/// Width and height as the header gives them (before any EXIF orientation).
+fn header_size(input: &[u8], format: Format) -> Result<(u32, u32)> {
+    image::ImageReader::with_format(Cursor::new(input), image_format(format)?)
+        .into_dimensions()
+        .map_err(|e| Error::malformed(format.name(), e.to_string()))
+}
+
+/// The pixel count, or the limit error when it is over [`Limits::max_pixels`].
+fn check_pixels(w: u32, h: u32, limits: &Limits) -> Result<u64> {
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels {
+        return Err(Error::Limit(format!(
+            "the image is {w}×{h} = {pixels} pixels, over the {}-pixel limit",
+            limits.max_pixels
+        )));
+    }
+    Ok(pixels)
+}
+
+/// Why the watermark cannot go into this file, before anything is decoded: too small, or
+/// animated (only one frame would carry it, and re-encoding would drop the animation).
+fn watermark_obstacle(
+    format: Format,
+    input: &[u8],
+    (w, h): (u32, u32),
+    limits: &Limits,
+) -> Result<Option<String>> {
+    let min = crate::watermark::image::min_embed_side();
+    if w.min(h) < min {
+        return Ok(Some(format!(
+            "the image ({w}×{h}) is smaller than {min} px on its short side"
+        )));
+    }
+    let animated = match format {
+        Format::Png => png_chunks::parse_with(input, limits, false)?
+            .chunks
+            .iter()
+            .any(|c| c.is(b"acTL")),
+        Format::Webp => crate::formats::riff::parse(input, b"WEBP", limits, WEBP_CODES)?
+            .chunks
+            .iter()
+            .any(|c| &c.id == b"ANIM" || &c.id == b"ANMF"),
+        _ => false,
+    };
+    Ok(animated.then(|| {
+        "the image is animated: one frame would carry the watermark and re-encoding would drop \
+         the animation"
+            .to_string()
+    }))
+}
+
+/// Finding codes for reading a WebP here (the handler reports the container's deviations).
+const WEBP_CODES: crate::formats::riff::Codes = crate::formats::riff::Codes {
+    format: "webp",
+    size_mismatch: "webp.riff_size",
+    truncated: "webp.truncated",
+    trailing: "webp.trailing_data",
+};
 
 /// A format's copier of metadata from the original file into the re-encoded one.
 type CarryMetadata = fn(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>>;
 
 /// The shared `edit_content`, done once for both edits: decode, draw the visible label, embed
-/// the watermark, re-encode in the same format and carry the original's metadata over (`carry`
-/// is the format's own).
+/// the watermark, re-encode in the same format and layout (bit depth, grey, alpha) and put the
+/// new image data into the original container (PNG, JPEG: [`reencode`]; WebP: `carry`, the
+/// format's own copier of its metadata chunks).
+///
+/// Nothing is decoded or re-encoded when no pixel changes: no edit asked for, a watermark that
+/// cannot go in (too small, animated: note `watermark.not_embedded`), or one that changed no
+/// pixel (a flat image); the file then keeps its bytes and only its metadata is written.
 fn edit_content(
     format: Format,
     input: &[u8],
@@ -299,35 +393,57 @@ fn edit_content(
     carry: CarryMetadata,
 ) -> Result<Edited> {
     let mut notes = Vec::new();
-    let watermark = edits.watermark;
+    let unchanged = |notes| Edited {
+        bytes: None,
+        format,
+        explicit_record: None,
+        watermarked: false,
+        notes,
+    };
+    let mut watermark = edits.watermark;
     if edits.explicit.is_none() && watermark.is_none() {
-        return Ok(Edited {
-            bytes: None,
-            format,
-            explicit_record: None,
-            watermarked: false,
-            notes,
-        });
+        return Ok(unchanged(notes));
     }
+    let (w, h) = header_size(input, format)?;
+    if watermark.is_some()
+        && let Some(why) = watermark_obstacle(format, input, (w, h), edits.limits)?
+    {
+        notes.push(Finding::info(
+            "watermark.not_embedded",
+            format!("no watermark was embedded: {why}"),
+        ));
+        watermark = None;
+    }
+    if edits.explicit.is_none() && watermark.is_none() {
+        return Ok(unchanged(notes));
+    }
+    check_pixels(w, h, edits.limits).map_err(|e| match e {
+        Error::Limit(why) => Error::Limit(format!(
+            "{why}; the watermark and a visible label need the pixels decoded: without them \
+             (`--no-watermark`) the metadata label alone can be written"
+        )),
+        e => e,
+    })?;
     // Edited as the image is shown, then turned back so the original EXIF orientation still holds.
     let (img, orientation) = decode_oriented(input, format, edits.limits)?;
-    if img.color().bytes_per_pixel() > img.color().channel_count() {
-        notes.push(Finding::info(
-            "image.bit_depth_reduced",
-            "the image had more than 8 bits a channel; it was re-encoded with 8",
-        ));
-    }
-    let mut canvas = Canvas::from_image(img);
+    let mut work = reencode::Work::new(img);
     let explicit_record = match edits.explicit {
-        Some(opts) => Some(visible::draw(&mut canvas, opts)?),
+        Some(opts) => Some(visible::draw(&mut work.canvas, opts)?),
         None => None,
     };
     let watermarked = match watermark {
-        Some((key, payload)) => match embed_watermark(&mut canvas, key, payload) {
-            Ok(()) => true,
+        Some((key, payload)) => match embed_watermark(&mut work.canvas, key, payload) {
+            Ok(report) if report.psnr_db.is_finite() => true,
+            Ok(_) => {
+                notes.push(Finding::info(
+                    "watermark.not_embedded",
+                    "no watermark was embedded: the image is flat, without texture to carry it",
+                ));
+                false
+            }
             Err(e) => {
                 notes.push(Finding::info(
-                    "image.watermark_skipped",
+                    "watermark.not_embedded",
                     format!("no watermark was embedded: {e}"),
                 ));
                 false
@@ -335,10 +451,17 @@ fn edit_content(
         },
         None => false,
     };
-    let mut img = canvas.into_image();
+    if explicit_record.is_none() && !watermarked {
+        return Ok(unchanged(notes));
+    }
+    let mut img = work.finish(&mut notes);
     img.apply_orientation(inverse(orientation));
     let encoded = encode_image(&img, format, edits.jpeg_quality)?;
-    let bytes = carry(input, &encoded, edits.limits)?;
+    let bytes = match format {
+        Format::Png => reencode::splice_png(input, &encoded, edits.limits, &mut notes)?,
+        Format::Jpeg => reencode::splice_jpeg(input, &encoded, edits.limits, &mut notes)?,
+        _ => carry(input, &encoded, edits.limits)?,
+    };
     notes.push(Finding::info(
         "image.reencoded",
         match format {
@@ -347,7 +470,7 @@ fn edit_content(
                 edits.jpeg_quality
             ),
             Format::Webp => "the pixels changed; the image was re-encoded as lossless WebP".into(),
-            _ => "the pixels changed; the image was re-encoded".into(),
+            _ => "the pixels changed; the image was re-encoded losslessly".into(),
         },
     ));
     Ok(Edited {
@@ -378,9 +501,52 @@ fn check_explicit(
     limits: &Limits,
 ) -> Option<ExplicitMark> {
     let rec = visible::Record::parse(record)?;
+    // Over the pixel limit the label is not looked at: neither intact nor removed.
     let intact = match decode(input, format, limits) {
-        Ok(img) => rec.matches(&img),
-        Err(_) => false,
+        Ok(img) => Some(rec.matches(&img)),
+        Err(Error::Limit(_)) => None,
+        Err(_) => Some(false),
     };
-    Some(rec.mark(intact))
+    let mut mark = rec.mark(intact.unwrap_or(false));
+    mark.intact = intact;
+    Some(mark)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermark_search_over_the_pixel_limit_is_not_checked_with_a_finding() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(400, 300, image::Rgb([9, 9, 9])));
+        let png = encode_image(&img, Format::Png, 90).unwrap();
+        let key = WatermarkKey::public_default();
+        let limits = Limits {
+            max_pixels: 100_000,
+            ..Limits::default()
+        };
+        let opts = ScanOptions {
+            limits: &limits,
+            watermark_key: Some(&key),
+        };
+        let mut scan = Scan::default();
+        watermark_into(&mut scan, &png, Format::Png, &opts);
+        assert_eq!(scan.watermark, Some(WatermarkCheck::NotChecked));
+        let f = scan
+            .findings
+            .iter()
+            .find(|f| f.code == "watermark.not_checked")
+            .expect("a finding names the limit");
+        assert!(f.message.contains("100000-pixel limit"), "{}", f.message);
+        // Within the limit it is searched (and not found in a flat image).
+        let limits = Limits::default();
+        let opts = ScanOptions {
+            limits: &limits,
+            watermark_key: Some(&key),
+        };
+        assert_eq!(
+            look_for_watermark(&png, Format::Png, &opts),
+            Some(WatermarkCheck::Absent)
+        );
+    }
 }

@@ -175,6 +175,12 @@ pub enum WmError {
     InvalidStrength(f32),
 }
 
+/// The smallest short side, in pixels, an image needs for [`embed_rgb`] / [`embed_rgba`] to
+/// embed (smaller ones give [`WmError::ImageTooSmall`]): lets a caller decide before decoding.
+pub fn min_embed_side() -> u32 {
+    params::MIN_EMBED_SIDE
+}
+
 /// Embed `payload` into an RGB image in place.
 pub fn embed_rgb(
     img: &mut RgbImage,
