@@ -433,6 +433,15 @@ impl Checker<'_> {
             ));
         }
         for mark in marks {
+            if mark.intact.is_none() {
+                findings.push(Finding::info(
+                    "explicit.not_checked",
+                    format!(
+                        "the explicit label recorded in the seal ({}) could not be checked",
+                        mark.location
+                    ),
+                ));
+            }
             if mark.intact == Some(false) {
                 findings.push(Finding::error(
                     "explicit.removed",
