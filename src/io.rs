@@ -46,7 +46,7 @@ fn create_temp(
     for attempt in 0..16u32 {
         let mut rnd = [0u8; 6];
         let _ = getrandom::fill(&mut rnd);
-        let tag = crate::watermark::hex(&rnd);
+        let tag = crate::util::hex(&rnd);
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".{tag}{attempt}.tmp"));

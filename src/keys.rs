@@ -22,7 +22,7 @@ pub fn key_id(public_key: &[u8; 32]) -> String {
     let mut h = Sha256::new();
     h.update(b"aigcmark/key-id\0");
     h.update(public_key);
-    crate::watermark::hex(&h.finalize()[..8])
+    crate::util::hex(&h.finalize()[..8])
 }
 
 /// Encodes a public key for trust stores and seals (base64url, no padding: 43 characters).

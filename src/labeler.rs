@@ -5,8 +5,6 @@
 //! watermark (the only steps that change the content); hash the content as it now is; seal; write
 //! the record into the format's carriers without touching anything else.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::error::{Error, Result};
 use crate::format::{
     CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions,
@@ -139,7 +137,7 @@ pub fn label(
     let claims = Claims {
         format: edited.format,
         content_digest: digest,
-        signed_at: opts.signed_at.unwrap_or_else(now),
+        signed_at: opts.signed_at.unwrap_or_else(crate::util::unix_now),
         watermark_id: watermark_id.clone(),
         explicit: edited.explicit_record.clone(),
     };
@@ -258,7 +256,7 @@ pub fn propagate(
     let claims = Claims {
         format,
         content_digest: digest,
-        signed_at: opts.signed_at.unwrap_or_else(now),
+        signed_at: opts.signed_at.unwrap_or_else(crate::util::unix_now),
         watermark_id: None,
         explicit: None,
     };
@@ -285,12 +283,5 @@ pub fn propagate(
 pub fn fresh_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the operating system's random source is available");
-    crate::watermark::hex(&b)
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    crate::util::hex(&b)
 }

@@ -35,6 +35,7 @@ pub mod limits;
 pub mod report;
 pub mod seal;
 pub mod trust;
+mod util;
 mod verifier;
 pub mod watermark;
 

@@ -7,7 +7,6 @@
 //! explicit only, unlabeled.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -646,7 +645,7 @@ impl Checker<'_> {
                 ),
             };
         if report.status == SignatureStatus::Valid
-            && seal.signed_at > now().saturating_add(MAX_CLOCK_SKEW_SECS)
+            && seal.signed_at > crate::util::unix_now().saturating_add(MAX_CLOCK_SKEW_SECS)
         {
             report.status = untrusted(
                 "seal.future_time",
@@ -760,13 +759,6 @@ fn parse_carriers(
         }
     }
     records
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// What a file holds, without trust decisions.
