@@ -9,8 +9,9 @@
 //! Content binding: SHA-256 of the bytes from the first MPEG audio frame to the end of the
 //! stream, where the stream ends before a trailing ID3v1 `TAG`, an APE tag, or an appended
 //! ID3v2 tag (`3DI` footer). Excluded as well: leading ID3v2 tags, junk before the first frame,
-//! and a Xing/Info/VBRI header frame, because taggers (`ffmpeg -c copy` among them) rewrite that
-//! frame's encoder string and seek table while copying the sound frames as they are.
+//! and a Xing/Info/VBRI header frame right after the tags, because taggers (`ffmpeg -c copy`
+//! among them) rewrite that frame's encoder string and seek table while copying the sound frames
+//! as they are (behind junk, decoders play it as a frame: then it is bound).
 //!
 //! Only bytes proved inert are left out, because ffmpeg decodes whatever frames it finds from
 //! the first one to the end of the file: a trailing tag is excluded only when it is well formed
@@ -227,8 +228,7 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
     };
     let (end, appended) = audio_end(input, first, &h, limits, findings)?;
     // Bytes before the first run of frames hold no frame a decoder syncs on (ffmpeg's demuxer
-    // looks for a frame followed by another, as `first_frame` does), but they stop ffmpeg from
-    // reading the Xing/Info header, so its gapless trimming is lost: worth a warning.
+    // looks for a frame followed by another, as `first_frame` does).
     if first > pos {
         let junk = &input[pos..first];
         if junk.iter().all(|&b| b == 0) {
@@ -249,7 +249,10 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
             ));
         }
     }
-    let start = if mpeg_frame::is_info_frame(&input[first..], &h) {
+    // The Xing/Info frame is a header only where decoders look for one, right after the tags:
+    // behind junk, ffmpeg decodes it as a (silent) frame and skips no encoder delay, so then it
+    // is bound like any frame.
+    let start = if first == pos && mpeg_frame::is_info_frame(&input[first..], &h) {
         (first + h.len).min(end)
     } else {
         first
