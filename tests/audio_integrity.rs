@@ -196,6 +196,17 @@ fn mp3_audio_hidden_in_tags_or_before_the_first_frame_is_caught() {
     let junk = cat(&[&labeled[..at], &[0; 7], &labeled[at..]]);
     assert_caught(labeled, &junk, Format::Mp3, "junk before the Info frame");
 
+    // The LAME tag's encoder delay and padding in the (unbound) Info frame: decoders trim by them.
+    let lame_at = labeled.windows(4).position(|w| w == b"LAME").unwrap();
+    let mut trimmed = labeled.clone();
+    trimmed[lame_at + 21..lame_at + 24].copy_from_slice(&[0, 0, 0xFF]);
+    assert_caught(
+        labeled,
+        &trimmed,
+        Format::Mp3,
+        "other encoder delay and padding",
+    );
+
     // An ID3v2 tag with frames in it, in the middle of the audio.
     let mid = labeled.len() / 2;
     let middle = cat(&[

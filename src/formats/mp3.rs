@@ -11,7 +11,9 @@
 //! ID3v2 tag (`3DI` footer). Excluded as well: leading ID3v2 tags, junk before the first frame,
 //! and a Xing/Info/VBRI header frame right after the tags, because taggers (`ffmpeg -c copy`
 //! among them) rewrite that frame's encoder string and seek table while copying the sound frames
-//! as they are (behind junk, decoders play it as a frame: then it is bound).
+//! as they are (behind junk, decoders play it as a frame: then it is bound). Its LAME
+//! extension's encoder delay and padding are bound, though (prefixed `LAME gapless` when not
+//! zero): decoders trim that many samples at both ends, and `ffmpeg -c copy` keeps them.
 //!
 //! Only bytes proved inert are left out, because ffmpeg decodes whatever frames it finds from
 //! the first one to the end of the file: a trailing tag is excluded only when it is well formed
@@ -47,6 +49,8 @@ struct Layout {
     /// Start and end of the bytes bound (audio frames, info frame excluded); `None` when the
     /// file holds no MPEG audio frame.
     audio: Option<(usize, usize)>,
+    /// The encoder delay and padding of the excluded Info frame, when not zero.
+    gapless: Option<[u8; 3]>,
 }
 
 /// The APE tag (v1 or v2) that ends at `end`, when it is well formed: a footer, an optional
@@ -224,6 +228,7 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
             tags,
             appended: None,
             audio: None,
+            gapless: None,
         });
     };
     let (end, appended) = audio_end(input, first, &h, limits, findings)?;
@@ -252,15 +257,21 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
     // The Xing/Info frame is a header only where decoders look for one, right after the tags:
     // behind junk, ffmpeg decodes it as a (silent) frame and skips no encoder delay, so then it
     // is bound like any frame.
-    let start = if first == pos && mpeg_frame::is_info_frame(&input[first..], &h) {
+    let info = first == pos && mpeg_frame::is_info_frame(&input[first..], &h);
+    let start = if info {
         (first + h.len).min(end)
     } else {
         first
     };
+    let gapless = info
+        .then(|| mpeg_frame::gapless(&input[first..], &h))
+        .flatten()
+        .filter(|g| g != &[0; 3]);
     Ok(Layout {
         tags,
         appended,
         audio: Some((start, end.max(start))),
+        gapless,
     })
 }
 
@@ -329,6 +340,11 @@ impl Handler for Mp3 {
         match l.audio {
             Some((start, end)) => {
                 let mut h = ContentHasher::new();
+                if let Some(g) = l.gapless {
+                    // Before the frames, which start with a sync byte, so it cannot be confused.
+                    h.update(b"LAME gapless");
+                    h.update(&g);
+                }
                 h.update(&input[start..end]);
                 scan.digest = Some(h.finish());
             }

@@ -123,6 +123,36 @@ pub fn is_info_frame(b: &[u8], h: &FrameHeader) -> bool {
     matches!(xing, Some(b"Xing") | Some(b"Info")) || b.get(36..40) == Some(b"VBRI")
 }
 
+/// The LAME extension's encoder delay and padding (3 bytes: 12 bits each) in the Xing/Info
+/// frame at `b[0..]`, when it has one (`LAME` or ffmpeg's `Lavf`). Decoders trim that many
+/// samples from the start and end, so these bytes change what plays.
+pub fn gapless(b: &[u8], h: &FrameHeader) -> Option<[u8; 3]> {
+    if h.layer != 3 {
+        return None;
+    }
+    let side = match (h.mpeg1, h.mono) {
+        (true, false) => 32,
+        (true, true) | (false, false) => 17,
+        (false, true) => 9,
+    };
+    let frame = b.get(..h.len)?;
+    let x = 4 + side;
+    if !matches!(frame.get(x..x + 4), Some(b"Xing") | Some(b"Info")) {
+        return None;
+    }
+    let flags = frame.get(x + 7).copied()?;
+    let mut o = x + 8;
+    for (bit, n) in [(1u8, 4usize), (2, 4), (4, 100), (8, 4)] {
+        if flags & bit != 0 {
+            o += n;
+        }
+    }
+    if !matches!(frame.get(o..o + 4), Some(b"LAME") | Some(b"Lavf")) {
+        return None;
+    }
+    frame.get(o + 21..o + 24)?.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
