@@ -7,10 +7,13 @@
 //! of fresh padding for the next edit).
 //!
 //! Content binding: SHA-256 of the STREAMINFO body followed by every byte after the last
-//! metadata block (the audio frames), an ID3v1 tag at the very end excluded. STREAMINFO is in
-//! because it says how the frames decode (sample rate, channels, bit depth) and holds the MD5 of
-//! the decoded samples; the other blocks (padding, seek table, comments, pictures, cue sheet,
-//! application data) are description that tag editors change freely.
+//! metadata block (the audio frames, and whatever else follows them: junk, a second `fLaC`
+//! stream), an ID3v1 tag at the very end excluded when it holds no frame sync code. STREAMINFO
+//! is in because it says how the frames decode (sample rate, channels, bit depth) and holds the
+//! MD5 of the decoded samples; the other blocks (padding, seek table, comments, pictures, cue
+//! sheet, application data, unknown types) are description that decoders skip by its size and
+//! tag editors change freely. An ID3v2 tag before `fLaC` is skipped by its size too (ffmpeg,
+//! libFLAC). A file whose metadata is cut short still has its labels reported, with an error.
 
 use std::borrow::Cow;
 
@@ -78,23 +81,26 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
     let mut pos = magic + 4;
     let mut blocks = Vec::new();
     let mut total = 0u64;
+    let mut damaged = None;
     loop {
-        let h = input.get(pos..pos + 4).ok_or_else(|| {
-            Error::malformed("flac", "the metadata blocks run past the end of the file")
-        })?;
+        let Some(h) = input.get(pos..pos + 4) else {
+            damaged = Some("the metadata blocks run past the end of the file".to_string());
+            break;
+        };
         let last = h[0] & 0x80 != 0;
         let kind = h[0] & 0x7F;
         let len = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
         if pos + 4 + len > input.len() {
-            return Err(Error::malformed(
-                "flac",
-                format!(
-                    "metadata block {kind} at offset {pos} declares {len} bytes, past the end of the file"
-                ),
+            damaged = Some(format!(
+                "metadata block {kind} at offset {pos} declares {len} bytes, past the end of the file"
             ));
+            break;
         }
         if kind == 127 {
-            return Err(Error::malformed("flac", "invalid metadata block type 127"));
+            damaged = Some(format!(
+                "invalid metadata block type 127 at offset {pos} (a frame where a block should be?)"
+            ));
+            break;
         }
         total += len as u64;
         if total > limits.max_chunk_bytes {
@@ -118,13 +124,47 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
             "the first metadata block is not a 34-byte STREAMINFO",
         ));
     }
-    let mut end = input.len();
-    if end >= pos + 128 && &input[end - 128..end - 125] == b"TAG" {
-        end -= 128;
+    if let Some(why) = damaged {
+        // The blocks read so far (the label among them, usually) are still reported.
+        findings.push(Finding::error("flac.truncated", why));
+        pos = input.len();
+    }
+    let unknown: Vec<String> = blocks
+        .iter()
+        .filter(|b| b.kind > 6)
+        .map(|b| b.kind.to_string())
+        .collect();
+    if !unknown.is_empty() {
         findings.push(Finding::info(
-            "flac.id3v1",
-            "an ID3v1 tag follows the FLAC stream",
+            "flac.unknown_block",
+            format!(
+                "metadata blocks of unknown type {} (decoders skip metadata blocks by their size)",
+                unknown.join(", ")
+            ),
         ));
+    }
+    if blocks.iter().skip(1).any(|b| b.kind == STREAMINFO) {
+        findings.push(Finding::warning(
+            "flac.second_streaminfo",
+            "a second STREAMINFO block (decoders use the first, which is bound)",
+        ));
+    }
+    let mut end = input.len();
+    // An ID3v1 tag is left out only when no FLAC frame can hide in it (no frame sync code).
+    if end >= pos + 128 && &input[end - 128..end - 125] == b"TAG" {
+        let tag = &input[end - 128..end];
+        if tag.windows(2).any(|w| w[0] == 0xFF && w[1] & 0xFE == 0xF8) {
+            findings.push(Finding::warning(
+                "flac.tag_bound",
+                "the ID3v1 tag at the end holds a FLAC frame sync code; it is bound with the audio",
+            ));
+        } else {
+            end -= 128;
+            findings.push(Finding::info(
+                "flac.id3v1",
+                "an ID3v1 tag follows the FLAC stream",
+            ));
+        }
     }
     Ok(Layout {
         magic,
@@ -229,6 +269,12 @@ impl Handler for Flac {
     ) -> Result<Vec<u8>> {
         let mut findings = Vec::new();
         let l = layout(input, opts.limits, &mut findings)?;
+        if let Some(f) = findings.iter().find(|f| f.code == "flac.truncated") {
+            return Err(Error::malformed(
+                "flac",
+                format!("{}; repair the file before labeling it", f.message),
+            ));
+        }
         // The new comment block body: the first VORBIS_COMMENT with AIGC set, or a fresh one.
         let first_vc = l.blocks.iter().position(|b| b.kind == VORBIS_COMMENT);
         let mut comments = match first_vc {

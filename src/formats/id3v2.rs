@@ -47,6 +47,9 @@ pub struct Tag {
     pub frames: Vec<Frame>,
     /// Bytes the frames area had (frames + padding) in the tag as found.
     pub frames_area: usize,
+    /// True when every byte of the frames area is a well-formed frame or zero padding: then the
+    /// tag is fully accounted for and nothing else can hide in it.
+    pub complete: bool,
 }
 
 /// A syncsafe integer (7 bits per byte); `None` when a byte has its top bit set.
@@ -178,16 +181,21 @@ pub fn parse(
     let frames_area = body.len() - pos;
     let (id_len, head_len) = if major == 2 { (3, 6) } else { (4, 10) };
     let mut frames = Vec::new();
-    while pos + head_len <= body.len() {
-        let fh = &body[pos..pos + head_len];
-        if fh[0] == 0 {
+    let mut complete = true;
+    while pos < body.len() {
+        if body[pos] == 0 {
             break; // padding
         }
+        let Some(fh) = body.get(pos..pos + head_len) else {
+            complete = false;
+            break;
+        };
         if !valid_frame_id(&fh[..id_len]) {
             findings.push(Finding::warning(
                 "mp3.id3_damaged",
                 format!("an ID3v2 frame at tag offset {pos} has an invalid id; the rest of the tag is skipped"),
             ));
+            complete = false;
             break;
         }
         let size = match major {
@@ -204,6 +212,7 @@ pub fn parse(
                     String::from_utf8_lossy(&fh[..id_len])
                 ),
             ));
+            complete = false;
             break;
         }
         let raw = body[pos..end].to_vec();
@@ -215,6 +224,13 @@ pub fn parse(
         });
         pos = end;
     }
+    // What follows the last frame must be padding: zero bytes only.
+    if body
+        .get(pos..)
+        .is_some_and(|rest| rest.iter().any(|&b| b != 0))
+    {
+        complete = false;
+    }
     Ok(Tag {
         offset,
         len,
@@ -223,6 +239,7 @@ pub fn parse(
         flags,
         frames,
         frames_area,
+        complete,
     })
 }
 

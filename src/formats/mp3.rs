@@ -9,8 +9,20 @@
 //! Content binding: SHA-256 of the bytes from the first MPEG audio frame to the end of the
 //! stream, where the stream ends before a trailing ID3v1 `TAG`, an APE tag, or an appended
 //! ID3v2 tag (`3DI` footer). Excluded as well: leading ID3v2 tags, junk before the first frame,
-//! and a Xing/Info/VBRI header frame, because taggers (`ffmpeg -c copy` among them) rewrite that
-//! frame's encoder string and seek table while copying the sound frames as they are.
+//! and a Xing/Info/VBRI header frame right after the tags, because taggers (`ffmpeg -c copy`
+//! among them) rewrite that frame's encoder string and seek table while copying the sound frames
+//! as they are (behind junk, decoders play it as a frame: then it is bound). Its LAME
+//! extension's encoder delay and padding are bound, though (prefixed `LAME gapless` when not
+//! zero): decoders trim that many samples at both ends, and `ffmpeg -c copy` keeps them.
+//!
+//! Only bytes proved inert are left out, because ffmpeg decodes whatever frames it finds from
+//! the first one to the end of the file: a trailing tag is excluded only when it is well formed
+//! throughout (ID3v2: every frame valid and zero padding; APE: header, footer and items agree)
+//! and holds nothing a decoder could sync on; otherwise it is bound with the audio. Leading tags
+//! are skipped by decoders by their declared size; one that hides a run of frames in bytes that
+//! are not tag frames is an error. Junk before the first frame holds no run of frames (that is
+//! how the first frame is found, as ffmpeg's demuxer finds it); an ID3v2 tag, a second Xing
+//! frame or junk between frames lies inside the bound region.
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
@@ -34,34 +46,144 @@ struct Layout {
     tags: Vec<id3v2::Tag>,
     /// An ID3v2 tag appended at the end, if any.
     appended: Option<id3v2::Tag>,
-    /// Start and end of the bytes bound (audio frames, info frame excluded).
-    audio: (usize, usize),
+    /// Start and end of the bytes bound (audio frames, info frame excluded); `None` when the
+    /// file holds no MPEG audio frame.
+    audio: Option<(usize, usize)>,
+    /// The encoder delay and padding of the excluded Info frame, when not zero.
+    gapless: Option<[u8; 3]>,
 }
 
-/// The end of the audio: before an ID3v1 tag, an APE tag and an appended ID3v2 tag.
-fn audio_end(input: &[u8], findings: &mut Vec<Finding>) -> (usize, Option<usize>) {
+/// The APE tag (v1 or v2) that ends at `end`, when it is well formed: a footer, an optional
+/// header that agrees with it, and items that fill the space between exactly. Returns its start.
+fn ape_tag_before(input: &[u8], end: usize) -> Option<usize> {
+    let u32_at = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    let f = input.get(end.checked_sub(32)?..end)?;
+    let (version, size, count, flags) = (
+        u32_at(f, 8)?,
+        u32_at(f, 12)? as usize,
+        u32_at(f, 16)?,
+        u32_at(f, 20)?,
+    );
+    if &f[..8] != b"APETAGEX"
+        || !matches!(version, 1000 | 2000)
+        || flags & (1 << 29) != 0
+        || f[24..].iter().any(|&b| b != 0)
+    {
+        return None;
+    }
+    let items_end = end - 32;
+    let items_start = items_end.checked_sub(size.checked_sub(32)?)?;
+    let items = &input[items_start..items_end];
+    let mut pos = 0usize;
+    for _ in 0..count {
+        let len = u32_at(items, pos)? as usize;
+        let key_start = pos.checked_add(8)?;
+        let key_len = items.get(key_start..)?.iter().position(|&b| b == 0)?;
+        let key = &items[key_start..key_start + key_len];
+        if !(2..=255).contains(&key_len) || key.iter().any(|&c| !(0x20..=0x7E).contains(&c)) {
+            return None;
+        }
+        pos = (key_start + key_len + 1).checked_add(len)?;
+        if pos > items.len() {
+            return None;
+        }
+    }
+    if pos != items.len() {
+        return None;
+    }
+    if flags & (1 << 31) == 0 {
+        return Some(items_start);
+    }
+    let start = items_start.checked_sub(32)?;
+    let h = &input[start..items_start];
+    let agrees = &h[..8] == b"APETAGEX"
+        && u32_at(h, 12)? as usize == size
+        && u32_at(h, 16)? == count
+        && u32_at(h, 20)? & (1 << 29) != 0;
+    agrees.then_some(start)
+}
+
+/// The end of the audio: before the tags at the end of the file (an ID3v1 tag, an APE tag, an
+/// appended ID3v2 tag), each left out only when it is proved inert: well formed throughout and
+/// holding nothing a decoder could sync on as audio (ffmpeg decodes straight through them, so
+/// audio frames hidden inside one would play). A tag that is not is bound with the audio.
+fn audio_end(
+    input: &[u8],
+    from: usize,
+    stream: &mpeg_frame::FrameHeader,
+    limits: &Limits,
+    findings: &mut Vec<Finding>,
+) -> Result<(usize, Option<id3v2::Tag>)> {
     let mut end = input.len();
-    if end >= 128 && &input[end - 128..end - 125] == b"TAG" {
+    let inert = |region: &[u8]| !mpeg_frame::could_sync(region, Some(stream));
+    let bound = |findings: &mut Vec<Finding>, what: &str, why: &str| {
+        findings.push(Finding::warning(
+            "mp3.tag_bound",
+            format!("the {what} at the end {why}; it is bound with the audio"),
+        ));
+    };
+    if end >= from + 128 && &input[end - 128..end - 125] == b"TAG" {
+        if !inert(&input[end - 128..end]) {
+            bound(
+                findings,
+                "ID3v1 tag",
+                "holds bytes a decoder could take for audio frames",
+            );
+            return Ok((end, None));
+        }
         end -= 128;
         findings.push(Finding::info(
             "mp3.id3v1",
             "an ID3v1 tag is at the end (it cannot hold a label)",
         ));
     }
-    if end >= 32 && &input[end - 32..end - 24] == b"APETAGEX" {
-        let f = &input[end - 32..end];
-        let size = u32::from_le_bytes([f[12], f[13], f[14], f[15]]) as usize;
-        let header = if f[23] & 0x80 != 0 { 32 } else { 0 };
-        if let Some(start) = end.checked_sub(size + header) {
-            end = start;
-            findings.push(Finding::info("mp3.ape_tag", "an APE tag is at the end"));
+    if end >= from + 32 && &input[end - 32..end - 24] == b"APETAGEX" {
+        match ape_tag_before(input, end).filter(|&s| s >= from) {
+            Some(start) if inert(&input[start..end]) => {
+                end = start;
+                findings.push(Finding::info("mp3.ape_tag", "an APE tag is at the end"));
+            }
+            Some(_) => {
+                bound(
+                    findings,
+                    "APE tag",
+                    "holds bytes a decoder could take for audio frames",
+                );
+                return Ok((end, None));
+            }
+            None => {
+                bound(
+                    findings,
+                    "APE tag footer",
+                    "does not head a well-formed APE tag",
+                );
+                return Ok((end, None));
+            }
         }
     }
-    let appended = id3v2::appended_tag_before(input, end);
-    if let Some(start) = appended {
-        end = start;
+    let Some(at) = id3v2::appended_tag_before(input, end).filter(|&s| s >= from) else {
+        return Ok((end, None));
+    };
+    let tag = id3v2::parse(input, at, limits, findings)?;
+    if !tag.complete {
+        bound(
+            findings,
+            "appended ID3v2 tag",
+            "holds bytes that are neither frames nor zero padding",
+        );
+        return Ok((end, None));
     }
-    (end, appended)
+    if !inert(&input[at..end]) {
+        bound(
+            findings,
+            "appended ID3v2 tag",
+            "holds bytes a decoder could take for audio frames",
+        );
+        return Ok((end, None));
+    }
+    Ok((at, Some(tag)))
 }
 
 fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<Layout> {
@@ -76,7 +198,23 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
                 ),
             ));
         }
-        tags.push(id3v2::parse(input, pos, limits, findings)?);
+        let tag = id3v2::parse(input, pos, limits, findings)?;
+        if !tag.complete {
+            // Decoders skip a leading tag by its declared size, so its bytes never play there;
+            // a decoder that knows no ID3v2 would still sync on a run of frames.
+            if mpeg_frame::could_sync(&input[pos..pos + len], None) {
+                findings.push(Finding::error(
+                    "mp3.unbound_audio",
+                    format!("the ID3v2 tag at offset {pos} hides MPEG audio frames in bytes that are neither tag frames nor zero padding"),
+                ));
+            } else {
+                findings.push(Finding::warning(
+                    "mp3.id3_unparsed",
+                    format!("the ID3v2 tag at offset {pos} holds bytes that are neither tag frames nor zero padding"),
+                ));
+            }
+        }
+        tags.push(tag);
         pos += len;
     }
     if tags.len() > 1 {
@@ -85,32 +223,55 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
             format!("{} ID3v2 tags at the start of the file", tags.len()),
         ));
     }
-    let (end, appended_at) = audio_end(input, findings);
-    let appended = match appended_at {
-        Some(at) if at >= pos => Some(id3v2::parse(input, at, limits, findings)?),
-        _ => None,
+    let Some((first, h)) = mpeg_frame::first_frame(input, pos) else {
+        return Ok(Layout {
+            tags,
+            appended: None,
+            audio: None,
+            gapless: None,
+        });
     };
-    let region = input.get(..end.max(pos)).unwrap_or(input);
-    let (first, h) = mpeg_frame::first_frame(region, pos)
-        .ok_or_else(|| Error::malformed("mp3", "no MPEG audio frames found"))?;
+    let (end, appended) = audio_end(input, first, &h, limits, findings)?;
+    // Bytes before the first run of frames hold no frame a decoder syncs on (ffmpeg's demuxer
+    // looks for a frame followed by another, as `first_frame` does).
     if first > pos {
-        findings.push(Finding::info(
-            "mp3.junk_before_audio",
-            format!(
-                "{} bytes between the tag and the first audio frame",
-                first - pos
-            ),
-        ));
+        let junk = &input[pos..first];
+        if junk.iter().all(|&b| b == 0) {
+            findings.push(Finding::info(
+                "mp3.padding_before_audio",
+                format!(
+                    "{} zero bytes between the tag and the first audio frame",
+                    junk.len()
+                ),
+            ));
+        } else {
+            findings.push(Finding::warning(
+                "mp3.junk_before_audio",
+                format!(
+                    "{} bytes that are not audio frames precede the first frame (decoders skip them)",
+                    junk.len()
+                ),
+            ));
+        }
     }
-    let start = if mpeg_frame::is_info_frame(&input[first..], &h) {
+    // The Xing/Info frame is a header only where decoders look for one, right after the tags:
+    // behind junk, ffmpeg decodes it as a (silent) frame and skips no encoder delay, so then it
+    // is bound like any frame.
+    let info = first == pos && mpeg_frame::is_info_frame(&input[first..], &h);
+    let start = if info {
         (first + h.len).min(end)
     } else {
         first
     };
+    let gapless = info
+        .then(|| mpeg_frame::gapless(&input[first..], &h))
+        .flatten()
+        .filter(|g| g != &[0; 3]);
     Ok(Layout {
         tags,
         appended,
-        audio: (start, end.max(start)),
+        audio: Some((start, end.max(start))),
+        gapless,
     })
 }
 
@@ -176,9 +337,22 @@ impl Handler for Mp3 {
                 format!("{aigc} TXXX:AIGC frames; a file should hold one"),
             ));
         }
-        let mut h = ContentHasher::new();
-        h.update(&input[l.audio.0..l.audio.1]);
-        scan.digest = Some(h.finish());
+        match l.audio {
+            Some((start, end)) => {
+                let mut h = ContentHasher::new();
+                if let Some(g) = l.gapless {
+                    // Before the frames, which start with a sync byte, so it cannot be confused.
+                    h.update(b"LAME gapless");
+                    h.update(&g);
+                }
+                h.update(&input[start..end]);
+                scan.digest = Some(h.finish());
+            }
+            None => scan.findings.push(Finding::error(
+                "mp3.no_audio",
+                "no MPEG audio frames found: the file holds no sound to bind",
+            )),
+        }
         audio::scan_samples(input, Format::Mp3, "mp3.samples_not_read", opts, &mut scan);
         Ok(scan)
     }
@@ -191,6 +365,9 @@ impl Handler for Mp3 {
     ) -> Result<Vec<u8>> {
         let mut findings = Vec::new();
         let l = layout(input, opts.limits, &mut findings)?;
+        if l.audio.is_none() {
+            return Err(Error::malformed("mp3", "no MPEG audio frames found"));
+        }
         let mut out = Vec::with_capacity(input.len() + label_json.len() + 600);
         let mut pos = 0;
         match l.tags.first() {

@@ -92,6 +92,23 @@ pub fn first_frame(b: &[u8], from: usize) -> Option<(usize, FrameHeader)> {
     None
 }
 
+/// True when a decoder could sync on MPEG audio somewhere in `b`: a frame chain (see
+/// [`first_frame`]), or a single frame that fits in `b` and has the same MPEG version, layer and
+/// sample rate as `stream` (the file's audio), which a decoder already in sync accepts.
+pub fn could_sync(b: &[u8], stream: Option<&FrameHeader>) -> bool {
+    if first_frame(b, 0).is_some() {
+        return true;
+    }
+    let Some(s) = stream else { return false };
+    (0..b.len()).any(|p| {
+        b[p] == 0xFF
+            && parse(&b[p..]).is_some_and(|h| {
+                (h.mpeg1, h.layer, h.sample_rate) == (s.mpeg1, s.layer, s.sample_rate)
+                    && p + h.len <= b.len()
+            })
+    })
+}
+
 /// True when the frame at `b[0..]` is a Xing/Info/VBRI header frame (stream facts, no sound).
 pub fn is_info_frame(b: &[u8], h: &FrameHeader) -> bool {
     if h.layer != 3 {
@@ -106,6 +123,36 @@ pub fn is_info_frame(b: &[u8], h: &FrameHeader) -> bool {
     matches!(xing, Some(b"Xing") | Some(b"Info")) || b.get(36..40) == Some(b"VBRI")
 }
 
+/// The LAME extension's encoder delay and padding (3 bytes: 12 bits each) in the Xing/Info
+/// frame at `b[0..]`, when it has one (`LAME` or ffmpeg's `Lavf`). Decoders trim that many
+/// samples from the start and end, so these bytes change what plays.
+pub fn gapless(b: &[u8], h: &FrameHeader) -> Option<[u8; 3]> {
+    if h.layer != 3 {
+        return None;
+    }
+    let side = match (h.mpeg1, h.mono) {
+        (true, false) => 32,
+        (true, true) | (false, false) => 17,
+        (false, true) => 9,
+    };
+    let frame = b.get(..h.len)?;
+    let x = 4 + side;
+    if !matches!(frame.get(x..x + 4), Some(b"Xing") | Some(b"Info")) {
+        return None;
+    }
+    let flags = frame.get(x + 7).copied()?;
+    let mut o = x + 8;
+    for (bit, n) in [(1u8, 4usize), (2, 4), (4, 100), (8, 4)] {
+        if flags & bit != 0 {
+            o += n;
+        }
+    }
+    if !matches!(frame.get(o..o + 4), Some(b"LAME") | Some(b"Lavf")) {
+        return None;
+    }
+    frame.get(o + 21..o + 24)?.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +164,27 @@ mod tests {
         // MPEG-2 layer III, 64 kbps, 22.05 kHz: 208 bytes.
         assert_eq!(parse(&[0xFF, 0xF3, 0x80, 0xC0]).unwrap().len, 208);
         assert!(parse(&[0xFF, 0xFB, 0xF0, 0x00]).is_none());
+    }
+
+    #[test]
+    fn finds_frames_a_decoder_could_sync_on() {
+        let h = [0xFF, 0xF3, 0x80, 0xC0];
+        let mut two = h.to_vec();
+        two.resize(208, 0x55);
+        two.extend_from_slice(&h);
+        two.resize(416, 0x55);
+        let mut junk = vec![1u8; 50];
+        junk.extend_from_slice(&two);
+        junk.extend_from_slice(&[2; 50]);
+        assert!(could_sync(&junk, None), "a chain of two frames");
+        let one = [&[1u8; 50][..], &two[..208], &[2; 50]].concat();
+        assert!(!could_sync(&one, None), "one frame followed by junk");
+        let stream = parse(&h);
+        assert!(
+            could_sync(&one, stream.as_ref()),
+            "one frame like the stream's"
+        );
+        // A UTF-16 byte order mark parses as an MPEG-1 layer I header: not like a layer III stream.
+        assert!(!could_sync(b"\xFF\xFET\x00i\x00t\x00", stream.as_ref()));
     }
 }

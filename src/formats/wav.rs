@@ -7,8 +7,20 @@
 //! or in an `id3 ` chunk (`TXXX:AIGC`) are read, reported, and removed when a label is written,
 //! so the file ends up with exactly one.
 //!
+//! A label in an XMP `_PMX` chunk (`TC260:AIGC`) or in a lower-case `aigc` chunk is read too
+//! (the latter with a warning) and replaced when a label is written.
+//!
 //! Content binding: SHA-256 of the `fmt ` chunk body followed by the `data` chunk body (pad
-//! byte excluded). Those bytes are the sound; every other chunk is description.
+//! byte excluded). Those bytes are the sound; every other chunk is description, which is left
+//! out only because decoders provably skip it: a second `fmt ` or `data` (ffmpeg plays the last
+//! `data`), a chunk that holds sound some decoder presents (`LIST/wavl`, `slnt`, `SMV0`, `XMA2`),
+//! a `data` chunk of size 0 with bytes after it (ffmpeg plays them), sizes that lie, bytes after
+//! the RIFF size, a missing or inconsistent RF64 `ds64`: each is an error finding, so the file
+//! is never intact. Known description chunks are accepted silently, unknown chunk types with a
+//! warning (ffmpeg, sox, libsndfile and browsers skip them by their size).
+//! The scan still reports the labels of a damaged file (a truncated or lying `data` chunk, no
+//! `data` at all) with an error finding; only a file whose RIFF header is unreadable, or that
+//! holds neither sound nor a label, is an error.
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
@@ -22,6 +34,7 @@ use super::audio::decode::Pcm;
 use super::audio::wav_pcm::WavFmt;
 use super::audio::{self, SCAN_SECONDS, rhythm};
 use super::id3v2;
+use super::image::xmp;
 use super::riff::{self, Chunk, RiffHeader, WalkEnd};
 use crate::format::Carrier;
 
@@ -40,9 +53,12 @@ struct Layout {
     walk_end: Option<WalkEnd>,
     fmt: Option<Chunk>,
     data: Option<Chunk>,
+    /// RF64 deviations found while laying the file out.
+    findings: Vec<Finding>,
 }
 
 fn layout(input: &[u8], limits: &Limits) -> Result<Layout> {
+    let mut findings = Vec::new();
     let header = RiffHeader::parse(input, b"WAVE", "wav")?;
     let riff_end = header.declared_end(input.len());
     let mut w = riff::walk(input, 12, riff_end, limits, &[b"data"], true);
@@ -53,14 +69,41 @@ fn layout(input: &[u8], limits: &Limits) -> Result<Layout> {
             .first()
             .filter(|c| &c.id == b"ds64")
             .map(|c| c.body(input));
-        let real = ds64
-            .and_then(|b| b.get(8..16))
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+        let u64_at = |b: &[u8], at: usize| {
+            b.get(at..at + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        };
+        let riff_size = ds64.and_then(|b| u64_at(b, 0));
+        let real = ds64.and_then(|b| u64_at(b, 8));
+        match riff_size {
+            None => findings.push(Finding::error(
+                "wav.rf64",
+                "an RF64 file without a ds64 chunk first: the sizes of its chunks are unknown",
+            )),
+            Some(n) if n.checked_add(8) != Some(input.len() as u64) => {
+                findings.push(Finding::error(
+                    "wav.riff_size",
+                    format!(
+                        "the ds64 chunk declares a {} byte file, the file has {}",
+                        n.saturating_add(8),
+                        input.len()
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
         if let (Some(real), Some(pos)) = (real, w.chunks.iter().position(|c| &c.id == b"data")) {
             let data = w.chunks[pos];
-            let size = usize::try_from(real)
-                .unwrap_or(usize::MAX)
-                .min(input.len().saturating_sub(data.body_start()));
+            let available = input.len().saturating_sub(data.body_start());
+            if real > available as u64 {
+                findings.push(Finding::error(
+                    "wav.truncated",
+                    format!(
+                        "the ds64 chunk declares {real} bytes of data but only {available} remain"
+                    ),
+                ));
+            }
+            let size = usize::try_from(real).unwrap_or(usize::MAX).min(available);
             let fixed = Chunk { size, ..data };
             let rest = riff::walk(input, fixed.end(), riff_end, limits, &[], false);
             w.chunks.truncate(pos);
@@ -78,6 +121,7 @@ fn layout(input: &[u8], limits: &Limits) -> Result<Layout> {
         walk_end: w.end,
         fmt,
         data,
+        findings,
     })
 }
 
@@ -137,9 +181,68 @@ fn id3_tag(
 
 fn walk_finding(end: &WalkEnd) -> Finding {
     match end {
-        WalkEnd::OverLimit { .. } => Finding::warning("wav.chunk_over_limit", end.describe()),
+        // The chunks after it are not seen, so nothing proves them inert.
+        WalkEnd::OverLimit { .. } => Finding::error("wav.chunk_over_limit", end.describe()),
         _ => Finding::error("wav.truncated", end.describe()),
     }
+}
+
+/// What a top-level chunk is to a decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `fmt ` and `data`: bound.
+    Sound,
+    /// Sound or pictures some decoder presents that the binding does not cover: a `LIST/wavl`
+    /// or `slnt` (the old RIFF way to store samples), ffmpeg's `SMV0` video, an `XMA2` format.
+    Renders,
+    /// Description no decoder presents as sound.
+    Inert,
+    /// A chunk type this reader does not know; ffmpeg, sox, libsndfile and browsers skip every
+    /// chunk but the ones above by its size.
+    Unknown,
+}
+
+/// Chunk types known to carry description only (metadata, markers, filler, the label).
+const INERT: &[&[u8; 4]] = &[
+    b"LIST", b"bext", b"id3 ", b"ID3 ", b"AIGC", b"aigc", b"iXML", b"cue ", b"JUNK", b"junk",
+    b"PAD ", b"FLLR", b"fact", b"smpl", b"inst", b"_PMX", b"axml", b"cart", b"acid", b"plst",
+    b"DISP", b"PEAK", b"levl", b"umid", b"minf", b"elm1", b"regn", b"ovwf", b"ResU", b"chna",
+    b"dbmd", b"afsp", b"SyLp", b"MD5 ", b"labl", b"note", b"ltxt", b"olym", b"ds64",
+];
+
+fn role(input: &[u8], c: &Chunk) -> Role {
+    match &c.id {
+        b"fmt " | b"data" => Role::Sound,
+        b"SMV0" | b"slnt" | b"XMA2" => Role::Renders,
+        b"LIST" if c.body(input).starts_with(b"wavl") => Role::Renders,
+        id if INERT.contains(&id) => Role::Inert,
+        _ => Role::Unknown,
+    }
+}
+
+/// The label in an XMP `_PMX` chunk (`TC260:AIGC`), if any.
+fn pmx_labels(input: &[u8], c: &Chunk, limits: &Limits) -> Result<Vec<String>> {
+    let text = String::from_utf8_lossy(c.body(input));
+    let packet = text.trim_end_matches('\0');
+    Ok(xmp::find_labels(packet, limits.max_nesting_depth)?
+        .into_iter()
+        .map(|p| p.value)
+        .collect())
+}
+
+/// A label chunk that a later edit left behind a `data` chunk whose size lies: the bytes the
+/// walk could not reach are searched (their last MiB) for an `AIGC` chunk holding JSON.
+fn recover_label(input: &[u8], from: usize) -> Option<(usize, String)> {
+    let start = from.max(input.len().saturating_sub(1 << 20));
+    let tail = input.get(start..)?;
+    tail.windows(9).enumerate().rev().find_map(|(i, w)| {
+        if !(w.starts_with(AIGC) || w.starts_with(b"aigc")) || w[8] != b'{' {
+            return None;
+        }
+        let size = u32::from_le_bytes([w[4], w[5], w[6], w[7]]) as usize;
+        let body = tail.get(i + 8..(i + 8).checked_add(size)?)?;
+        Some((start + i, text_of(body)))
+    })
 }
 
 /// Samples from the first and last seconds of the data chunk.
@@ -180,8 +283,9 @@ fn sample_layout(input: &[u8], l: &Layout, limits: &Limits) -> Result<(WavFmt, C
     Ok((f, data))
 }
 
-/// Rebuilds the file: `AIGC` chunks become `aigc` (first) or disappear, label-bearing INFO
-/// sub-chunks and `TXXX:AIGC` frames in `id3 ` chunks are removed, `data` may be replaced.
+/// Rebuilds the file. With a label: the first `AIGC` (or `aigc`) chunk becomes the new `AIGC`
+/// chunk and the others disappear, as do label-bearing INFO sub-chunks, `TXXX:AIGC` frames in
+/// `id3 ` chunks and the `TC260:AIGC` property of a `_PMX` XMP packet. `data` may be replaced.
 fn rebuild(
     input: &[u8],
     l: &Layout,
@@ -204,7 +308,7 @@ fn rebuild(
     out.extend_from_slice(&input[..12]);
     let mut placed = false;
     for c in &l.chunks {
-        if &c.id == AIGC {
+        if &c.id == AIGC || (aigc.is_some() && &c.id == b"aigc") {
             if let (false, Some(json)) = (placed, aigc) {
                 riff::write_chunk(&mut out, AIGC, json)?;
                 placed = true;
@@ -215,6 +319,12 @@ fn rebuild(
             let mut body = c.body(input).to_vec();
             body[..4].copy_from_slice(&new_data.map_or(0, |d| d.1).to_le_bytes());
             riff::write_chunk(&mut out, b"fact", &body)?;
+        } else if aigc.is_some() && &c.id == b"_PMX" {
+            let text = String::from_utf8_lossy(c.body(input));
+            match xmp::strip(text.trim_end_matches('\0'), limits.max_nesting_depth) {
+                Ok(Some(packet)) => riff::write_chunk(&mut out, b"_PMX", packet.as_bytes())?,
+                _ => riff::copy_chunk(&mut out, input, c),
+            }
         } else if aigc.is_some() && is_info(input, c) {
             let (labels, subs) = info_labels(input, c, limits);
             if labels.is_empty() {
@@ -272,14 +382,51 @@ impl Handler for Wav {
                 ),
             ));
         }
+        scan.findings.extend(l.findings.iter().cloned());
         let mut aigc_chunks = 0;
+        let (mut fmts, mut datas, mut unknown) = (0, 0, Vec::new());
         for c in &l.chunks {
-            if &c.id == AIGC {
+            match role(input, c) {
+                Role::Sound if &c.id == b"fmt " => fmts += 1,
+                Role::Sound => datas += 1,
+                Role::Renders => scan.findings.push(Finding::error(
+                    "wav.unbound_audio",
+                    format!(
+                        "a '{}' chunk at offset {} holds sound or pictures a decoder may present, outside the bound fmt and data chunks",
+                        c.name(),
+                        c.offset
+                    ),
+                )),
+                Role::Unknown => unknown.push(c.name()),
+                Role::Inert => {}
+            }
+            if &c.id == AIGC || &c.id == b"aigc" {
                 aigc_chunks += 1;
+                if &c.id == b"aigc" {
+                    scan.findings.push(Finding::warning(
+                        "wav.aigc_lowercase",
+                        "the label chunk's id is 'aigc' in lower case; the rules name it 'AIGC' (RIFF ids are case-sensitive)",
+                    ));
+                }
                 scan.carriers.push(Carrier {
-                    location: "RIFF AIGC chunk".into(),
+                    location: format!("RIFF {} chunk", c.name()),
                     value: text_of(c.body(input)),
                 });
+            } else if &c.id == b"_PMX" {
+                match pmx_labels(input, c, limits) {
+                    Ok(values) => {
+                        for value in values {
+                            scan.carriers.push(Carrier {
+                                location: "RIFF _PMX XMP TC260:AIGC".into(),
+                                value,
+                            });
+                        }
+                    }
+                    Err(e) => scan.findings.push(Finding::warning(
+                        "wav.xmp_damaged",
+                        format!("the _PMX chunk holds no readable XMP: {e}"),
+                    )),
+                }
             } else if is_info(input, c) {
                 for (s, text) in info_labels(input, c, limits).0 {
                     scan.findings.push(Finding::info(
@@ -324,12 +471,49 @@ impl Handler for Wav {
                 format!("{aigc_chunks} RIFF AIGC chunks; a file should hold one"),
             ));
         }
-        let fmt = l
-            .fmt
-            .ok_or_else(|| Error::malformed("wav", "no fmt chunk"))?;
-        let data = l
-            .data
-            .ok_or_else(|| Error::malformed("wav", "no data chunk"))?;
+        // ffmpeg takes the last `data` chunk it meets (sox the first) and the first `fmt `: a
+        // second one of either plays differently from what the binding covers.
+        if fmts > 1 || datas > 1 {
+            scan.findings.push(Finding::error(
+                "wav.duplicate_data",
+                format!("{fmts} fmt and {datas} data chunks; decoders disagree on which one plays"),
+            ));
+        }
+        if !unknown.is_empty() {
+            scan.findings.push(Finding::warning(
+                "wav.unknown_chunk",
+                format!(
+                    "chunks of unknown type, not bound (decoders skip them): {}",
+                    unknown.join(", ")
+                ),
+            ));
+        }
+        if let (Some(WalkEnd::TruncatedBody { chunk, .. }), 0) = (&l.walk_end, aigc_chunks)
+            && let Some((at, value)) = recover_label(input, chunk.body_start())
+        {
+            scan.carriers.push(Carrier {
+                location: format!("RIFF AIGC chunk at offset {at}, inside a chunk whose size lies"),
+                value,
+            });
+        }
+        let (Some(fmt), Some(data)) = (l.fmt, l.data) else {
+            let missing = if l.fmt.is_none() { "fmt" } else { "data" };
+            if scan.carriers.is_empty() {
+                return Err(Error::malformed("wav", format!("no {missing} chunk")));
+            }
+            scan.findings.push(Finding::error(
+                "wav.no_audio",
+                format!("no {missing} chunk: the file holds no sound to bind"),
+            ));
+            return Ok(scan);
+        };
+        // ffmpeg plays everything after a `data` chunk of size 0 as sound.
+        if data.size == 0 && data.end() < input.len() {
+            scan.findings.push(Finding::error(
+                "wav.data_size_zero",
+                "the data chunk declares 0 bytes but more follows: ffmpeg plays the rest of the file as sound",
+            ));
+        }
         let mut h = ContentHasher::new();
         h.update(fmt.body(input));
         h.update(data.body(input));
