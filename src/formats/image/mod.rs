@@ -44,7 +44,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
 
 use crate::error::{Error, Result};
 use crate::format::{
-    Carrier, ContentEdits, Edited, ExplicitMark, Format, Scan, ScanOptions, WatermarkCheck,
+    ContentEdits, Edited, ExplicitMark, Format, Scan, ScanOptions, WatermarkCheck,
 };
 use crate::limits::Limits;
 use crate::report::Finding;
@@ -164,71 +164,14 @@ fn inverse(o: Orientation) -> Orientation {
     }
 }
 
-/// Reads the TC260 labels of an XMP packet into `scan`.
+/// Reads the labels and other AI declarations of an XMP packet into `scan`.
 fn scan_xmp(packet: &[u8], location: &str, limits: &Limits, scan: &mut Scan) {
-    let text = String::from_utf8_lossy(packet);
-    match xmp::find_labels(&text, limits.max_nesting_depth) {
-        Ok(props) => {
-            if props.len() > 1 {
-                scan.findings.push(Finding::warning(
-                    "xmp.duplicate_property",
-                    format!(
-                        "the XMP packet in {location} holds TC260:AIGC {} times",
-                        props.len()
-                    ),
-                ));
-            }
-            for p in props {
-                if p.attribute {
-                    scan.findings.push(Finding::info(
-                        "xmp.attribute_form",
-                        format!("TC260:AIGC is written as an attribute in {location}"),
-                    ));
-                }
-                if p.prefix != "TC260" {
-                    scan.findings.push(Finding::info(
-                        "xmp.prefix",
-                        format!(
-                            "the TC260 namespace is bound to the prefix {:?} in {location}",
-                            p.prefix
-                        ),
-                    ));
-                }
-                scan.carriers.push(Carrier {
-                    location: format!("XMP {}:AIGC ({location})", p.prefix),
-                    value: p.value,
-                });
-            }
-        }
-        Err(e) => scan.findings.push(Finding::warning(
-            "xmp.unreadable",
-            format!("the XMP packet in {location} cannot be read: {e}"),
-        )),
-    }
+    xmp::scan_into(packet, location, limits, scan);
 }
 
 /// Reads labels in EXIF UserComment / ImageDescription into `scan`.
 fn scan_exif(body: &[u8], location: &str, scan: &mut Scan) {
-    match exif::find_labels(exif::tiff_data(body)) {
-        Ok(found) => {
-            for f in found {
-                if f.tag == "ImageDescription" {
-                    scan.findings.push(Finding::info(
-                        "exif.image_description",
-                        format!("a label is stored in EXIF ImageDescription ({location})"),
-                    ));
-                }
-                scan.carriers.push(Carrier {
-                    location: format!("EXIF {} ({location})", f.tag),
-                    value: f.value,
-                });
-            }
-        }
-        Err(e) => scan.findings.push(Finding::warning(
-            "exif.unreadable",
-            format!("the EXIF data in {location} cannot be read: {e}"),
-        )),
-    }
+    exif::scan_into(body, location, scan);
 }
 
 /// The label record wrapped as the image guide's Annex B shows it for EXIF: `{"AIGC":{…}}`.
