@@ -84,9 +84,9 @@ fn is_c2pa_start(s: &Segment, file: &[u8]) -> bool {
     s.marker == APP11
         && b.starts_with(b"JP")
         && b.get(4..8) == Some(&[0, 0, 0, 1])
-        && b.get(8..80)
+        && b.get(8..b.len().min(80))
             .is_some_and(|h| memchr::memmem::find(h, b"jumb").is_some())
-        && b.get(8..120)
+        && b.get(8..b.len().min(120))
             .is_some_and(|h| memchr::memmem::find(h, b"c2pa").is_some())
 }
 
