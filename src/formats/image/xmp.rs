@@ -701,7 +701,8 @@ fn close(out: &mut Survey, stack: &mut [Open], open: Open, end_tag: usize, end: 
     let inner_label = out.labels.len() > open.labels_before + usize::from(from_fields);
     match open.kind {
         PropKind::Label => {
-            if !from_fields && !(inner_label && open.text.trim().is_empty()) {
+            let read_inside = from_fields || (inner_label && open.text.trim().is_empty());
+            if !read_inside {
                 out.label(
                     open.text.trim().to_string(),
                     false,
