@@ -23,10 +23,16 @@
 //!   `iCCP`) are left out with the rest of the metadata.
 //! - **JPEG**: every segment from `SOI` to `EOI` that is not `APP0`–`APP15` or `COM`, as stored
 //!   (marker, length, payload, and after `SOS` the entropy-coded data): `DQT`, `DHT`, `SOFn`,
-//!   `DRI`, `SOS`, `DAC`, `DNL`, `EOI`. Bytes after `EOI` are left out. (The Adobe `APP14`
-//!   colour-transform flag is an `APPn` and is left out too.)
-//! - **WebP**: for each of `VP8 `, `VP8L`, `ALPH`, `ANIM`, `ANMF`: the chunk id, its length (4
-//!   bytes, little-endian) and its body. `VP8X` is left out: its flags change when metadata is added.
+//!   `DRI`, `SOS`, `DAC`, `DNL`, `EOI`; then every byte after `EOI` (MPF secondary images, an
+//!   appended JPEG). (The Adobe `APP14` colour-transform flag is an `APPn` and is left out.)
+//! - **WebP**: `VP8X`, then the alpha and animation flags and the canvas size (from `VP8X`, or
+//!   derived from the bitstream when there is none: 7 bytes); then for each of `VP8 `, `VP8L`,
+//!   `ALPH`, `ANIM`, `ANMF`: the chunk id, its length (4 bytes, little-endian) and its body. The
+//!   other `VP8X` flags are left out: they change when metadata is added.
+//!
+//! Bytes outside the binding are only ever ones decoders skip; a structure they would read
+//! differently (bad CRCs, unknown critical chunks, data after `IEND` or the RIFF size, a walk that
+//! cannot reach the end) is an `Error` finding, so such a file is never intact.
 
 mod exif;
 mod jpeg;
