@@ -1,14 +1,23 @@
 //! EXIF (a TIFF structure): reading a label from UserComment or ImageDescription, and writing
 //! UserComment, the image guide's Annex B secondary carrier.
 //!
+//! A text is a label when it is JSON with a key holding `AIGC` (`{"AIGC":{…}}`, as Annex B shows),
+//! or a damaged text that still reads as such; a UserComment is free text for everyone else, so a
+//! comment that merely mentions AIGC, or JSON under other keys (a bare record included: the key
+//! naming the label is the `AIGC` key), is not a label. UserComment belongs in the Exif IFD;
+//! writers that put it in IFD0 are read too.
+//!
 //! Written by hand because the EXIF crates either only read or rewrite the whole structure (and
 //! drop what they do not model, such as maker notes). Merging here never moves an existing value:
-//! a new Exif IFD (the old entries, UserComment added or replaced) and the new value are appended
-//! at the end of the TIFF data and IFD0's pointer is changed to it, so every offset in the file,
-//! maker notes included, stays valid. When IFD0 has no Exif IFD pointer, IFD0 is copied to the
-//! end with the pointer added. The old IFD is left in place, unreferenced.
+//! a new Exif IFD (the old entries, UserComment added, replaced or removed) and the new value are
+//! appended at the end of the TIFF data and IFD0's pointer is changed to it, so every offset in the
+//! file, maker notes included, stays valid. When IFD0 itself changes (a label removed from it, the
+//! Exif IFD pointer added), IFD0 is copied to the end. The old IFDs are left in place,
+//! unreferenced.
 
 use crate::error::{Error, Result};
+use crate::format::{Carrier, Scan};
+use crate::report::Finding;
 
 const TAG_IMAGE_DESCRIPTION: u16 = 0x010E;
 const TAG_EXIF_IFD: u16 = 0x8769;
@@ -25,9 +34,53 @@ pub const ASCII_PREFIX: &[u8; 8] = b"ASCII\0\0\0";
 /// A label-looking text found in EXIF.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// `UserComment` or `ImageDescription`.
+    /// `UserComment`, `UserComment (IFD0)` or `ImageDescription`.
     pub tag: &'static str,
     pub value: String,
+}
+
+/// What an EXIF text is, for labeling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// A label record (possibly damaged; the core reports how).
+    Label,
+    /// JSON shaped like an Annex E record but without the `AIGC` key: not read as a label.
+    BareRecord,
+    /// Free text that mentions AIGC: not a label.
+    Mention,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies an EXIF text (see the module comment).
+pub fn classify(text: &str) -> Text {
+    let t = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    let mentions = t.to_ascii_uppercase().contains("AIGC");
+    let aigc_key = |k: &String| k.to_ascii_uppercase().contains("AIGC");
+    match serde_json::from_str::<serde_json::Value>(t) {
+        Ok(serde_json::Value::Object(m)) if m.keys().any(aigc_key) => Text::Label,
+        Ok(serde_json::Value::Object(m))
+            if m.keys().any(|k| k.eq_ignore_ascii_case("Label"))
+                && m.keys().any(|k| {
+                    k.eq_ignore_ascii_case("ContentProducer") || k.eq_ignore_ascii_case("ProduceID")
+                }) =>
+        {
+            Text::BareRecord
+        }
+        // JSON encoded twice: `"{\"AIGC\":…}"`.
+        Ok(serde_json::Value::String(inner)) if inner.trim_start().starts_with('{') => {
+            match classify(&inner) {
+                Text::Other => Text::Other,
+                c => c,
+            }
+        }
+        Ok(_) if mentions => Text::Mention,
+        Ok(_) => Text::Other,
+        // Damaged JSON that still names the key: a damaged label, for the core to report.
+        Err(_) if t.starts_with('{') && t.contains("\"AIGC\"") => Text::Label,
+        Err(_) if mentions => Text::Mention,
+        Err(_) => Text::Other,
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -70,6 +123,14 @@ impl<'a> Tiff<'a> {
         } else {
             u32::from_le_bytes(a)
         })
+    }
+    /// The value-or-offset field of an entry read as an offset.
+    fn offset(&self, e: &Entry) -> usize {
+        (if self.big {
+            u32::from_be_bytes(e.raw)
+        } else {
+            u32::from_le_bytes(e.raw)
+        }) as usize
     }
     fn ifd0(&self) -> Option<usize> {
         self.u32(4).map(|o| o as usize)
@@ -116,7 +177,7 @@ pub fn tiff_data(body: &[u8]) -> &[u8] {
 }
 
 fn looks_like_label(s: &str) -> bool {
-    s.contains("AIGC") || (s.contains("\"Label\"") && s.contains('{'))
+    classify(s) == Text::Label
 }
 
 /// Decodes a UserComment: its 8-byte character code, then the text.
@@ -143,8 +204,9 @@ fn user_comment_text(bytes: &[u8], big: bool) -> String {
         .to_string()
 }
 
-/// Finds label records in EXIF UserComment and ImageDescription.
-pub fn find_labels(tiff: &[u8]) -> Result<Vec<Found>> {
+/// Every text of interest in EXIF: ImageDescription and UserComment in IFD0, UserComment in the
+/// Exif IFD, each with how it classifies.
+pub fn texts(tiff: &[u8]) -> Result<Vec<(Found, Text)>> {
     let t = Tiff::new(tiff)?;
     let ifd0 = t
         .ifd0()
@@ -153,44 +215,102 @@ pub fn find_labels(tiff: &[u8]) -> Result<Vec<Found>> {
         .entries(ifd0)
         .ok_or_else(|| Error::malformed("exif", "IFD0 runs past the end"))?;
     let mut found = Vec::new();
+    let mut push = |tag: &'static str, value: String| {
+        let class = classify(&value);
+        found.push((Found { tag, value }, class));
+    };
     for e in &entries {
         if e.tag == TAG_IMAGE_DESCRIPTION
             && e.kind == TYPE_ASCII
             && let Some(b) = t.bytes(e)
         {
-            let s = String::from_utf8_lossy(b)
-                .trim_matches(['\0', ' '])
-                .to_string();
-            if looks_like_label(&s) {
-                found.push(Found {
-                    tag: "ImageDescription",
-                    value: s,
-                });
-            }
+            push(
+                "ImageDescription",
+                String::from_utf8_lossy(b)
+                    .trim_matches(['\0', ' '])
+                    .to_string(),
+            );
+        }
+        if e.tag == TAG_USER_COMMENT
+            && let Some(b) = t.bytes(e)
+        {
+            push("UserComment (IFD0)", user_comment_text(b, t.big));
         }
     }
     if let Some(ptr) = entries.iter().find(|e| e.tag == TAG_EXIF_IFD) {
-        let at = if t.big {
-            u32::from_be_bytes(ptr.raw)
-        } else {
-            u32::from_le_bytes(ptr.raw)
-        } as usize;
         let (exif, _) = t
-            .entries(at)
+            .entries(t.offset(ptr))
             .ok_or_else(|| Error::malformed("exif", "the Exif IFD runs past the end"))?;
         for e in exif.iter().filter(|e| e.tag == TAG_USER_COMMENT) {
             if let Some(b) = t.bytes(e) {
-                let s = user_comment_text(b, t.big);
-                if looks_like_label(&s) {
-                    found.push(Found {
-                        tag: "UserComment",
-                        value: s,
-                    });
-                }
+                push("UserComment", user_comment_text(b, t.big));
             }
         }
     }
     Ok(found)
+}
+
+/// Finds label records in EXIF UserComment and ImageDescription.
+pub fn find_labels(tiff: &[u8]) -> Result<Vec<Found>> {
+    Ok(texts(tiff)?
+        .into_iter()
+        .filter(|(_, c)| *c == Text::Label)
+        .map(|(f, _)| f)
+        .collect())
+}
+
+/// Reads the labels of EXIF data (a JPEG/WebP body with its `Exif\0\0` prefix, or bare TIFF)
+/// into `scan`, with a finding for each text that looks like a label but is not read as one.
+pub fn scan_into(body: &[u8], location: &str, scan: &mut Scan) {
+    let found = match texts(tiff_data(body)) {
+        Ok(found) => found,
+        Err(e) => {
+            scan.findings.push(Finding::warning(
+                "exif.unreadable",
+                format!("the EXIF data in {location} cannot be read: {e}"),
+            ));
+            return;
+        }
+    };
+    for (f, class) in found {
+        match class {
+            Text::Label => {
+                match f.tag {
+                    "ImageDescription" => scan.findings.push(Finding::info(
+                        "exif.image_description",
+                        format!("a label is stored in EXIF ImageDescription ({location})"),
+                    )),
+                    "UserComment (IFD0)" => scan.findings.push(Finding::info(
+                        "exif.user_comment_in_ifd0",
+                        format!(
+                            "the label's UserComment is in IFD0 rather than the Exif IFD ({location})"
+                        ),
+                    )),
+                    _ => {}
+                }
+                scan.carriers.push(Carrier {
+                    location: format!("EXIF {} ({location})", f.tag),
+                    value: f.value,
+                });
+            }
+            Text::BareRecord => scan.findings.push(Finding::warning(
+                "exif.record_without_aigc_key",
+                format!(
+                    "EXIF {} ({location}) holds JSON shaped like a label record but without the \
+                     AIGC key; it is not read as a label",
+                    f.tag
+                ),
+            )),
+            Text::Mention => scan.findings.push(Finding::info(
+                "exif.mentions_aigc",
+                format!(
+                    "EXIF {} ({location}) mentions AIGC but is not a label record",
+                    f.tag
+                ),
+            )),
+            Text::Other => {}
+        }
+    }
 }
 
 struct Writer {
@@ -249,8 +369,9 @@ impl Writer {
 
 /// Returns EXIF (TIFF) data holding `comment` as UserComment (`ASCII\0\0\0` + text), made from
 /// `existing` when given, else new with the tags EXIF requires (`size` is the image's width and
-/// height, for PixelX/YDimension). Refuses ([`Error::Refused`]) to overwrite a UserComment that holds
-/// something other than a label, and fails on EXIF it cannot follow.
+/// height, for PixelX/YDimension). Labels elsewhere in the EXIF (ImageDescription, a UserComment
+/// in IFD0) are removed, so one remains. Refuses ([`Error::Refused`]) to overwrite a UserComment
+/// that holds something other than a label, and fails on EXIF it cannot follow.
 pub fn with_user_comment(
     existing: Option<&[u8]>,
     comment: &str,
@@ -258,17 +379,25 @@ pub fn with_user_comment(
 ) -> Result<Vec<u8>> {
     let mut value = ASCII_PREFIX.to_vec();
     value.extend_from_slice(comment.as_bytes());
-    let count =
-        u32::try_from(value.len()).map_err(|_| Error::Limit("UserComment too long".into()))?;
-    let comment_entry = |w: &Writer, at: u32| Entry {
-        tag: TAG_USER_COMMENT,
-        kind: TYPE_UNDEFINED,
-        count,
-        raw: w.value(at),
-    };
-    let Some(existing) = existing else {
-        return Ok(fresh(&value, count, size));
-    };
+    match existing {
+        None => {
+            let count = u32::try_from(value.len())
+                .map_err(|_| Error::Limit("UserComment too long".into()))?;
+            Ok(fresh(&value, count, size))
+        }
+        Some(existing) => rebuild(existing, Some(&value)),
+    }
+}
+
+/// Returns `existing` without any label (UserComment or ImageDescription holding one), or
+/// unchanged when it holds none.
+pub fn without_labels(existing: &[u8]) -> Result<Vec<u8>> {
+    rebuild(existing, None)
+}
+
+/// The shared rewrite: every label entry goes; `comment` (a complete UserComment value), when
+/// given, becomes the Exif IFD's UserComment.
+fn rebuild(existing: &[u8], comment: Option<&[u8]>) -> Result<Vec<u8>> {
     let t = Tiff::new(existing)?;
     let ifd0 = t
         .ifd0()
@@ -276,21 +405,29 @@ pub fn with_user_comment(
     let (mut entries0, next0) = t
         .entries(ifd0)
         .ok_or_else(|| Error::malformed("exif", "IFD0 runs past the end"))?;
+    let is_label = |e: &Entry| {
+        matches!(e.tag, TAG_USER_COMMENT | TAG_IMAGE_DESCRIPTION)
+            && t.bytes(e).is_some_and(|b| {
+                let text = if e.tag == TAG_USER_COMMENT {
+                    user_comment_text(b, t.big)
+                } else {
+                    String::from_utf8_lossy(b).into_owned()
+                };
+                looks_like_label(&text)
+            })
+    };
     let ptr_index = entries0.iter().position(|e| e.tag == TAG_EXIF_IFD);
     let mut exif_entries = match ptr_index {
         Some(i) => {
-            let at = if t.big {
-                u32::from_be_bytes(entries0[i].raw)
-            } else {
-                u32::from_le_bytes(entries0[i].raw)
-            };
-            t.entries(at as usize)
+            t.entries(t.offset(&entries0[i]))
                 .ok_or_else(|| Error::malformed("exif", "the Exif IFD runs past the end"))?
                 .0
         }
         None => Vec::new(),
     };
-    if let Some(old) = exif_entries.iter().find(|e| e.tag == TAG_USER_COMMENT) {
+    if comment.is_some()
+        && let Some(old) = exif_entries.iter().find(|e| e.tag == TAG_USER_COMMENT)
+    {
         let text = t
             .bytes(old)
             .map(|b| user_comment_text(b, t.big))
@@ -302,39 +439,54 @@ pub fn with_user_comment(
             ));
         }
     }
-    exif_entries.retain(|e| e.tag != TAG_USER_COMMENT);
+    let ifd0_labels = entries0.iter().filter(|e| is_label(e)).count();
+    let exif_labels = exif_entries.iter().filter(|e| is_label(e)).count();
+    if comment.is_none() && ifd0_labels == 0 && exif_labels == 0 {
+        return Ok(existing.to_vec());
+    }
 
     let mut w = Writer {
         out: existing.to_vec(),
         big: t.big,
     };
-    w.align();
-    let value_at = w.offset()?;
-    w.out.extend_from_slice(&value);
-    exif_entries.push(comment_entry(&w, value_at));
-    let exif_at = w.ifd(&mut exif_entries, 0)?;
-    // A label in ImageDescription (a variant some writers use) goes, so one label remains.
-    let description_is_label = entries0.iter().any(|e| {
-        e.tag == TAG_IMAGE_DESCRIPTION
-            && t.bytes(e)
-                .is_some_and(|b| looks_like_label(&String::from_utf8_lossy(b)))
-    });
-    match ptr_index {
-        Some(i) if !description_is_label => {
+    // The Exif IFD is rewritten when it gains a comment or loses a label.
+    let new_exif_at = if comment.is_some() || exif_labels > 0 {
+        exif_entries.retain(|e| e.tag != TAG_USER_COMMENT);
+        if let Some(value) = comment {
+            let count = u32::try_from(value.len())
+                .map_err(|_| Error::Limit("UserComment too long".into()))?;
+            w.align();
+            let value_at = w.offset()?;
+            w.out.extend_from_slice(value);
+            exif_entries.push(Entry {
+                tag: TAG_USER_COMMENT,
+                kind: TYPE_UNDEFINED,
+                count,
+                raw: w.value(value_at),
+            });
+        }
+        Some(w.ifd(&mut exif_entries, 0)?)
+    } else {
+        None
+    };
+    match (ptr_index, new_exif_at) {
+        // Only the pointer changes: patch it in place.
+        (Some(i), Some(at)) if ifd0_labels == 0 => {
             let slot = ifd0 + 2 + 12 * i + 8;
-            let ptr = w.value(exif_at);
+            let ptr = w.value(at);
             w.out[slot..slot + 4].copy_from_slice(&ptr);
         }
         _ => {
-            entries0.retain(|e| {
-                e.tag != TAG_EXIF_IFD && !(description_is_label && e.tag == TAG_IMAGE_DESCRIPTION)
-            });
-            entries0.push(Entry {
-                tag: TAG_EXIF_IFD,
-                kind: TYPE_LONG,
-                count: 1,
-                raw: w.value(exif_at),
-            });
+            entries0.retain(|e| !is_label(e));
+            if let Some(at) = new_exif_at {
+                entries0.retain(|e| e.tag != TAG_EXIF_IFD);
+                entries0.push(Entry {
+                    tag: TAG_EXIF_IFD,
+                    kind: TYPE_LONG,
+                    count: 1,
+                    raw: w.value(at),
+                });
+            }
             let new_ifd0 = w.ifd(&mut entries0, next0)?;
             let head = w.value(new_ifd0);
             w.out[4..8].copy_from_slice(&head);
@@ -426,5 +578,57 @@ mod tests {
         b[8] = 0xFF;
         let _ = find_labels(&b);
         let _ = with_user_comment(Some(&b), "x", (8, 8));
+    }
+
+    #[test]
+    fn only_json_under_an_aigc_key_is_a_label() {
+        assert_eq!(classify(r#"{"AIGC":{"Label":"1"}}"#), Text::Label);
+        assert_eq!(classify(r#"ASCII {"aigc_label":{}}"#), Text::Mention);
+        assert_eq!(classify(r#"{"AIGC":{"Label":"1""#), Text::Label);
+        assert_eq!(classify(r#""{\"AIGC\":{}}""#), Text::Label);
+        assert_eq!(
+            classify(r#"{"Label":"1","ContentProducer":"x"}"#),
+            Text::BareRecord
+        );
+        assert_eq!(classify(r#"{"prompt":"a cat","Label":"cat"}"#), Text::Other);
+        assert_eq!(classify("made with AIGC tools"), Text::Mention);
+        assert_eq!(classify("holiday 2024"), Text::Other);
+    }
+
+    /// Big-endian TIFF with one IFD0 entry: `tag` as UNDEFINED holding `value`.
+    fn ifd0_with(tag: u16, value: &[u8]) -> Vec<u8> {
+        let mut t = b"MM\0*".to_vec();
+        t.extend_from_slice(&8u32.to_be_bytes());
+        t.extend_from_slice(&1u16.to_be_bytes());
+        t.extend_from_slice(&tag.to_be_bytes());
+        t.extend_from_slice(&TYPE_UNDEFINED.to_be_bytes());
+        t.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        t.extend_from_slice(&26u32.to_be_bytes());
+        t.extend_from_slice(&0u32.to_be_bytes());
+        t.extend_from_slice(value);
+        t
+    }
+
+    #[test]
+    fn user_comment_in_ifd0_is_read_and_replaced() {
+        let label = r#"{"AIGC":{"Label":"1"}}"#;
+        let t = ifd0_with(TAG_USER_COMMENT, &[ASCII_PREFIX, label.as_bytes()].concat());
+        assert_eq!(
+            find_labels(&t).unwrap(),
+            vec![Found {
+                tag: "UserComment (IFD0)",
+                value: label.into()
+            }]
+        );
+        let b = with_user_comment(Some(&t), r#"{"AIGC":{"Label":"2"}}"#, (1, 1)).unwrap();
+        let found = find_labels(&b).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].tag, "UserComment");
+        assert!(found[0].value.contains("\"2\""));
+        let none = without_labels(&b).unwrap();
+        assert!(find_labels(&none).unwrap().is_empty());
+        // Free text is left alone, and not overwritten.
+        let free = ifd0_with(TAG_USER_COMMENT, b"ASCII\0\0\0holiday");
+        assert_eq!(without_labels(&free).unwrap(), free);
     }
 }

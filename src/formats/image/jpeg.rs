@@ -6,16 +6,33 @@
 //! value (see `exif`); when that is not safe (a UserComment that holds something else, EXIF that
 //! cannot be followed, a segment that would grow past 64 KiB) the EXIF carrier is not written and
 //! the XMP label stands alone.
+//!
+//! Carriers follow [`CarrierChoice`]: XMP alone by default, the EXIF UserComment alone for
+//! `AnnexB`, both for `Both`. A label already in the carrier not chosen is removed (the rest of
+//! that XMP packet or EXIF kept), so a file never keeps a stale second copy.
+//!
+//! # What the binding leaves out, and why that is safe
+//!
+//! Only `APPn` and `COM` segments: decoders skip them by their length, and what they hold does
+//! not reach the decoded pixels, except the documented colour gaps (ICC `APP2`, the Adobe `APP14`
+//! transform flag) and EXIF Orientation. Everything else from `SOI` on is bound, and so are the
+//! bytes after `EOI` (MPF secondary images, an appended second JPEG, any trailer): a viewer that
+//! shows them, and tools that read them, see sealed bytes. A file the walk cannot read to `EOI`
+//! is damaged (`jpeg.no_eoi`, `jpeg.bad_marker`, `jpeg.bad_length`: `Error` findings), and a
+//! label is never sealed into one.
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
 use crate::format::{
-    ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+    CarrierChoice, ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format,
+    Handler, Scan, ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
 use crate::report::Finding;
 
-use super::jpeg_segments::{self, APP0, APP1, APP2, APP13, COM, SOS, Segment, push_segment};
+use super::jpeg_segments::{
+    self, APP0, APP1, APP2, APP13, COM, SOS, Segment, Segments, push_segment,
+};
 use super::{JPEG_XMP_ID, exif, xmp};
 
 pub struct Jpeg;
@@ -47,12 +64,30 @@ fn frame_size(segments: &[Segment], file: &[u8]) -> (u32, u32) {
         })
 }
 
-fn digest(segments: &[Segment], file: &[u8]) -> [u8; 32] {
+/// The content digest: every segment that is not `APPn`/`COM`, as stored, then the bytes after
+/// `EOI` (none in most files, so their digest is the segments' alone).
+fn digest(parsed: &Segments, file: &[u8]) -> [u8; 32] {
     let mut h = ContentHasher::new();
-    for s in segments.iter().filter(|s| !s.is_metadata()) {
+    for s in parsed.segments.iter().filter(|s| !s.is_metadata()) {
         h.update(s.raw(file));
     }
+    h.update(&file[parsed.trailer.clone()]);
     h.finish()
+}
+
+const APP11: u8 = 0xEB;
+
+/// Whether an APP11 segment starts a C2PA manifest store: a JPEG XT box (`JP`, instance, sequence
+/// number 1) whose JUMBF superbox is labeled `c2pa`.
+fn is_c2pa_start(s: &Segment, file: &[u8]) -> bool {
+    let b = s.body(file);
+    s.marker == APP11
+        && b.starts_with(b"JP")
+        && b.get(4..8) == Some(&[0, 0, 0, 1])
+        && b.get(8..b.len().min(80))
+            .is_some_and(|h| memchr::memmem::find(h, b"jumb").is_some())
+        && b.get(8..b.len().min(120))
+            .is_some_and(|h| memchr::memmem::find(h, b"c2pa").is_some())
 }
 
 impl Handler for Jpeg {
@@ -63,7 +98,7 @@ impl Handler for Jpeg {
     fn scan(&self, input: &[u8], opts: &ScanOptions<'_>) -> Result<Scan> {
         let parsed = jpeg_segments::parse(input, opts.limits)?;
         let mut scan = Scan {
-            findings: parsed.findings,
+            findings: parsed.findings.clone(),
             ..Default::default()
         };
         let mut xmp_segments = 0;
@@ -116,7 +151,22 @@ impl Handler for Jpeg {
                 "the file has no image data (SOS)",
             ));
         }
-        scan.digest = Some(digest(&parsed.segments, input));
+        // A file the walk could not read to EOI is reported when it holds a label; without
+        // one, it is unreadable.
+        if scan.carriers.is_empty()
+            && let Some(f) = parsed.damage()
+        {
+            return Err(Error::malformed("jpeg", f.message.clone()));
+        }
+        if parsed.segments.iter().any(|s| is_c2pa_start(s, input)) {
+            scan.declarations.push(Declaration {
+                kind: DeclarationKind::C2paManifest,
+                value: String::new(),
+                location: "JUMBF (APP11)".into(),
+                ai_generated: false,
+            });
+        }
+        scan.digest = Some(digest(&parsed, input));
         scan.watermark = super::look_for_watermark(input, Format::Jpeg, opts);
         Ok(scan)
     }
@@ -129,6 +179,15 @@ impl Handler for Jpeg {
     ) -> Result<Vec<u8>> {
         let limits = opts.limits;
         let parsed = jpeg_segments::parse(input, limits)?;
+        if let Some(f) = parsed.damage() {
+            return Err(Error::malformed(
+                "jpeg",
+                format!(
+                    "the file is damaged ({}: {}); a label sealed into it could never verify",
+                    f.code, f.message
+                ),
+            ));
+        }
         let segs = &parsed.segments;
         let packet_of =
             |s: &Segment| String::from_utf8_lossy(&s.body(input)[JPEG_XMP_ID.len()..]).into_owned();
@@ -136,7 +195,8 @@ impl Handler for Jpeg {
         // The XMP packet to merge into: the first one that can be read.
         let mut xmp_at = None;
         let mut packet = None;
-        for (i, s) in segs.iter().enumerate().filter(|(_, s)| is_xmp(s, input)) {
+        let xmp_segments = segs.iter().enumerate().filter(|(_, s)| is_xmp(s, input));
+        for (i, s) in xmp_segments.filter(|_| opts.carriers.xmp()) {
             if let Ok(m) = xmp::merge(Some(&packet_of(s)), label_json, limits.max_nesting_depth) {
                 xmp_at = Some(i);
                 packet = Some(m);
@@ -150,7 +210,8 @@ impl Handler for Jpeg {
         if packet.len() > room {
             packet = xmp::shrink_padding(&packet, packet.len() - room).ok_or_else(|| {
                 Error::Limit(format!(
-                    "the XMP packet with the label is {} bytes, over the {room} a JPEG segment                      holds, and has too little padding to give up; extended XMP is not written",
+                    "the XMP packet with the label is {} bytes, over the {room} a JPEG segment \
+                     holds, and has too little padding to give up; extended XMP is not written",
                     packet.len()
                 ))
             })?;
@@ -158,31 +219,14 @@ impl Handler for Jpeg {
         let mut xmp_payload = JPEG_XMP_ID.to_vec();
         xmp_payload.extend_from_slice(packet.as_bytes());
 
-        // EXIF: update a label already there; add UserComment when asked and safe.
         let exif_at = segs.iter().position(|s| is_exif(s, input));
         let wrapped = super::wrapped(label_json);
-        let new_exif: Option<Vec<u8>> = match exif_at {
-            Some(i) => {
-                let tiff = &segs[i].body(input)[EXIF_ID.len()..];
-                let has_label = exif::find_labels(tiff).is_ok_and(|f| !f.is_empty());
-                if opts.carriers.annex_b() || has_label {
-                    exif::with_user_comment(Some(tiff), &wrapped, (0, 0))
-                        .ok()
-                        .map(|t| [EXIF_ID, &t].concat())
-                        .filter(|p| p.len() <= 65533)
-                } else {
-                    None
-                }
-            }
-            None if opts.carriers.annex_b() => Some(
-                [
-                    EXIF_ID,
-                    &exif::with_user_comment(None, &wrapped, frame_size(segs, input))?,
-                ]
-                .concat(),
-            ),
-            None => None,
-        };
+        let new_exif = exif_segment(
+            exif_at.map(|i| &segs[i].body(input)[EXIF_ID.len()..]),
+            &wrapped,
+            frame_size(segs, input),
+            opts.carriers,
+        )?;
 
         // Where new segments go: after SOI and the leading APP0/APP1 run.
         let insert_at = segs
@@ -200,7 +244,7 @@ impl Handler for Jpeg {
                 {
                     push_segment(&mut out, APP1, e)?;
                 }
-                if xmp_at.is_none() {
+                if opts.carriers.xmp() && xmp_at.is_none() {
                     push_segment(&mut out, APP1, &xmp_payload)?;
                 }
             }
@@ -232,6 +276,49 @@ impl Handler for Jpeg {
 
     fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
         super::check_explicit_marks(Format::Jpeg, input, record, limits)
+    }
+}
+
+/// The EXIF segment payload to write, given the TIFF data of the existing one (if any): with the
+/// label as UserComment when the choice includes Annex B, else without any label it held; `None`
+/// when the existing segment stays as it is (or, with none, when none is needed).
+///
+/// With `Both`, EXIF that cannot take the comment (a UserComment that holds something else, a
+/// segment that would outgrow 64 KiB) is left without it and the XMP label stands alone; with
+/// `AnnexB`, where it is the only carrier, that is an error.
+fn exif_segment(
+    existing: Option<&[u8]>,
+    wrapped: &str,
+    size: (u32, u32),
+    carriers: CarrierChoice,
+) -> Result<Option<Vec<u8>>> {
+    let has_label = existing.is_some_and(|t| exif::find_labels(t).is_ok_and(|f| !f.is_empty()));
+    let fits = |t: Vec<u8>| {
+        let p = [EXIF_ID, &t].concat();
+        if p.len() <= 65533 {
+            Ok(p)
+        } else {
+            Err(Error::Limit(
+                "the EXIF segment with the label would be over 64 KiB".into(),
+            ))
+        }
+    };
+    if carriers.annex_b() {
+        let written = exif::with_user_comment(existing, wrapped, size).and_then(fits);
+        return match (written, carriers) {
+            (Ok(p), _) => Ok(Some(p)),
+            (Err(e), CarrierChoice::AnnexB) => Err(Error::Refused(format!(
+                "the label cannot go into EXIF UserComment ({e}); write it as XMP instead"
+            ))),
+            (Err(_), _) if has_label => existing
+                .map(|t| exif::without_labels(t).and_then(fits))
+                .transpose(),
+            (Err(_), _) => Ok(None),
+        };
+    }
+    match existing {
+        Some(t) if has_label => exif::without_labels(t).and_then(fits).map(Some),
+        _ => Ok(None),
     }
 }
 

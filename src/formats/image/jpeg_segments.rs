@@ -5,12 +5,15 @@
 //! A segment is a marker (`FF xx`) with, for most markers, a two-byte length. After `SOS` the
 //! entropy-coded data runs to the next marker that is not a restart marker (`FFD0`–`FFD7`) or a
 //! stuffed `FF00`; it is kept with its `SOS` segment as the segment's `scan` range.
+//!
+//! Bytes after `EOI` are kept as the trailer: camera files put further images there (MPF, APP2),
+//! and the content binding covers them (see `jpeg`).
 
 use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::report::Finding;
+use crate::report::{Finding, Severity};
 
 pub const SOI: u8 = 0xD8;
 pub const EOI: u8 = 0xD9;
@@ -51,8 +54,16 @@ impl Segment {
 #[derive(Debug, Clone)]
 pub struct Segments {
     pub segments: Vec<Segment>,
+    /// Bytes after `EOI` (empty when the walk stopped on damage before it).
     pub trailer: Range<usize>,
     pub findings: Vec<Finding>,
+}
+
+impl Segments {
+    /// The first `Error` finding: the file is damaged, and a label must not be sealed into it.
+    pub fn damage(&self) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.severity == Severity::Error)
+    }
 }
 
 fn has_length(marker: u8) -> bool {
@@ -60,6 +71,10 @@ fn has_length(marker: u8) -> bool {
 }
 
 /// Lists the segments of a JPEG file.
+///
+/// Fails only when the input is not JPEG at all or a segment is over the limit. Damage (the file
+/// ending before `EOI`, bytes where a marker should be, a length that lies) ends the walk with an
+/// `Error` finding and the segments read so far, so a label before the damage is still reported.
 pub fn parse(input: &[u8], limits: &Limits) -> Result<Segments> {
     if input.len() < 4 || input[0] != 0xFF || input[1] != SOI {
         return Err(Error::malformed("jpeg", "no SOI marker"));
@@ -72,34 +87,29 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Segments> {
         end: 2,
     }];
     let mut pos = 2usize;
-    loop {
+    let mut damaged = |code: &'static str, msg: String| findings.push(Finding::error(code, msg));
+    let complete = loop {
         // Fill bytes (FF FF …) may precede a marker.
         let Some(&b) = input.get(pos) else {
-            return Err(Error::malformed("jpeg", "the file ends before EOI"));
+            damaged("jpeg.no_eoi", "the file ends before EOI".into());
+            break false;
         };
         if b != 0xFF {
-            return Err(Error::malformed(
-                "jpeg",
-                format!("expected a marker at offset {pos}"),
-            ));
+            damaged(
+                "jpeg.bad_marker",
+                format!("expected a marker at offset {pos}: the rest of the file is not read"),
+            );
+            break false;
         }
         let start = pos;
         while input.get(pos) == Some(&0xFF) {
             pos += 1;
         }
         let Some(&marker) = input.get(pos) else {
-            return Err(Error::malformed("jpeg", "the file ends inside a marker"));
+            damaged("jpeg.no_eoi", "the file ends inside a marker".into());
+            break false;
         };
         pos += 1;
-        if marker == EOI {
-            segments.push(Segment {
-                marker,
-                offset: start,
-                data: pos..pos,
-                end: pos,
-            });
-            break;
-        }
         if !has_length(marker) {
             segments.push(Segment {
                 marker,
@@ -107,20 +117,25 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Segments> {
                 data: pos..pos,
                 end: pos,
             });
+            if marker == EOI {
+                break true;
+            }
             continue;
         }
         let Some(len) = input.get(pos..pos + 2) else {
-            return Err(Error::malformed(
-                "jpeg",
-                "the file ends inside a segment length",
-            ));
+            damaged(
+                "jpeg.no_eoi",
+                "the file ends inside a segment length".into(),
+            );
+            break false;
         };
         let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
         if len < 2 {
-            return Err(Error::malformed(
-                "jpeg",
+            damaged(
+                "jpeg.bad_length",
                 format!("segment length {len} at offset {start}"),
-            ));
+            );
+            break false;
         }
         if len as u64 > limits.max_chunk_bytes {
             return Err(Error::Limit(format!(
@@ -129,14 +144,31 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Segments> {
         }
         let data = pos + 2..pos + len;
         if data.end > input.len() {
-            return Err(Error::malformed(
-                "jpeg",
+            damaged(
+                "jpeg.no_eoi",
                 format!("segment FF{marker:02X} at offset {start} runs past the end of the file"),
-            ));
+            );
+            break false;
         }
         let mut end = data.end;
         if marker == SOS {
-            end = scan_end(input, end)?;
+            match scan_end(input, end) {
+                Some(e) => end = e,
+                None => {
+                    segments.push(Segment {
+                        marker,
+                        offset: start,
+                        data,
+                        end: input.len(),
+                    });
+                    pos = input.len();
+                    damaged(
+                        "jpeg.no_eoi",
+                        "the scan data runs to the end of the file without EOI".into(),
+                    );
+                    break false;
+                }
+            }
         }
         segments.push(Segment {
             marker,
@@ -145,40 +177,39 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Segments> {
             end,
         });
         pos = end;
-    }
-    if pos < input.len() {
+    };
+    if complete && pos < input.len() {
         findings.push(Finding::info(
             "jpeg.trailing_data",
-            format!("{} bytes follow EOI", input.len() - pos),
+            format!(
+                "{} bytes follow EOI; the seal binds them with the image data",
+                input.len() - pos
+            ),
         ));
     }
+    let trailer = if complete {
+        pos..input.len()
+    } else {
+        input.len()..input.len()
+    };
     Ok(Segments {
         segments,
-        trailer: pos..input.len(),
+        trailer,
         findings,
     })
 }
 
-/// The end of the entropy-coded data that starts at `pos`: the offset of the next real marker.
-fn scan_end(input: &[u8], mut pos: usize) -> Result<usize> {
+/// The end of the entropy-coded data that starts at `pos`: the offset of the next real marker;
+/// `None` when the file ends first.
+fn scan_end(input: &[u8], mut pos: usize) -> Option<usize> {
     loop {
-        let Some(i) = input.get(pos..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
-            return Err(Error::malformed(
-                "jpeg",
-                "the scan data runs to the end of the file without EOI",
-            ));
-        };
-        pos += i;
-        match input.get(pos + 1) {
-            None => {
-                return Err(Error::malformed(
-                    "jpeg",
-                    "the file ends inside the scan data",
-                ));
-            }
-            Some(0x00) | Some(0xD0..=0xD7) => pos += 2,
-            Some(0xFF) => pos += 1,
-            Some(_) => return Ok(pos),
+        pos += input
+            .get(pos..)
+            .and_then(|rest| memchr::memchr(0xFF, rest))?;
+        match input.get(pos + 1)? {
+            0x00 | 0xD0..=0xD7 => pos += 2,
+            0xFF => pos += 1,
+            _ => return Some(pos),
         }
     }
 }

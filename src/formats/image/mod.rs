@@ -24,10 +24,16 @@
 //!   `iCCP`) are left out with the rest of the metadata.
 //! - **JPEG**: every segment from `SOI` to `EOI` that is not `APP0`–`APP15` or `COM`, as stored
 //!   (marker, length, payload, and after `SOS` the entropy-coded data): `DQT`, `DHT`, `SOFn`,
-//!   `DRI`, `SOS`, `DAC`, `DNL`, `EOI`. Bytes after `EOI` are left out. (The Adobe `APP14`
-//!   colour-transform flag is an `APPn` and is left out too.)
-//! - **WebP**: for each of `VP8 `, `VP8L`, `ALPH`, `ANIM`, `ANMF`: the chunk id, its length (4
-//!   bytes, little-endian) and its body. `VP8X` is left out: its flags change when metadata is added.
+//!   `DRI`, `SOS`, `DAC`, `DNL`, `EOI`; then every byte after `EOI` (MPF secondary images, an
+//!   appended JPEG). (The Adobe `APP14` colour-transform flag is an `APPn` and is left out.)
+//! - **WebP**: `VP8X`, then the alpha and animation flags and the canvas size (from `VP8X`, or
+//!   derived from the bitstream when there is none: 7 bytes); then for each of `VP8 `, `VP8L`,
+//!   `ALPH`, `ANIM`, `ANMF`: the chunk id, its length (4 bytes, little-endian) and its body. The
+//!   other `VP8X` flags are left out: they change when metadata is added.
+//!
+//! Bytes outside the binding are only ever ones decoders skip; a structure they would read
+//! differently (bad CRCs, unknown critical chunks, data after `IEND` or the RIFF size, a walk that
+//! cannot reach the end) is an `Error` finding, so such a file is never intact.
 
 mod exif;
 mod jpeg;
@@ -46,7 +52,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
 
 use crate::error::{Error, Result};
 use crate::format::{
-    Carrier, ContentEdits, Edited, ExplicitMark, Format, Scan, ScanOptions, WatermarkCheck,
+    ContentEdits, Edited, ExplicitMark, Format, Scan, ScanOptions, WatermarkCheck,
 };
 use crate::limits::Limits;
 use crate::report::Finding;
@@ -172,71 +178,14 @@ fn inverse(o: Orientation) -> Orientation {
     }
 }
 
-/// Reads the TC260 labels of an XMP packet into `scan`.
+/// Reads the labels and other AI declarations of an XMP packet into `scan`.
 fn scan_xmp(packet: &[u8], location: &str, limits: &Limits, scan: &mut Scan) {
-    let text = String::from_utf8_lossy(packet);
-    match xmp::find_labels(&text, limits.max_nesting_depth) {
-        Ok(props) => {
-            if props.len() > 1 {
-                scan.findings.push(Finding::warning(
-                    "xmp.duplicate_property",
-                    format!(
-                        "the XMP packet in {location} holds TC260:AIGC {} times",
-                        props.len()
-                    ),
-                ));
-            }
-            for p in props {
-                if p.attribute {
-                    scan.findings.push(Finding::info(
-                        "xmp.attribute_form",
-                        format!("TC260:AIGC is written as an attribute in {location}"),
-                    ));
-                }
-                if p.prefix != "TC260" {
-                    scan.findings.push(Finding::info(
-                        "xmp.prefix",
-                        format!(
-                            "the TC260 namespace is bound to the prefix {:?} in {location}",
-                            p.prefix
-                        ),
-                    ));
-                }
-                scan.carriers.push(Carrier {
-                    location: format!("XMP {}:AIGC ({location})", p.prefix),
-                    value: p.value,
-                });
-            }
-        }
-        Err(e) => scan.findings.push(Finding::warning(
-            "xmp.unreadable",
-            format!("the XMP packet in {location} cannot be read: {e}"),
-        )),
-    }
+    xmp::scan_into(packet, location, limits, scan);
 }
 
 /// Reads labels in EXIF UserComment / ImageDescription into `scan`.
 fn scan_exif(body: &[u8], location: &str, scan: &mut Scan) {
-    match exif::find_labels(exif::tiff_data(body)) {
-        Ok(found) => {
-            for f in found {
-                if f.tag == "ImageDescription" {
-                    scan.findings.push(Finding::info(
-                        "exif.image_description",
-                        format!("a label is stored in EXIF ImageDescription ({location})"),
-                    ));
-                }
-                scan.carriers.push(Carrier {
-                    location: format!("EXIF {} ({location})", f.tag),
-                    value: f.value,
-                });
-            }
-        }
-        Err(e) => scan.findings.push(Finding::warning(
-            "exif.unreadable",
-            format!("the EXIF data in {location} cannot be read: {e}"),
-        )),
-    }
+    exif::scan_into(body, location, scan);
 }
 
 /// The label record wrapped as the image guide's Annex B shows it for EXIF: `{"AIGC":{…}}`.

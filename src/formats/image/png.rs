@@ -4,13 +4,19 @@
 //! Reading accepts the label in `tEXt`, `zTXt` and `iTXt` (compressed or not) under the keyword
 //! `AIGC` or inside XMP, and in an `eXIf` UserComment; every placement that deviates from the
 //! guide is a `png.…` finding.
+//!
+//! Carriers follow [`crate::format::CarrierChoice`]: XMP alone by default, `tEXt AIGC` alone for
+//! `AnnexB`, both for `Both`; a label in the carrier not chosen (and one in `eXIf`, which PNG's
+//! guide does not use) is removed, so no stale copy stays behind. What the walk checks, and why a
+//! damaged file is never intact, is in `png_chunks`.
 
 use std::io::Read;
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
 use crate::format::{
-    ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+    ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler, Scan,
+    ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
 use crate::report::Finding;
@@ -21,6 +27,9 @@ use super::{PNG_XMP_KEYWORD, exif, xmp};
 pub struct Png;
 
 pub static PNG: Png = Png;
+
+/// Where a C2PA manifest store lives in PNG (a `caBX` chunk of JUMBF boxes).
+const CABX: &str = "PNG caBX chunk";
 
 /// Chunks whose data defines the decoded pixels (besides `IDAT`).
 const BOUND: [&[u8; 4]; 6] = [b"IHDR", b"PLTE", b"tRNS", b"acTL", b"fcTL", b"fdAT"];
@@ -160,6 +169,15 @@ impl Handler for Png {
                 super::scan_exif(c.body(input), "PNG eXIf", &mut scan);
                 continue;
             }
+            if c.is(b"caBX") && !scan.declarations.iter().any(|d| d.location == CABX) {
+                scan.declarations.push(Declaration {
+                    kind: DeclarationKind::C2paManifest,
+                    value: String::new(),
+                    location: CABX.into(),
+                    ai_generated: false,
+                });
+                continue;
+            }
             let Some(t) = text_chunk(c, input, opts.limits) else {
                 continue;
             };
@@ -235,6 +253,16 @@ impl Handler for Png {
                 "the file has no image data (IDAT)",
             ));
         }
+        // A file the walk could not read to IEND is reported when it holds a label; without
+        // one, it is unreadable.
+        if scan.carriers.is_empty()
+            && let Some(f) = scan
+                .findings
+                .iter()
+                .find(|f| png_chunks::STOPS.contains(&f.code))
+        {
+            return Err(Error::malformed("png", f.message.clone()));
+        }
         scan.digest = Some(digest(&parsed.chunks, input));
         scan.watermark = super::look_for_watermark(input, Format::Png, opts);
         Ok(scan)
@@ -247,7 +275,16 @@ impl Handler for Png {
         opts: &WriteOptions<'_>,
     ) -> Result<Vec<u8>> {
         let limits = opts.limits;
-        let parsed = png_chunks::parse_with(input, limits, false)?;
+        let parsed = png_chunks::parse(input, limits)?;
+        if let Some(f) = parsed.damage() {
+            return Err(Error::malformed(
+                "png",
+                format!(
+                    "the file is damaged ({}: {}); a label sealed into it could never verify",
+                    f.code, f.message
+                ),
+            ));
+        }
         let first_idat = parsed
             .chunks
             .iter()
@@ -256,19 +293,21 @@ impl Handler for Png {
         // The XMP packet to merge into: the first one before IDAT that can be read.
         let mut xmp_at = None;
         let mut merged = None;
-        for (i, c) in parsed.chunks.iter().enumerate().take(first_idat) {
-            if let Some(Text {
-                keyword,
-                text: Ok(text),
-                ..
-            }) = text_chunk(c, input, limits)
-                && keyword == PNG_XMP_KEYWORD
-                && c.is(b"iTXt")
-                && let Ok(m) = xmp::merge(Some(&text), label_json, limits.max_nesting_depth)
-            {
-                xmp_at = Some(i);
-                merged = Some(m);
-                break;
+        if opts.carriers.xmp() {
+            for (i, c) in parsed.chunks.iter().enumerate().take(first_idat) {
+                if let Some(Text {
+                    keyword,
+                    text: Ok(text),
+                    ..
+                }) = text_chunk(c, input, limits)
+                    && keyword == PNG_XMP_KEYWORD
+                    && c.is(b"iTXt")
+                    && let Ok(m) = xmp::merge(Some(&text), label_json, limits.max_nesting_depth)
+                {
+                    xmp_at = Some(i);
+                    merged = Some(m);
+                    break;
+                }
             }
         }
         let packet = match merged {
@@ -279,7 +318,7 @@ impl Handler for Png {
         out.extend_from_slice(png_chunks::SIGNATURE);
         for (i, c) in parsed.chunks.iter().enumerate() {
             if i == first_idat {
-                if xmp_at.is_none() {
+                if opts.carriers.xmp() && xmp_at.is_none() {
                     push_chunk(&mut out, b"iTXt", &itxt_body(PNG_XMP_KEYWORD, &packet))?;
                 }
                 if opts.carriers.annex_b() {
@@ -293,11 +332,10 @@ impl Handler for Png {
                 continue;
             }
             if c.is(b"eXIf") {
+                // PNG's carriers are XMP and tEXt: a label in eXIf would be a stale second copy.
                 let tiff = c.body(input);
                 if exif::find_labels(tiff).is_ok_and(|f| !f.is_empty()) {
-                    let body =
-                        exif::with_user_comment(Some(tiff), &super::wrapped(label_json), (0, 0))?;
-                    push_chunk(&mut out, b"eXIf", &body)?;
+                    push_chunk(&mut out, b"eXIf", &exif::without_labels(tiff)?)?;
                     continue;
                 }
             }
@@ -320,13 +358,12 @@ impl Handler for Png {
                 _ => out.extend_from_slice(c.raw(input)),
             }
         }
-        out.extend_from_slice(&input[parsed.trailer.clone()]);
         Ok(out)
     }
 
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
         if edits.explicit.is_some()
-            && png_chunks::parse_with(input, edits.limits, false)?
+            && png_chunks::parse(input, edits.limits)?
                 .chunks
                 .iter()
                 .any(|c| c.is(b"acTL"))

@@ -1,18 +1,34 @@
 //! The PNG chunk walker, written by hand: the `png` crate decodes pixels but neither lists
 //! chunks with their offsets nor writes a file back byte for byte, which labeling needs.
 //!
-//! Every length is checked against the input and [`Limits::max_chunk_bytes`]; a bad CRC is a
-//! finding (`png.bad_crc`), not a failure, so a reader still sees what the file claims. The CRCs
-//! of `IDAT`/`fdAT` are not checked: those bytes are covered by the content binding, which any
-//! damage to them breaks, and skipping them keeps verification far cheaper than a decode.
+//! Every length is checked against the input and [`Limits::max_chunk_bytes`]. The walk never
+//! gives up on damage it can step over: a label in a damaged file is still a label to report.
+//! What a decoder would refuse or read differently from this walk is an `Error` finding, because
+//! the content binding only covers chunk *data*, and a structure decoders reject (a bad CRC, even
+//! on `IDAT`; a critical chunk they do not know; `IDAT` split by another chunk; a second `IHDR`;
+//! bytes after `IEND`; a missing `IEND`) changes what a viewer shows without changing the digest.
+//! These are the checks `pngcheck` makes. Checking every CRC costs a pass of CRC-32 over the file,
+//! far less than the SHA-256 the binding already needs.
 
 use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::report::Finding;
+use crate::report::{Finding, Severity};
 
 pub const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
+
+/// The critical chunks of PNG (the first letter of a chunk type is uppercase when a decoder must
+/// understand it; one it does not know makes it stop).
+const CRITICAL: [&[u8; 4]; 4] = [b"IHDR", b"PLTE", b"IDAT", b"IEND"];
+
+/// The codes of damage that stops the walk before `IEND`.
+pub const STOPS: [&str; 4] = [
+    "png.truncated",
+    "png.bad_chunk_type",
+    "png.bad_length",
+    "png.no_iend",
+];
 
 /// One chunk as found.
 #[derive(Debug, Clone)]
@@ -35,25 +51,32 @@ impl Chunk {
     pub fn is(&self, kind: &[u8; 4]) -> bool {
         &self.kind == kind
     }
+    fn name(&self) -> String {
+        String::from_utf8_lossy(&self.kind).into_owned()
+    }
 }
 
 /// The chunks of a PNG file, and what was odd about them.
 #[derive(Debug, Clone)]
 pub struct Chunks {
+    /// Every complete chunk, in file order, up to `IEND` or the first damage the walk cannot
+    /// step over.
     pub chunks: Vec<Chunk>,
-    /// Bytes after `IEND`, kept as they are when writing.
-    pub trailer: Range<usize>,
     pub findings: Vec<Finding>,
 }
 
-/// Lists the chunks of a PNG file, checking their CRCs.
-pub fn parse(input: &[u8], limits: &Limits) -> Result<Chunks> {
-    parse_with(input, limits, true)
+impl Chunks {
+    /// The first `Error` finding: the file is damaged, and a label must not be sealed into it.
+    pub fn damage(&self) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.severity == Severity::Error)
+    }
 }
 
-/// Lists the chunks; `check_crc` false skips the CRC checks (for writing, which copies chunks as
-/// they are and reports nothing).
-pub fn parse_with(input: &[u8], limits: &Limits, check_crc: bool) -> Result<Chunks> {
+/// Lists the chunks of a PNG file and checks its structure as a decoder would.
+///
+/// Fails only when the input is not PNG at all or a chunk is over the limit; every kind of damage
+/// is an `Error` finding (codes `png.…`).
+pub fn parse(input: &[u8], limits: &Limits) -> Result<Chunks> {
     if !input.starts_with(SIGNATURE) {
         return Err(Error::malformed("png", "no PNG signature"));
     }
@@ -61,20 +84,30 @@ pub fn parse_with(input: &[u8], limits: &Limits, check_crc: bool) -> Result<Chun
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut pos = SIGNATURE.len();
     let mut seen_iend = false;
+    let mut damaged = |code: &'static str, msg: String| findings.push(Finding::error(code, msg));
     while pos < input.len() {
         let Some(head) = input.get(pos..pos + 8) else {
-            return Err(Error::malformed(
-                "png",
-                format!("truncated chunk header at offset {pos}"),
-            ));
+            damaged(
+                "png.truncated",
+                format!("the file ends inside a chunk header at offset {pos}"),
+            );
+            break;
         };
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
         let kind = [head[4], head[5], head[6], head[7]];
+        if !kind.iter().all(u8::is_ascii_alphabetic) {
+            damaged(
+                "png.bad_chunk_type",
+                format!("invalid chunk type at offset {pos}: the rest of the file is not read"),
+            );
+            break;
+        }
         if len > 0x7FFF_FFFF {
-            return Err(Error::malformed(
-                "png",
+            damaged(
+                "png.bad_length",
                 format!("chunk length {len} at offset {pos} is invalid"),
-            ));
+            );
+            break;
         }
         if u64::from(len) > limits.max_chunk_bytes {
             return Err(Error::Limit(format!(
@@ -83,67 +116,110 @@ pub fn parse_with(input: &[u8], limits: &Limits, check_crc: bool) -> Result<Chun
                 limits.max_chunk_bytes
             )));
         }
-        if !kind.iter().all(u8::is_ascii_alphabetic) {
-            return Err(Error::malformed(
-                "png",
-                format!("invalid chunk type at offset {pos}"),
-            ));
-        }
         let data_start = pos + 8;
         let data_end = data_start + len as usize;
         let end = data_end + 4;
         let Some(crc_bytes) = input.get(data_end..end) else {
-            return Err(Error::malformed(
-                "png",
+            damaged(
+                "png.truncated",
                 format!(
                     "chunk {} at offset {pos} is truncated",
                     String::from_utf8_lossy(&kind)
                 ),
-            ));
+            );
+            break;
         };
-        let stored = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
-        let image_data = &kind == b"IDAT" || &kind == b"fdAT";
-        if check_crc && !image_data && crc32(&input[pos + 4..data_end]) != stored {
-            findings.push(Finding::error(
-                "png.bad_crc",
-                format!(
-                    "chunk {} at offset {pos} has a bad CRC",
-                    String::from_utf8_lossy(&kind)
-                ),
-            ));
-        }
-        chunks.push(Chunk {
+        let chunk = Chunk {
             kind,
             offset: pos,
             data: data_start..data_end,
             end,
-        });
+        };
+        let stored = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
+        if crc32(&input[pos + 4..data_end]) != stored {
+            damaged(
+                "png.bad_crc",
+                format!(
+                    "chunk {} at offset {pos} has a bad CRC; decoders reject it",
+                    chunk.name()
+                ),
+            );
+        }
+        check_chunk(&chunks, &chunk, &mut damaged);
+        chunks.push(chunk);
         pos = end;
         if &kind == b"IEND" {
             seen_iend = true;
             break;
         }
     }
-    if !seen_iend {
-        return Err(Error::malformed(
-            "png",
-            "no IEND chunk: the file is truncated",
+    let walk_stopped = findings.iter().any(|f| STOPS.contains(&f.code));
+    if !seen_iend && !walk_stopped {
+        findings.push(Finding::error(
+            "png.no_iend",
+            "the file has no IEND chunk: it is truncated",
         ));
     }
-    if chunks.first().is_none_or(|c| !c.is(b"IHDR")) {
-        return Err(Error::malformed("png", "the first chunk is not IHDR"));
-    }
-    if pos < input.len() {
-        findings.push(Finding::info(
+    if seen_iend && pos < input.len() {
+        findings.push(Finding::error(
             "png.trailing_data",
-            format!("{} bytes follow IEND", input.len() - pos),
+            format!(
+                "{} bytes follow IEND; they are not part of the image and not bound by the seal",
+                input.len() - pos
+            ),
         ));
     }
-    Ok(Chunks {
-        chunks,
-        trailer: pos..input.len(),
-        findings,
-    })
+    Ok(Chunks { chunks, findings })
+}
+
+/// The ordering and naming rules a decoder enforces, for `c` coming after `before`.
+fn check_chunk(before: &[Chunk], c: &Chunk, damaged: &mut impl FnMut(&'static str, String)) {
+    let name = c.name();
+    if before.is_empty() && !c.is(b"IHDR") {
+        damaged(
+            "png.first_not_ihdr",
+            format!("the first chunk is {name}, not IHDR"),
+        );
+    }
+    if c.is(b"IHDR") && !before.is_empty() {
+        damaged(
+            "png.duplicate_ihdr",
+            format!("a second IHDR chunk at offset {}", c.offset),
+        );
+    }
+    if c.kind[0].is_ascii_uppercase() && !CRITICAL.contains(&&c.kind) {
+        damaged(
+            "png.unknown_critical",
+            format!(
+                "chunk {name} at offset {} is critical (uppercase first letter) and unknown; \
+                 decoders refuse the file",
+                c.offset
+            ),
+        );
+    }
+    if c.kind[2].is_ascii_lowercase() {
+        damaged(
+            "png.reserved_bit",
+            format!(
+                "chunk {name} at offset {} has the reserved bit set (lowercase third letter)",
+                c.offset
+            ),
+        );
+    }
+    if c.is(b"IDAT")
+        && let Some(last_idat) = before.iter().rposition(|b| b.is(b"IDAT"))
+        && last_idat + 1 != before.len()
+    {
+        damaged(
+            "png.idat_split",
+            format!(
+                "IDAT at offset {} follows a {} chunk after earlier IDAT data; IDAT chunks must \
+                 be consecutive",
+                c.offset,
+                before[before.len() - 1].name()
+            ),
+        );
+    }
 }
 
 /// Appends a complete chunk (length, type, data, CRC) to `out`.

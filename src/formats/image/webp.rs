@@ -4,14 +4,30 @@
 //! into the extended format by adding a `VP8X` chunk whose canvas size is read from the VP8/VP8L
 //! bitstream header; the image chunk itself is kept byte for byte. Chunk order follows the
 //! container spec: `VP8X`, `ICCP`, `ANIM`, image data, `EXIF`, `XMP `, then unknown chunks.
+//! WebP has one carrier: whatever [`crate::format::CarrierChoice`] says, the label goes into XMP
+//! (and a label found in the `EXIF` chunk is removed, so no stale copy stays behind).
+//!
+//! # What the binding covers, and why the rest is safe
+//!
+//! The image chunks (`VP8 `, `VP8L`, `ALPH`, `ANIM`, `ANMF`) and, from `VP8X`, the canvas size and
+//! the alpha and animation flags: they decide what is shown (a still image whose canvas disagrees
+//! with its frame is refused by libwebp; an animation is composed on the canvas). The other `VP8X`
+//! flags say which metadata chunks exist and change when metadata is added, so they stay out. A
+//! simple-format file has no `VP8X`; its canvas and flags are read from the bitstream, the same
+//! values the `VP8X` written with the label holds, so labeling keeps the digest. Unknown chunks
+//! are ignored by decoders (the container spec requires it) once a `VP8X` is there; a file whose
+//! structure decoders would read differently (bytes after the RIFF size, a RIFF size that lies, a
+//! `VP8X` that is not first, a chunk before the image in a simple file) is damaged: an `Error`
+//! finding, and a label is never sealed into one.
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
 use crate::format::{
-    ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+    ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler, Scan,
+    ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
+use crate::report::{Finding, Severity};
 
 use super::{exif, xmp};
 use crate::formats::riff::{self, Chunk, Piece, Riff};
@@ -27,6 +43,9 @@ const CODES: riff::Codes = riff::Codes {
     trailing: "webp.trailing_data",
 };
 
+/// A chunk runs past the end of the file: the walk stopped there.
+const TRUNCATED_WALK: &str = "webp.truncated_chunk";
+
 const FLAG_ICC: u8 = 0x20;
 const FLAG_ALPHA: u8 = 0x10;
 const FLAG_EXIF: u8 = 0x08;
@@ -41,8 +60,149 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Riff> {
     riff::parse(input, b"WEBP", limits, CODES)
 }
 
+/// Reads the file for scanning: the chunks and every structural deviation, the ones that make
+/// decoders read the file differently from this walk as `Error` findings. A chunk running past the
+/// end (a truncated file) is kept, clipped, so a label before it is still read.
+fn read(input: &[u8], limits: &Limits) -> Result<Riff> {
+    let mut riff = match parse(input, limits) {
+        Ok(r) => r,
+        Err(Error::Malformed { reason, .. }) if input.len() >= 12 => {
+            let w = riff::walk(input, 12, input.len(), limits, &[], true);
+            let mut chunks = w.chunks;
+            // The clipped last chunk is not read: its bytes are not all there.
+            chunks.retain(|c| c.body_end() <= input.len());
+            Riff {
+                form: *b"WEBP",
+                chunks,
+                end: input.len(),
+                findings: vec![Finding::error(TRUNCATED_WALK, reason)],
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let declared = u64::from(u32::from_le_bytes([input[4], input[5], input[6], input[7]])) + 8;
+    let missing_pad_only = declared == input.len() as u64 + 1
+        && riff
+            .findings
+            .iter()
+            .any(|f| f.code == CODES.truncated && f.severity == Severity::Info);
+    for f in &mut riff.findings {
+        let structural = [CODES.size_mismatch, CODES.trailing, CODES.truncated].contains(&f.code);
+        if structural && f.severity == Severity::Warning && !missing_pad_only {
+            f.severity = Severity::Error;
+            f.message
+                .push_str("; decoders may read the file differently");
+        }
+    }
+    let chunks = &riff.chunks;
+    let vp8x_at: Vec<usize> = chunks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| &c.id == b"VP8X")
+        .map(|(i, _)| i)
+        .collect();
+    if vp8x_at.iter().any(|&i| i != 0) {
+        riff.findings.push(Finding::error(
+            "webp.vp8x_misplaced",
+            "a VP8X chunk that is not the first chunk; decoders ignore it or refuse the file",
+        ));
+    }
+    if vp8x_at.is_empty()
+        && chunks
+            .first()
+            .is_some_and(|c| &c.id != b"VP8 " && &c.id != b"VP8L")
+    {
+        riff.findings.push(Finding::error(
+            "webp.chunk_before_image",
+            format!(
+                "a simple-format file (no VP8X) whose first chunk is {:?}; decoders refuse it",
+                chunks[0].name()
+            ),
+        ));
+    }
+    if let Some(vp8x) = chunks.first().filter(|c| &c.id == b"VP8X") {
+        let b = vp8x.body(input);
+        let still = b.first().is_some_and(|f| f & FLAG_ANIMATION == 0);
+        let frame = chunks
+            .iter()
+            .find(|c| &c.id == b"VP8 " || &c.id == b"VP8L")
+            .and_then(|c| bitstream_size(c, input).ok());
+        if b.len() < 10 {
+            riff.findings.push(Finding::error(
+                "webp.vp8x_short",
+                "the VP8X chunk is shorter than 10 bytes",
+            ));
+        } else if still
+            && let Some((w, h, _)) = frame
+            && canvas_size(b) != (w, h)
+        {
+            let (cw, ch) = canvas_size(b);
+            riff.findings.push(Finding::error(
+                "webp.canvas_mismatch",
+                format!("the VP8X canvas is {cw}×{ch}, the image {w}×{h}; decoders refuse it"),
+            ));
+        }
+    }
+    Ok(riff)
+}
+
+/// The canvas size a `VP8X` body (at least 10 bytes) declares.
+fn canvas_size(b: &[u8]) -> (u32, u32) {
+    let dim = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], 0]) + 1;
+    (dim(4), dim(7))
+}
+
+/// The `VP8X` flags a file without one gets: from the bitstream and the chunks present.
+fn derived_flags(chunks: &[Chunk], alpha: bool) -> u8 {
+    let has = |id: &[u8; 4]| chunks.iter().any(|c| &c.id == id);
+    let mut flags = 0;
+    if alpha || has(b"ALPH") {
+        flags |= FLAG_ALPHA;
+    }
+    if has(b"EXIF") {
+        flags |= FLAG_EXIF;
+    }
+    if has(b"ICCP") {
+        flags |= FLAG_ICC;
+    }
+    if has(b"ANIM") {
+        flags |= FLAG_ANIMATION;
+    }
+    flags
+}
+
+/// The rendering part of `VP8X` as the digest binds it: alpha and animation flags, then the
+/// canvas width and height less one (3 bytes each, little-endian), from `VP8X` when it is the
+/// first chunk, else derived from the image as the `VP8X` written with a label would say.
+fn bound_canvas(riff: &Riff, file: &[u8]) -> Option<[u8; 7]> {
+    let body = match riff.chunks.first() {
+        Some(c) if &c.id == b"VP8X" => c.body(file).get(..10)?.to_vec(),
+        _ => {
+            let image = riff
+                .chunks
+                .iter()
+                .find(|c| &c.id == b"VP8 " || &c.id == b"VP8L")?;
+            let (w, h, alpha) = bitstream_size(image, file).ok()?;
+            vp8x_body(derived_flags(&riff.chunks, alpha), w, h).ok()?
+        }
+    };
+    Some([
+        body[0] & (FLAG_ALPHA | FLAG_ANIMATION),
+        body[4],
+        body[5],
+        body[6],
+        body[7],
+        body[8],
+        body[9],
+    ])
+}
+
 fn digest(riff: &Riff, file: &[u8]) -> [u8; 32] {
     let mut h = ContentHasher::new();
+    if let Some(canvas) = bound_canvas(riff, file) {
+        h.update(b"VP8X");
+        h.update(&canvas);
+    }
     for c in riff.chunks.iter().filter(|c| BOUND.contains(&&c.id)) {
         h.update(&c.id);
         h.update(&(c.size as u32).to_le_bytes());
@@ -97,7 +257,7 @@ impl Handler for Webp {
     }
 
     fn scan(&self, input: &[u8], opts: &ScanOptions<'_>) -> Result<Scan> {
-        let riff = parse(input, opts.limits)?;
+        let riff = read(input, opts.limits)?;
         let mut scan = Scan {
             findings: riff.findings.clone(),
             ..Default::default()
@@ -115,8 +275,20 @@ impl Handler for Webp {
                     super::scan_xmp(c.body(input), "WebP XMP chunk", opts.limits, &mut scan);
                 }
                 b"EXIF" => super::scan_exif(c.body(input), "WebP EXIF chunk", &mut scan),
+                b"C2PA" => scan.declarations.push(Declaration {
+                    kind: DeclarationKind::C2paManifest,
+                    value: String::new(),
+                    location: "WebP C2PA chunk".into(),
+                    ai_generated: false,
+                }),
                 _ => {}
             }
+        }
+        // A truncated file is reported when it holds a label; without one, it is unreadable.
+        if scan.carriers.is_empty()
+            && let Some(f) = scan.findings.iter().find(|f| f.code == TRUNCATED_WALK)
+        {
+            return Err(Error::malformed("webp", f.message.clone()));
         }
         let has = |id: &[u8; 4]| riff.chunks.iter().any(|c| &c.id == id);
         match flags {
@@ -158,7 +330,16 @@ impl Handler for Webp {
         opts: &WriteOptions<'_>,
     ) -> Result<Vec<u8>> {
         let limits = opts.limits;
-        let riff = parse(input, limits)?;
+        let riff = read(input, limits)?;
+        if let Some(f) = riff.findings.iter().find(|f| f.severity == Severity::Error) {
+            return Err(Error::malformed(
+                "webp",
+                format!(
+                    "the file is damaged ({}: {}); a label sealed into it could never verify",
+                    f.code, f.message
+                ),
+            ));
+        }
         let chunks = &riff.chunks;
         let xmp_at = chunks.iter().position(|c| &c.id == b"XMP ");
         let packet = match xmp_at {
@@ -169,19 +350,20 @@ impl Handler for Webp {
             }
             None => xmp::new_packet(label_json),
         };
-        // An EXIF chunk that already holds a label gets the new one.
-        let exif_body = chunks.iter().find(|c| &c.id == b"EXIF").and_then(|c| {
-            let body = c.body(input);
-            let tiff = exif::tiff_data(body);
-            let prefix = &body[..body.len() - tiff.len()];
-            exif::find_labels(tiff)
-                .ok()
-                .filter(|f| !f.is_empty())
-                .and_then(|_| {
-                    exif::with_user_comment(Some(tiff), &super::wrapped(label_json), (0, 0)).ok()
-                })
-                .map(|t| [prefix, &t].concat())
-        });
+        // An EXIF chunk that holds a label loses it: XMP is WebP's one carrier.
+        let exif_body = match chunks.iter().find(|c| &c.id == b"EXIF") {
+            Some(c) => {
+                let body = c.body(input);
+                let tiff = exif::tiff_data(body);
+                let prefix = &body[..body.len() - tiff.len()];
+                if exif::find_labels(tiff).is_ok_and(|f| !f.is_empty()) {
+                    Some([prefix, &exif::without_labels(tiff)?].concat())
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
 
         let vp8x: Vec<u8> = match chunks.iter().find(|c| &c.id == b"VP8X") {
             Some(c) => {
@@ -198,21 +380,7 @@ impl Handler for Webp {
                     .find(|c| &c.id == b"VP8 " || &c.id == b"VP8L")
                     .ok_or_else(|| Error::malformed("webp", "no VP8 or VP8L image chunk"))?;
                 let (w, h, alpha) = bitstream_size(image, input)?;
-                let has = |id: &[u8; 4]| chunks.iter().any(|c| &c.id == id);
-                let mut flags = FLAG_XMP;
-                if alpha || has(b"ALPH") {
-                    flags |= FLAG_ALPHA;
-                }
-                if has(b"EXIF") {
-                    flags |= FLAG_EXIF;
-                }
-                if has(b"ICCP") {
-                    flags |= FLAG_ICC;
-                }
-                if has(b"ANIM") {
-                    flags |= FLAG_ANIMATION;
-                }
-                vp8x_body(flags, w, h)?
+                vp8x_body(derived_flags(chunks, alpha) | FLAG_XMP, w, h)?
             }
         };
 
