@@ -27,9 +27,15 @@ struct Labeled {
 }
 
 fn label(input: &[u8], format: Format) -> Labeled {
+    label_with(input, format, aigcmark::format::CarrierChoice::Xmp)
+}
+
+/// Labels with the given carriers (`Both` for the tests of the Annex B forms).
+fn label_with(input: &[u8], format: Format, carriers: aigcmark::format::CarrierChoice) -> Labeled {
     let (signer, trust) = common::demo_keys(3, PRODUCER);
     let mut opts = LabelOptions::new(PRODUCER);
     opts.watermark = false;
+    opts.carriers = carriers;
     let out = aigcmark::label(input, format, &signer, &opts).expect("labeling works");
     assert_eq!(out.format, format);
     Labeled {
@@ -292,7 +298,7 @@ fn webp_lossy_and_lossless_get_an_extended_header() {
 fn pngcheck_accepts_the_labeled_png_and_other_chunks_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = std::fs::read(corpus_file("images/skimage/chelsea.png")).unwrap();
-    let out = label(&input, Format::Png);
+    let out = label_with(&input, Format::Png, aigcmark::format::CarrierChoice::Both);
     let p = write(dir.path(), "l.png", &out.bytes);
     let check = run(Command::new(tool("pngcheck", "pngcheck")).arg("-v").arg(&p));
     assert!(check.contains("No errors"), "{check}");
@@ -602,7 +608,7 @@ fn reads_exif_user_comment_written_by_exiftool() {
     let p = dir.path().join("in.jpg");
     std::fs::copy(corpus_file("images/mate/LadyBird.jpg"), &p).unwrap();
     let input = std::fs::read(&p).unwrap();
-    let out = label(&input, Format::Jpeg);
+    let out = label_with(&input, Format::Jpeg, aigcmark::format::CarrierChoice::Both);
     let wrapped = format!("{{\"AIGC\":{}}}", out.json);
     // exiftool writes the label into UserComment only, on the unlabeled file.
     run(Command::new(exiftool())
@@ -727,7 +733,7 @@ fn exif_user_comment_is_added_or_merged_and_exiftool_validates_it() {
     };
     for (name, input) in [("no-exif.jpg", fresh), ("camera.jpg", with_exif)] {
         let before = validate(&write(dir.path(), &format!("before-{name}"), &input));
-        let out = label(&input, Format::Jpeg);
+        let out = label_with(&input, Format::Jpeg, aigcmark::format::CarrierChoice::Both);
         let p = write(dir.path(), name, &out.bytes);
         let uc = run(Command::new(exiftool())
             .args(["-s", "-s", "-s", "-UserComment"])

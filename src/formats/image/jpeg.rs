@@ -167,7 +167,7 @@ impl Handler for Jpeg {
             });
         }
         scan.digest = Some(digest(&parsed, input));
-        scan.watermark = super::look_for_watermark(input, Format::Jpeg, opts);
+        super::watermark_into(&mut scan, input, Format::Jpeg, opts);
         Ok(scan)
     }
 

@@ -255,6 +255,7 @@ pub(super) fn watermark_into(
 }
 
 /// [`watermark_into`] without the finding.
+#[cfg(test)]
 fn look_for_watermark(
     input: &[u8],
     format: Format,
@@ -299,7 +300,7 @@ fn watermark_obstacle(
         )));
     }
     let animated = match format {
-        Format::Png => png_chunks::parse_with(input, limits, false)?
+        Format::Png => png_chunks::parse(input, limits)?
             .chunks
             .iter()
             .any(|c| c.is(b"acTL")),

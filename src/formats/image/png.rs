@@ -264,7 +264,7 @@ impl Handler for Png {
             return Err(Error::malformed("png", f.message.clone()));
         }
         scan.digest = Some(digest(&parsed.chunks, input));
-        scan.watermark = super::look_for_watermark(input, Format::Png, opts);
+        super::watermark_into(&mut scan, input, Format::Png, opts);
         Ok(scan)
     }
 

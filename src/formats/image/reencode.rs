@@ -324,8 +324,8 @@ pub(super) fn splice_png(
     limits: &Limits,
     notes: &mut Vec<Finding>,
 ) -> Result<Vec<u8>> {
-    let old = png_chunks::parse_with(original, limits, false)?;
-    let new = png_chunks::parse_with(encoded, limits, false)?;
+    let old = png_chunks::parse(original, limits)?;
+    let new = png_chunks::parse(encoded, limits)?;
     let (old_t, new_t) = (
         png_type(&old.chunks, original)?,
         png_type(&new.chunks, encoded)?,
@@ -407,8 +407,8 @@ pub(super) fn splice_png(
             _ => dropped.push(format!("{name} (depends on the old image data)")),
         }
     }
-    if !old.trailer.is_empty() {
-        dropped.push(format!("{} bytes after IEND", old.trailer.len()));
+    if old.findings.iter().any(|f| f.code == "png.trailing_data") {
+        dropped.push("the bytes after IEND".to_string());
     }
     note_dropped(notes, &dropped);
     Ok(out)

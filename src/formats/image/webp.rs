@@ -319,7 +319,7 @@ impl Handler for Webp {
             ));
         }
         scan.digest = Some(digest(&riff, input));
-        scan.watermark = super::look_for_watermark(input, Format::Webp, opts);
+        super::watermark_into(&mut scan, input, Format::Webp, opts);
         Ok(scan)
     }
 
