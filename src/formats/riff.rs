@@ -23,10 +23,10 @@
 //!   become findings under codes the caller chooses ([`Codes`]: `webp.riff_size`, …).
 //!
 //! Writing is likewise one set of primitives: [`write_chunk`] for a new chunk, [`copy_chunk`] for
-//! a kept one (its bytes as stored, a missing pad byte added), [`fix_riff_size`]; [`write`]
+//! a kept one (its bytes as stored, a missing pad byte added), [`fix_riff_size`]; [`write()`]
 //! assembles a whole file from [`Piece`]s with them. A format that keeps trailing bytes or edits
 //! a chunk in place (WAV) calls the primitives; one that rebuilds the chunk list (WebP) uses
-//! [`write`].
+//! [`write()`].
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
