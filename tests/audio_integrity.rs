@@ -474,7 +474,7 @@ fn sealed_ogg(dir: &Path) -> Vec<u8> {
     let claims = Claims {
         format: Format::Ogg,
         content_digest: scan.digest.unwrap(),
-        signed_at: 1_800_000_000,
+        signed_at: 1_790_000_000,
         watermark_id: None,
         explicit: None,
     };
