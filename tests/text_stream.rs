@@ -5,6 +5,7 @@ mod common;
 mod text_samples;
 
 use aigcmark::formats::text::marker::{self, Compact, Frame};
+use aigcmark::formats::text::prompt::{DEFAULT_EN, DEFAULT_ZH};
 use aigcmark::formats::text::{TextLabelStream, digest, label_str};
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Placement, TrustStore, Verdict, VerifyOptions,
@@ -47,8 +48,9 @@ fn streamed_output_is_label_str_output() {
     for (name, text) in ALL {
         for (placement, words) in [
             (Some(Placement::Start), Some("本回答由人工智能生成")),
-            (Some(Placement::Both), Some("[AI-generated]")),
+            (Some(Placement::Both), Some(DEFAULT_EN)),
             (Some(Placement::End), None),
+            // The default: the prompt at the start, in the language the text's start settles.
             (None, None),
         ] {
             let opts = options(placement, words);
@@ -67,9 +69,7 @@ fn streamed_output_is_label_str_output() {
                     "{name} {placement:?} n={n}: {:#?}",
                     r.findings
                 );
-                if words.is_some() || placement.is_none() {
-                    assert_eq!(out, whole, "{name} {placement:?} n={n}");
-                }
+                assert_eq!(out, whole, "{name} {placement:?} n={n}");
             }
         }
     }
@@ -80,10 +80,17 @@ fn the_prompt_goes_out_at_once_and_markers_as_paragraphs_complete() {
     let (signer, _) = demo_keys(9, PRODUCER);
     let mut s = TextLabelStream::new(&signer, &options(Some(Placement::Start), None)).unwrap();
     assert_eq!(s.push("人工智能"), "", "the language is not known yet");
-    let first = s.push("正在改变");
-    assert!(first.starts_with("【AI生成】\n人工智能正"), "{first:?}");
+    // The start settles at the 64th letter, with the 64 characters simple checkers read.
+    let opening = "正在改变我们写作的方式，许多人用它起草邮件、总结会议记录，甚至创作诗歌与小说。\
+                   越来越多的公司把它接入客服系统，学生也用它准备考试与论文，编辑用它校对稿件，\
+                   记者用它整理采访。";
+    let first = s.push(opening);
+    assert!(
+        first.starts_with(&format!("{DEFAULT_ZH}\n人工智能正")),
+        "{first:?}"
+    );
     let mut sent = first;
-    sent.push_str(&s.push("我们写作的方式，许多人用它起草邮件。\n\n"));
+    sent.push_str(&s.push("\n\n"));
     assert!(
         sent.contains("，\u{E0131}"),
         "paragraph 1's marker is sent before the text ends"
@@ -221,6 +228,20 @@ fn alphabet() -> impl Strategy<Value = String> {
         "\u{483}",
         "\u{475}",
         "\u{30F}",
+        "①",
+        "½",
+        "⁵",
+        "₂",
+        "𝐀",
+        "㎏",
+        "ﾞ",
+        "ﾟ",
+        "ﾊ",
+        "ﾡ",
+        "￡",
+        "￣",
+        "｡",
+        "１",
     ]);
     prop::collection::vec(pieces, 0..60).prop_map(|v| v.concat())
 }
@@ -254,7 +275,15 @@ proptest! {
     #[test]
     fn labeling_never_changes_the_visible_text(text in alphabet()) {
         let (signer, _) = demo_keys(9, PRODUCER);
-        let out = label_str(&text, &signer, &options(None, None)).unwrap();
+        let mut opts = options(None, None);
+        opts.explicit_for_text = false;
+        let blank = text.chars().all(|c| c.is_whitespace() || marker::is_selector(c) || c == '\u{FEFF}');
+        let out = label_str(&text, &signer, &opts);
+        if blank {
+            prop_assert!(out.is_err(), "an empty text is refused");
+            return Ok(());
+        }
+        let out = out.unwrap();
         let back = marker::strip(&out);
         // The full record needs a base; without one a space goes before the trailing whitespace.
         let content = text.trim_end();
