@@ -380,3 +380,28 @@ fn an_empty_text_is_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("the text is empty"), "{e}");
 }
+
+/// Width folding is exactly Unicode's `<wide>` and `<narrow>` mappings, as the system's own
+/// Unicode tables (Python's `unicodedata`) give them: no other character is folded.
+#[test]
+fn width_folding_is_the_unicode_wide_and_narrow_mappings() {
+    use aigcmark::formats::text::digest::width_fold;
+    let out = common::pipe(
+        Command::new(common::tool("python3", "python3")).args([
+            "-c",
+            "import unicodedata\nfor cp in range(0x110000):\n    d = unicodedata.decomposition(chr(cp)).split()\n    if d and d[0] in ('<wide>', '<narrow>'):\n        print(cp, int(d[1], 16))",
+        ]),
+        b"",
+    );
+    assert!(out.status.success());
+    let mut tagged = std::collections::HashMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let (a, b) = line.split_once(' ').unwrap();
+        tagged.insert(a.parse::<u32>().unwrap(), b.parse::<u32>().unwrap());
+    }
+    assert!(tagged.len() > 200, "{} mappings", tagged.len());
+    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+        let want = tagged.get(&(c as u32)).map_or(c as u32, |&m| m);
+        assert_eq!(width_fold(c) as u32, want, "U+{:04X}", c as u32);
+    }
+}
