@@ -9,6 +9,7 @@ use std::process::Command;
 
 use aigcmark::format::ExplicitKind;
 use aigcmark::formats::text::label_str;
+use aigcmark::formats::text::prompt::{self, DEFAULT_EN, DEFAULT_ZH};
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Placement, Report, TrustStore, Verdict, VerifyOptions,
 };
@@ -23,6 +24,8 @@ fn options(explicit: Option<Placement>) -> LabelOptions {
     let mut o = LabelOptions::new(PRODUCER);
     o.produce_id = Some(ID.into());
     o.signed_at = Some(1_780_000_000);
+    // No prompt unless asked: these tests are about the markers and the binding.
+    o.explicit_for_text = explicit.is_some();
     o.explicit = explicit.map(|p| ExplicitOptions {
         placement: Some(p),
         ..Default::default()
@@ -92,11 +95,12 @@ fn labeled_text_verifies_and_shows_its_prompt() {
         let start = r.explicit.iter().find(|m| m.location == "start").unwrap();
         assert_eq!(start.kind, ExplicitKind::TextPrompt);
         assert_eq!(start.intact, Some(true), "{name}");
-        let want = if name == "chinese" {
-            "【AI生成】"
-        } else {
-            "[AI-generated]"
-        };
+        let want = prompt::default_for(text);
+        match name {
+            "chinese" | "mixed" => assert_eq!(want, DEFAULT_ZH, "{name}"),
+            "english" | "rtl" => assert_eq!(want, DEFAULT_EN, "{name}"),
+            _ => {}
+        }
         assert!(
             out.starts_with(want),
             "{name}: prompt first, nothing before it"
@@ -115,7 +119,7 @@ fn labeled_text_verifies_and_shows_its_prompt() {
 #[test]
 fn end_prompt_is_the_last_visible_thing() {
     let (out, trust) = label(text_samples::ENGLISH, Some(Placement::End));
-    assert!(out.trim_end().ends_with("[AI-generated]"));
+    assert!(out.trim_end().ends_with(DEFAULT_EN));
     // Simple checkers read the last 64 code points: the whole prompt is there, nothing after it.
     let tail: String = out
         .trim_end()
@@ -126,7 +130,7 @@ fn end_prompt_is_the_last_visible_thing() {
         .into_iter()
         .rev()
         .collect();
-    assert!(tail.ends_with("\n[AI-generated]"), "{tail:?}");
+    assert!(tail.ends_with(&format!("\n{DEFAULT_EN}")), "{tail:?}");
     let r = verify(&out, &trust);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{:#?}", r.findings);
     assert!(
@@ -146,6 +150,8 @@ fn survives_normalisation_line_endings_trimming_and_rewrapping() {
                 python("sys.stdout.write(unicodedata.normalize('NFC', s))", &out),
             ),
             (
+                // The samples hold no compatibility characters but width forms, which the
+                // digest folds too: NFKC changes nothing they read.
                 "nfkc",
                 python("sys.stdout.write(unicodedata.normalize('NFKC', s))", &out),
             ),
@@ -337,7 +343,7 @@ fn with_a_prompt_only_the_prompt_is_added() {
         let (out, _) = label(text, Some(Placement::Start));
         let (prompt_line, body) = out.split_once('\n').unwrap();
         assert!(
-            prompt_line == "【AI生成】" || prompt_line == "[AI-generated]",
+            prompt_line == DEFAULT_ZH || prompt_line == DEFAULT_EN,
             "{name}: {prompt_line:?}"
         );
         assert_eq!(widths(body), widths(text), "{name}");
@@ -390,7 +396,7 @@ fn relabeling_needs_replace_and_then_replaces() {
     o.produce_id = Some("second".into());
     let twice = label_str(&once, &signer, &o).unwrap();
     assert_eq!(
-        twice.matches("[AI-generated]").count(),
+        twice.matches(DEFAULT_EN).count(),
         1,
         "the prompt is not repeated"
     );

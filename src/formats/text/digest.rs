@@ -7,17 +7,38 @@
 //!    spaces (Han, kana, CJK punctuation) or an emoji, where they vanish — the CSS Text rule for
 //!    segment breaks, so re-wrapping Chinese never changes the digest; leading and trailing
 //!    whitespace is dropped;
-//! 3. NFKC: the text survives NFC and NFKC (full-width `，` and `,` read the same).
+//! 3. width folding ([`width_fold`]): a character whose Unicode compatibility mapping is tagged
+//!    `<wide>` or `<narrow>` becomes that mapping — full-width ASCII `ＡＢＣ１２３，` is `ABC123,`,
+//!    half-width katakana `ｶﾞ` is `ガ`, half-width Hangul, `￥` `￡` and the ideographic space;
+//! 4. NFC, so composed and decomposed accents (NFC/NFD) read the same, and so do the canonical
+//!    singletons (CJK compatibility ideographs, the Kelvin and Ångström signs).
+//!
+//! Not NFKC: its other compatibility mappings fold characters whose meaning differs, so they
+//! stay distinct here, case by case:
+//!
+//! | kept distinct | why |
+//! |---|---|
+//! | superscripts, subscripts (`10²` / `102`, `2⁵` / `25`, `H₂O`) | exponents and indices are numbers of their own |
+//! | circled and parenthesised forms (`①` / `1`, `⑴`, `㈱`) | list enumerators and abbreviations, not digits |
+//! | vulgar fractions (`½` / `1/2`: NFKC gives `1⁄2` anyway) | a quantity, written otherwise |
+//! | mathematical alphanumerics, font variants (`𝐀`, `ℌ`) | distinct symbols in mathematics |
+//! | squared and compat forms (`㎏`, `Ⅳ`, `µ`, `ſ`, `™`) | units, numerals and signs a reader may tell apart |
+//! | ligatures (`ﬁ` / `fi`) | rare in generated text; a tool that unfolds them did change it |
+//! | Arabic presentation forms, vertical and small forms | legacy glyph codes: a change of code is reported |
+//!
+//! Width is only presentation (the same letter in a CJK cell), which is why it alone is folded.
+//! A tool that applies NFKC to a text holding any of the kept forms changes its digest: the text
+//! then reads differently, and saying so is better than a false "intact".
 //!
 //! [`reference_form`] is this definition written the obvious way; [`Digester`] computes the same
 //! in one pass.
 //!
 //! Changing a word changes the digest; re-flowing paragraphs, CRLF/LF, trimming do not.
 //!
-//! Speed: NFKC through `unicode-normalization` costs far more than hashing, so text is cut into
-//! segments at characters whose NFKC form is known here (`fast_form`: every BMP character with
-//! canonical class 0 that the NFKC quick check passes, looked up in a two-bit table built once
-//! from the crate; full-width ASCII and the ideographic space, mapped; emoji and CJK above the
+//! Speed: NFC through `unicode-normalization` costs far more than hashing, so text is cut into
+//! segments at characters whose form is known here (`fast_form`: every BMP character with
+//! canonical class 0 that the NFC quick check passes and width folding leaves alone, looked up
+//! in a two-bit table built once from the crate; width forms, mapped; emoji and CJK above the
 //! BMP), which never interact with what precedes them. Such characters are mapped on the fly,
 //! runs of them are copied as slices (ASCII eight bytes at a time, two- and three-byte
 //! characters classed from their bytes), marks that never compose (Hebrew points, Arabic
@@ -36,6 +57,58 @@ use super::marker::{is_selector, two_selectors};
 /// True for characters that are dropped before normalisation.
 pub fn is_ignored(c: char) -> bool {
     c == '\u{FEFF}' || is_selector(c)
+}
+
+/// The `<narrow>` mappings of U+FF61–FF9F: half-width CJK punctuation and katakana (the
+/// last two are the voiced sound marks, which combine with the kana before them).
+const HALF_WIDTH_KANA: [u16; 63] = [
+    0x3002, 0x300C, 0x300D, 0x3001, 0x30FB, 0x30F2, 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9, 0x30E3,
+    0x30E5, 0x30E7, 0x30C3, 0x30FC, 0x30A2, 0x30A4, 0x30A6, 0x30A8, 0x30AA, 0x30AB, 0x30AD, 0x30AF,
+    0x30B1, 0x30B3, 0x30B5, 0x30B7, 0x30B9, 0x30BB, 0x30BD, 0x30BF, 0x30C1, 0x30C4, 0x30C6, 0x30C8,
+    0x30CA, 0x30CB, 0x30CC, 0x30CD, 0x30CE, 0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB, 0x30DE, 0x30DF,
+    0x30E0, 0x30E1, 0x30E2, 0x30E4, 0x30E6, 0x30E8, 0x30E9, 0x30EA, 0x30EB, 0x30EC, 0x30ED, 0x30EF,
+    0x30F3, 0x3099, 0x309A,
+];
+
+/// The character `c` is when its width is set aside: Unicode's `<wide>` and `<narrow>`
+/// compatibility mappings, one level (U+3000 and U+FF01–FFEE); every other character is itself.
+pub fn width_fold(c: char) -> char {
+    let cp = c as u32;
+    if cp < 0x3000 {
+        return c;
+    }
+    let m = match cp {
+        0x3000 => 0x20,
+        0xFF01..=0xFF5E => cp - 0xFEE0,
+        0xFF5F => 0x2985,
+        0xFF60 => 0x2986,
+        0xFF61..=0xFF9F => u32::from(HALF_WIDTH_KANA[(cp - 0xFF61) as usize]),
+        // Half-width Hangul: the compatibility jamo.
+        0xFFA0 => 0x3164,
+        0xFFA1..=0xFFBE => cp - 0xCE70,
+        0xFFC2..=0xFFC7 => cp - 0xCE73,
+        0xFFCA..=0xFFCF => cp - 0xCE75,
+        0xFFD2..=0xFFD7 => cp - 0xCE77,
+        0xFFDA..=0xFFDC => cp - 0xCE79,
+        0xFFE0 => 0xA2,
+        0xFFE1 => 0xA3,
+        0xFFE2 => 0xAC,
+        0xFFE3 => 0xAF,
+        0xFFE4 => 0xA6,
+        0xFFE5 => 0xA5,
+        0xFFE6 => 0x20A9,
+        0xFFE8 => 0x2502,
+        0xFFE9..=0xFFEC => cp - 0xFFE9 + 0x2190,
+        0xFFED => 0x25A0,
+        0xFFEE => 0x25CB,
+        _ => return c,
+    };
+    char::from_u32(m).unwrap_or(c)
+}
+
+/// The form of `s` the digest compares, without the whitespace folding: width folded, NFC.
+pub fn fold_chars(s: &str) -> String {
+    s.chars().map(width_fold).nfc().collect()
 }
 
 /// True for a character of a script written without spaces between words, or an emoji.
@@ -61,11 +134,11 @@ pub fn is_spaceless(c: char) -> bool {
         | 0x20000..=0x3FFFF)
 }
 
-/// The NFKC form of `c` when it is known without the normaliser: `c` has canonical class 0 and
-/// its form never composes with what precedes it, so a segment may start at `c`. In the BMP
-/// that is every character the quick check passes ([`bmp_table`]), plus the ideographic space and
-/// the full-width forms of ASCII, mapped here; above it, emoji and CJK ideographs. `None` sends
-/// the segment `c` is in to the slow path.
+/// The form of `c` (width folded, NFC) when it is known without the normaliser: `c` has
+/// canonical class 0 and its form never composes with what precedes it, so a segment may start
+/// at `c`. In the BMP that is every character the NFC quick check passes ([`bmp_table`]), plus
+/// the width forms, mapped here (not the half-width voiced sound marks, which combine); above
+/// it, emoji and CJK ideographs. `None` sends the segment `c` is in to the slow path.
 fn fast_form(c: char) -> Option<char> {
     let cp = c as u32;
     if cp < 0x80 {
@@ -75,11 +148,8 @@ fn fast_form(c: char) -> Option<char> {
         if bmp_class(cp) != SLOW {
             return Some(c);
         }
-        return match cp {
-            0x3000 => Some(' '),
-            0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0),
-            _ => None,
-        };
+        let m = width_fold(c);
+        return (m != c && is_stable(c)).then_some(m);
     }
     match cp {
         0x1F1E6..=0x1F1FF | 0x1F300..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F900..=0x1FAFF => Some(c),
@@ -94,9 +164,9 @@ const SLOW: u8 = 0;
 const SPACED: u8 = 1;
 const SPACELESS: u8 = 2;
 
-/// For U+0000–FFFF, two bits each (16 KiB, built once): whether the character is its own NFKC
-/// form and starts a segment ([`is_stable`]: class 0, quick check Yes), is not whitespace nor
-/// ignored, and if so whether its script is written without spaces.
+/// For U+0000–FFFF, two bits each (16 KiB, built once): whether the character is its own form
+/// (width folding leaves it, NFC quick check Yes) and starts a segment ([`is_stable`]), is not
+/// whitespace nor ignored, and if so whether its script is written without spaces.
 fn bmp_table() -> &'static [u8; 0x4000] {
     static TABLE: std::sync::OnceLock<[u8; 0x4000]> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
@@ -105,7 +175,7 @@ fn bmp_table() -> &'static [u8; 0x4000] {
             let Some(c) = char::from_u32(cp) else {
                 continue;
             };
-            if c.is_whitespace() || is_ignored(c) || !is_stable(c) {
+            if c.is_whitespace() || is_ignored(c) || width_fold(c) != c || !is_stable(c) {
                 continue;
             }
             let class = if is_spaceless(c) { SPACELESS } else { SPACED };
@@ -121,7 +191,7 @@ fn bmp_class(cp: u32) -> u8 {
     (bmp_table()[cp >> 2] >> ((cp & 3) * 2)) & 3
 }
 
-/// The canonical class of a combining mark that NFKC leaves as it is and never composes with
+/// The canonical class of a combining mark that NFC leaves as it is and never composes with
 /// what precedes it (Hebrew points, Arabic harakat, Devanagari virama, Thai vowel and tone marks,
 /// Cyrillic titlos): such a mark only needs to be in canonical order, no class below the one
 /// before it. Other marks (Latin diacritics, the nukta, hamza above) go to the normaliser.
@@ -170,7 +240,7 @@ fn three_byte_class(bytes: &[u8], j: usize) -> Option<u8> {
 }
 
 /// The ASCII form of the full-width character at `bytes[j..]` (U+FF01–FF5E, `EF BC 81` –
-/// `EF BD 9E`), which NFKC maps to U+0021–007E.
+/// `EF BD 9E`), which width folding maps to U+0021–007E.
 fn full_width_ascii(bytes: &[u8], j: usize) -> Option<u8> {
     match bytes.get(j..j.checked_add(3)?)? {
         [0xEF, 0xBC, c @ 0x81..=0xBF] => Some(c - 0x60),
@@ -179,11 +249,15 @@ fn full_width_ascii(bytes: &[u8], j: usize) -> Option<u8> {
     }
 }
 
-/// Canonical class 0 and NFKC quick check Yes: nothing before it composes or reorders with it.
+/// Canonical class 0 and NFC quick check Yes, for the character and its width-folded form:
+/// nothing before it composes or reorders with it.
 fn is_stable(c: char) -> bool {
-    unicode_normalization::char::canonical_combining_class(c) == 0
-        && unicode_normalization::is_nfkc_quick(std::iter::once(c))
-            == unicode_normalization::IsNormalized::Yes
+    let starter = |c: char| {
+        unicode_normalization::char::canonical_combining_class(c) == 0
+            && unicode_normalization::is_nfc_quick(std::iter::once(c))
+                == unicode_normalization::IsNormalized::Yes
+    };
+    starter(c) && starter(width_fold(c))
 }
 
 /// Whitespace folding and the output buffer (state is `Copy` so a segment can be rolled back).
@@ -440,7 +514,7 @@ impl Digester {
                 }
                 None => {
                     // Long runs of other scripts: cut at a character that is
-                    // stable under NFKC so a streamed segment stays short.
+                    // stable under the normalisation so a streamed segment stays short.
                     if seg.slow && i - seg.start > 1024 && is_stable(c) {
                         self.slow(text, seg.start, i, seg.out, seg.fold);
                         seg = Segment {
@@ -655,7 +729,7 @@ impl Digester {
         }
         let folded = String::from_utf8(folded).unwrap_or_default();
         let mut buf = [0u8; 4];
-        for c in folded.nfkc() {
+        for c in folded.chars().map(width_fold).nfc() {
             self.out
                 .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
@@ -683,6 +757,17 @@ pub(crate) fn digest_skipping(text: &str, skips: Vec<std::ops::Range<usize>>) ->
     d.hasher.finish()
 }
 
+/// The digest of a Markdown text whose front matter holds more than the label: the front
+/// matter as [`super::front_matter::bound`] gives it, length-prefixed, then the body's digest.
+pub fn with_front_matter(front: &str, body: &[u8; 32]) -> [u8; 32] {
+    let mut h = ContentHasher::new();
+    h.update(b"aigcmark/markdown-front-matter\0");
+    h.update(&(front.len() as u64).to_be_bytes());
+    h.update(front.as_bytes());
+    h.update(body);
+    h.finish()
+}
+
 /// The text exactly as the digest sees it (the slow, obvious way); for tests and explanations.
 pub fn reference_form(text: &str) -> String {
     let kept: String = text.chars().filter(|&c| !is_ignored(c)).collect();
@@ -694,7 +779,7 @@ pub fn reference_form(text: &str) -> String {
     for c in kept.chars() {
         Digester::emit(&mut out, &mut fold, c, is_spaceless(c));
     }
-    String::from_utf8(out).unwrap_or_default().nfkc().collect()
+    fold_chars(&String::from_utf8(out).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -718,8 +803,9 @@ mod tests {
         for t in [
             "Hello, world.\r\n\r\nSecond  paragraph ",
             "人工智能生成的文本，包含全角标点！还有ＡＢＣ。",
-            "e\u{301}te\u{301} A\u{30A} ﬁne x² ①",
+            "e\u{301}te\u{301} A\u{30A} ﬁne x² ① ½ 𝐀 ㎏",
             "Ｅ\u{301} か\u{3099} 가\u{11A8} \u{2026}",
+            "ｶﾞ ﾊﾟ ﾡﾢ ￡￣ ｶ\u{301}ﾞ ⅳ\u{FF9E} \u{FFE9}\u{FF9F}",
             "مرحبا بالعالم שלום עולם",
             "👨\u{200D}👩\u{200D}👧 🇨🇳 ☺\u{FE0F} 葛\u{E0100}城",
             "  \u{3000}leading and trailing\t\n",
@@ -741,20 +827,51 @@ mod tests {
         }
     }
 
+    /// The fast path's forms are the definition's, on every code point.
     #[test]
-    fn fast_forms_are_nfkc_starters() {
-        use unicode_normalization::{IsNormalized, char::canonical_combining_class, is_nfkc_quick};
+    fn fast_forms_are_starters_of_the_definition() {
+        use unicode_normalization::{IsNormalized, char::canonical_combining_class, is_nfc_quick};
         for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
             let Some(m) = fast_form(c) else { continue };
-            let want: String = c.to_string().nfkc().collect();
-            assert_eq!(want, m.to_string(), "U+{:04X}", c as u32);
-            assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
-            assert_ne!(
-                is_nfkc_quick(std::iter::once(c)),
-                IsNormalized::Maybe,
-                "U+{:04X} may compose with what precedes it",
+            assert_eq!(
+                fold_chars(&c.to_string()),
+                m.to_string(),
+                "U+{:04X}",
                 c as u32
             );
+            for x in [c, m] {
+                assert_eq!(canonical_combining_class(x), 0, "U+{:04X}", c as u32);
+                assert_ne!(
+                    is_nfc_quick(std::iter::once(x)),
+                    IsNormalized::Maybe,
+                    "U+{:04X} may compose with what precedes it",
+                    c as u32
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn width_folds_and_meaning_stays() {
+        // Width is presentation.
+        assert_eq!(digest("ＡＢＣ１２３"), digest("ABC123"));
+        assert_eq!(digest("ｶﾞｷﾞ ﾊﾟﾝ"), digest("ガギ パン"));
+        assert_eq!(digest("￥100"), digest("¥100"));
+        assert_eq!(digest("e\u{301}te\u{301}"), digest("été"));
+        // Meaning is not.
+        for (a, b) in [
+            ("10² mg", "102 mg"),
+            ("2⁵", "25"),
+            ("H₂O", "H2O"),
+            ("①", "1"),
+            ("½", "1/2"),
+            ("½", "1\u{2044}2"),
+            ("𝐀", "A"),
+            ("Ⅳ", "IV"),
+            ("㎏", "kg"),
+        ] {
+            assert_ne!(digest(a), digest(b), "{a} / {b}");
+            check(a);
         }
     }
 

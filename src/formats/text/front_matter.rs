@@ -17,6 +17,11 @@
 //! tolerant: the block form, a flow mapping `AIGC: {"Label": "1", …}`, or a JSON string. Values
 //! in Annex E's character set need no YAML escaping beyond `\"`, so a full YAML parser is not
 //! needed for what is written; what others write is read line by line and reported when odd.
+//!
+//! The rest of the front matter is content: a title or description is shown by every site
+//! generator, so [`bound`] gives it to the digest, less the `AIGC` entry the label itself
+//! writes (so writing or replacing the label keeps the digest, and a document without front
+//! matter reads the same as one whose front matter holds only the label).
 
 use serde_json::{Map, Value};
 
@@ -81,6 +86,28 @@ fn aigc_entry(yaml: &str) -> Option<(usize, usize)> {
         }
     }
     found.map(|s| (s, yaml.len()))
+}
+
+/// The front matter as the digest binds it: every line of the YAML except the top-level `AIGC`
+/// entry, each without trailing whitespace (CRLF, trimming editors), blank lines left out,
+/// width folded and in NFC; `None` when nothing is left (no front matter, or only the label).
+/// The fences are not content: `---` or `...` close the block alike.
+pub fn bound(text: &str) -> Option<String> {
+    let fm = find(text)?;
+    let yaml = text.get(fm.yaml.0..fm.yaml.1)?;
+    let (s, e) = aigc_entry(yaml).unwrap_or((yaml.len(), yaml.len()));
+    let mut out = String::new();
+    for part in [&yaml[..s], &yaml[e..]] {
+        for line in part.lines() {
+            let line = line.trim_end();
+            if line.is_empty() {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    (!out.is_empty()).then(|| super::digest::fold_chars(&out))
 }
 
 /// The `AIGC:` block for a record, with a trailing newline.

@@ -1,15 +1,19 @@
 //! Labeling a string, whole or as it streams (a chat answer arriving token by token).
 //!
-//! [`TextLabelStream::push`] returns what may be sent now: the prompt as soon as the script is
-//! known (at the first letters), the text with a compact marker glued into each paragraph, less
-//! one held-back character (a marker's place depends on the next one) and trailing whitespace.
+//! [`TextLabelStream::push`] returns what may be sent now: the prompt as soon as the start of the
+//! text settles it (its first [`prompt::LANGUAGE_LETTERS`] letters, the start window simple
+//! checkers read and its first line break or [`prompt::LINE_BREAK_BYTES`]; at most
+//! [`prompt::HEAD_BYTES`]: the same start `label_str` decides on), the
+//! text with a compact marker glued into each paragraph, less one held-back character (a
+//! marker's place depends on the next one) and trailing whitespace. Text gets the default
+//! prompt unless `LabelOptions::explicit_for_text` is off, as `aigcmark::label` does.
 //! [`TextLabelStream::finish`] returns the tail: the full record, sealed over the digest computed
 //! on the fly, and an end prompt. Work is O(n): each character is placed and hashed once
 //! (normalisation segments are a few characters long, see [`super::digest`]).
 //! [`label_str`] is the stream run over one string, so both give the same text.
 
 use crate::error::{Error, Result};
-use crate::format::{Format, Handler, Placement, ScanOptions};
+use crate::format::{ExplicitOptions, Format, Handler, Placement, ScanOptions};
 use crate::keys::Signer;
 use crate::label::{LabelRecord, check_value};
 use crate::labeler::{LabelOptions, fresh_id};
@@ -20,10 +24,9 @@ use super::marker::{self, Compact, Frame};
 use super::place::Placer;
 use super::prompt;
 
-/// Letters seen before the default prompt's language is chosen.
-const LETTERS_TO_CHOOSE: usize = 8;
-/// How much of the end of the text is kept to look for an end prompt already there.
-const TAIL_KEEP: usize = 1024;
+/// How much of the end of the text is kept to look for an end prompt already there (its 64
+/// visible characters, with the markers that may sit among them).
+const TAIL_KEEP: usize = 4096;
 
 /// Labels a plain text held in memory, for services: the same visible text, content digest and
 /// verification result as `aigcmark::label` on its bytes (markers may sit in other places).
@@ -41,6 +44,9 @@ pub fn label_str(text: &str, signer: &Signer, opts: &LabelOptions) -> Result<Str
             "the input already carries a label; pass `replace` (--replace) to replace it".into(),
         ));
     }
+    if prompt::is_blank(text) {
+        return Err(super::empty_text());
+    }
     let clean = marker::strip(text);
     let mut s = TextLabelStream::new(signer, opts)?;
     let mut out = s.push(&clean);
@@ -57,10 +63,21 @@ pub struct TextLabelStream<'a> {
     seen_bytes: u64,
     /// The prompt's words and where it goes; `None` for no prompt.
     prompt: Option<(Option<String>, Placement)>,
-    /// The prompt as decided (after the first letters), and whether the start one was written.
+    /// The prompt as decided (once the start is settled), and whether that happened.
     words: Option<String>,
     started: bool,
-    /// Text held until the prompt's language is known.
+    /// The words at the start: a compliant prompt the text had, or ours.
+    start_words: Option<String>,
+    /// Bytes of the body that belong to a start prompt the text already had.
+    kept_start: usize,
+    /// Body bytes fed so far, and whether anything visible came after a kept start prompt.
+    fed: usize,
+    after_kept: bool,
+    /// Whether anything visible was fed.
+    any_visible: bool,
+    /// The text's line break, as its start shows it.
+    line_break: &'static str,
+    /// Text held until the start is settled.
     undecided: String,
     letters: usize,
     placer: Placer,
@@ -90,7 +107,9 @@ impl<'a> TextLabelStream<'a> {
         };
         check_value("ProduceID", &produce_id)?;
         let record = LabelRecord::new(opts.kind, &opts.content_producer, &produce_id);
-        let prompt = match &opts.explicit {
+        let default =
+            (opts.explicit.is_none() && opts.explicit_for_text).then(ExplicitOptions::default);
+        let prompt = match opts.explicit.as_ref().or(default.as_ref()) {
             Some(ex) => {
                 let placement = super::text_placement(ex)?;
                 if let Some(t) = &ex.text {
@@ -115,6 +134,12 @@ impl<'a> TextLabelStream<'a> {
             prompt,
             words: None,
             started: false,
+            start_words: None,
+            kept_start: 0,
+            fed: 0,
+            after_kept: false,
+            any_visible: false,
+            line_break: "\n",
             undecided: String::new(),
             letters: 0,
             placer: Placer::new(Some(template), false),
@@ -147,48 +172,69 @@ impl<'a> TextLabelStream<'a> {
         if !self.started {
             self.undecided.push_str(text);
             // Counted only as far as the choice needs.
-            let wanted = LETTERS_TO_CHOOSE.saturating_sub(self.letters);
+            let wanted = prompt::LANGUAGE_LETTERS.saturating_sub(self.letters);
             self.letters += text
                 .chars()
                 .filter(|c| c.is_alphabetic())
                 .take(wanted)
                 .count();
-            if self.letters < LETTERS_TO_CHOOSE {
+            let held = &self.undecided;
+            let settled = (held.len() >= prompt::HEAD_BYTES
+                && prompt::head(held).len() < held.len())
+                || (self.letters >= prompt::LANGUAGE_LETTERS
+                    && prompt::start_window_end(held) < held.len()
+                    && (held.len() > prompt::LINE_BREAK_BYTES || held.contains('\n')));
+            if !settled {
                 return out;
             }
             let held = std::mem::take(&mut self.undecided);
-            self.start(&held, &mut out);
-            self.body(&held, &mut out);
+            let from = self.start(&held, &mut out);
+            self.body(&held[from..], &mut out);
         } else {
             self.body(text, &mut out);
         }
         out
     }
 
-    /// Chooses the prompt and writes the start one.
-    fn start(&mut self, head: &str, out: &mut String) {
+    /// Chooses the prompt and writes the start one (after a BOM, which stays first). Returns how
+    /// much of `head` was written here (the BOM).
+    fn start(&mut self, head: &str, out: &mut String) -> usize {
         self.started = true;
+        self.line_break = prompt::line_break(head);
         let Some((words, placement)) = &self.prompt else {
-            return;
+            return 0;
         };
         let words = words
             .clone()
             .unwrap_or_else(|| prompt::default_for(head).to_string());
-        if matches!(placement, Placement::Start | Placement::Both)
-            && prompt::at_start(head).is_none()
-        {
-            let mut p = words.clone();
-            p.push_str(super::separator(false));
-            self.digester.update(&p);
-            out.push_str(&p);
+        let mut from = 0;
+        if matches!(placement, Placement::Start | Placement::Both) {
+            match super::compliant(prompt::at_start(head)) {
+                Some(f) => {
+                    self.kept_start = f.end;
+                    self.start_words = Some(f.text);
+                }
+                None => {
+                    if head.starts_with('\u{FEFF}') {
+                        out.push('\u{FEFF}');
+                        from = '\u{FEFF}'.len_utf8();
+                    }
+                    let mut p = words.clone();
+                    p.push_str(super::separator(false, self.line_break));
+                    self.digester.update(&p);
+                    out.push_str(&p);
+                    self.start_words = Some(words.clone());
+                }
+            }
         }
         self.words = Some(words);
+        from
     }
 
     fn body(&mut self, text: &str, out: &mut String) {
         let text = if self.placer.held().is_none() && self.last_visible.is_none() {
             // Nothing emitted yet: blank lines before the first word are dropped after a prompt.
-            if out.is_empty() {
+            if out.is_empty() || out == "\u{FEFF}" {
                 text
             } else {
                 text.trim_start_matches(['\n', '\r'])
@@ -196,6 +242,15 @@ impl<'a> TextLabelStream<'a> {
         } else {
             text
         };
+        let visible = |t: &str| !prompt::is_blank(t);
+        if !self.any_visible {
+            self.any_visible = visible(text);
+        }
+        if self.kept_start > 0 && !self.after_kept {
+            let skip = self.kept_start.saturating_sub(self.fed).min(text.len());
+            self.after_kept = text.get(skip..).is_some_and(visible);
+        }
+        self.fed = self.fed.saturating_add(text.len());
         let content = text.trim_end();
         if content.is_empty() {
             self.pending_ws.push_str(text);
@@ -237,8 +292,11 @@ impl<'a> TextLabelStream<'a> {
         let mut out = String::new();
         if !self.started {
             let held = std::mem::take(&mut self.undecided);
-            self.start(&held, &mut out);
-            self.body(&held, &mut out);
+            let from = self.start(&held, &mut out);
+            self.body(&held[from..], &mut out);
+        }
+        if !self.any_visible {
+            return Err(super::empty_text());
         }
         let before = out.len();
         self.placer.finish(&mut out);
@@ -250,23 +308,28 @@ impl<'a> TextLabelStream<'a> {
             (Some(w), Some((_, p))) => (Some(w.clone()), Some(*p)),
             _ => (None, None),
         };
-        let mut end_words = None;
+        // The words at the end: a compliant prompt the text ends with (not the start prompt
+        // itself), or ours, added.
+        let (mut end_words, mut add_end) = (None, None);
         if let (Some(w), Some(Placement::End | Placement::Both)) = (&end_prompt, placement) {
             let mut seen = self.tail.clone();
             seen.push_str(&self.pending_ws);
-            if prompt::at_end(&seen).is_none() {
-                end_words = Some(w.clone());
+            let had = super::compliant(prompt::at_end(&seen))
+                .filter(|_| self.kept_start == 0 || self.after_kept);
+            match had {
+                Some(f) => end_words = Some(f.text),
+                None => (end_words, add_end) = (Some(w.clone()), Some(w.clone())),
             }
         }
         let pending = std::mem::take(&mut self.pending_ws);
-        match &end_words {
+        match &add_end {
             Some(w) => {
                 if self.last_visible.is_some() || !self.tail.is_empty() {
-                    after.push_str(super::separator(false));
+                    after.push_str(super::separator(false, self.line_break));
                 }
                 after.push_str(w);
                 if pending.contains('\n') {
-                    after.push('\n');
+                    after.push_str(self.line_break);
                 }
             }
             None => after.push_str(&pending),
@@ -281,10 +344,13 @@ impl<'a> TextLabelStream<'a> {
         self.digester.update(before_run);
         self.digester.update(&after);
         let digest = self.digester.finish();
-        let explicit = match (&end_prompt, placement) {
-            (Some(w), Some(p)) => Some(super::explicit_record(p, w)),
-            _ => None,
-        };
+        let explicit = placement.map(|p| {
+            super::explicit_record(
+                p,
+                self.start_words.as_deref().unwrap_or(""),
+                end_words.as_deref().unwrap_or(""),
+            )
+        });
         let claims = Claims {
             format: Format::Text,
             content_digest: digest,
