@@ -116,6 +116,13 @@ pub fn label(
         (opts.explicit_for_text && matches!(format, Format::Text | Format::Markdown))
             .then_some(&text_default)
     });
+    if let Some(words) = explicit.and_then(|e| e.text.as_deref())
+        && matches!(format, Format::Png | Format::Jpeg | Format::Webp)
+    {
+        // GB 45438 5.2: the visible label holds both elements, as the text prompt does (the
+        // text format checks its own prompt, with its shape).
+        crate::formats::text::prompt::check_prompt_elements(words)?;
+    }
     let edits = ContentEdits {
         explicit,
         watermark: opts.watermark.then_some((&opts.watermark_key, payload.0)),
