@@ -8,7 +8,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::format::{CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions};
+use crate::format::{
+    CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions,
+};
 use crate::formats;
 use crate::keys::Signer;
 use crate::label::{LabelKind, LabelRecord, check_value};
