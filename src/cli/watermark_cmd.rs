@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 
 use aigcmark::format::{ContentEdits, ScanOptions, WatermarkCheck};
 use aigcmark::watermark::{Payload, WatermarkKey};
-use aigcmark::{Error, Limits, Signer};
+use aigcmark::{Error, Format, Limits, Signer};
 
 use super::label_cmd::{input_format, read_input};
 use super::{EXIT_OK, FormatArg};
@@ -83,6 +83,14 @@ fn embed(a: EmbedArgs) -> Result<u8, Error> {
     }
     let input = read_input(&a.input)?;
     let format = input_format(&a.input, &input, a.format.format)?;
+    // Marked compressed audio comes back as WAV: refuse a name that says otherwise before the
+    // work, as `label` does.
+    let named = Format::from_path(&a.output);
+    if matches!(format, Format::Mp3 | Format::Flac | Format::Ogg)
+        && named.is_some_and(|n| n != Format::Wav)
+    {
+        return Err(wrong_name(Format::Wav, &a.output));
+    }
     let handler = aigcmark::formats::handler(format)?;
     let limits = Limits::default();
     let key = WatermarkKey::public_default();
@@ -96,9 +104,30 @@ fn embed(a: EmbedArgs) -> Result<u8, Error> {
         },
     )?;
     if !edited.watermarked {
-        return Err(Error::Unsupported(format!(
-            "{format} files carry no watermark"
-        )));
+        return Err(
+            match edited
+                .notes
+                .iter()
+                .find(|n| n.code == "watermark.not_embedded")
+            {
+                Some(n) => Error::Refused(n.message.clone()),
+                None if matches!(
+                    format,
+                    Format::Wav | Format::Mp3 | Format::Flac | Format::Ogg
+                ) =>
+                {
+                    Error::Refused(format!(
+                        "no watermark was embedded: the audio needs at least {:.2} s of sound (one \
+                     whole period) to hold it",
+                        aigcmark::watermark::audio::PERIOD_SECONDS
+                    ))
+                }
+                None => Error::Unsupported(format!("{format} files carry no watermark")),
+            },
+        );
+    }
+    if named.is_some_and(|n| n != edited.format) {
+        return Err(wrong_name(edited.format, &a.output));
     }
     for note in &edited.notes {
         eprintln!("note: {}", note.message);
@@ -112,6 +141,22 @@ fn embed(a: EmbedArgs) -> Result<u8, Error> {
         edited.format
     );
     Ok(EXIT_OK)
+}
+
+/// The refusal for an output name whose extension is not the format written (the words
+/// `label` uses).
+fn wrong_name(actual: Format, output: &Path) -> Error {
+    let ext = match actual {
+        Format::Jpeg => "jpg",
+        Format::Text => "txt",
+        Format::Markdown => "md",
+        other => other.name(),
+    };
+    Error::Refused(format!(
+        "the watermarked file is {actual}, but {} names {}; choose an output name ending in .{ext}",
+        output.display(),
+        Format::from_path(output).map_or("another format", |f| f.name()),
+    ))
 }
 
 fn detect(files: &[PathBuf], json: bool) -> Result<u8, Error> {

@@ -36,8 +36,8 @@ pub(crate) fn rhythm_request(edits: &ContentEdits<'_>) -> Result<Option<Placemen
 /// The audio watermark is embedded whenever it is asked for.
 pub(crate) const WATERMARK_AVAILABLE: bool = true;
 
-/// The watermark step: embeds `payload` into interleaved samples and says whether it did
-/// (audio too short or at a rate the watermark does not take is left unmarked).
+/// The watermark step: embeds `payload` into interleaved samples and says whether the mark is
+/// really there, i.e. whether a seal may record it (`wm=`).
 pub(crate) fn watermark_hook(
     samples: &mut [f32],
     channels: u16,
@@ -45,9 +45,70 @@ pub(crate) fn watermark_hook(
     key: &WatermarkKey,
     payload: [u8; 8],
 ) -> bool {
-    let opts = crate::watermark::audio::EmbedOptions::default();
-    crate::watermark::audio::embed(samples, usize::from(channels), rate, &payload, key, &opts)
-        .is_ok_and(|r| r.periods > 0.0 && r.snr_db.is_finite())
+    embed_watermark(samples, channels, rate, key, payload).is_ok()
+}
+
+/// [`watermark_hook`] with the reason when the mark is not there, worded for
+/// [`not_embedded`]. The mark is claimed only when the detector's own speed-1 search reads the
+/// payload back from the marked samples at its usual threshold, so a file labeled this way never
+/// has its verification warn that the recorded watermark is missing. Audio shorter than one
+/// period is left untouched; audio that got some mark but not enough keeps that inaudible,
+/// unclaimed remainder.
+pub(crate) fn embed_watermark(
+    samples: &mut [f32],
+    channels: u16,
+    rate: u32,
+    key: &WatermarkKey,
+    payload: [u8; 8],
+) -> std::result::Result<(), String> {
+    use crate::watermark::audio as wm;
+    let ch = usize::from(channels.max(1));
+    let seconds = if rate == 0 {
+        0.0
+    } else {
+        (samples.len() / ch) as f64 / f64::from(rate)
+    };
+    if seconds < wm::PERIOD_SECONDS {
+        return Err(format!(
+            "the audio lasts {seconds:.2} s, and the watermark needs at least {:.2} s (one whole \
+             period)",
+            wm::PERIOD_SECONDS
+        ));
+    }
+    let report = wm::embed(
+        samples,
+        usize::from(channels),
+        rate,
+        &payload,
+        key,
+        &wm::EmbedOptions::default(),
+    )
+    .map_err(|e| format!("the watermark cannot be embedded: {e}"))?;
+    if !report.holds_a_period() {
+        return Err(format!(
+            "only {:.2} s of the {seconds:.2} s carry sound the watermark can follow, and it \
+             needs {:.2} s (one whole period)",
+            report.marked_seconds(),
+            wm::PERIOD_SECONDS
+        ));
+    }
+    match wm::confirm(samples, usize::from(channels), rate, key, &payload) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!(
+            "the watermark was added to {:.2} s of sound but cannot be read back with the \
+             required confidence (the sound is too sparse or too quiet)",
+            report.marked_seconds()
+        )),
+        Err(e) => Err(format!("the watermark could not be checked: {e}")),
+    }
+}
+
+/// The note for a watermark that was asked for but is not there (so not sealed).
+pub(crate) fn not_embedded(reason: &str) -> Finding {
+    Finding::info(
+        "watermark.not_embedded",
+        format!("no watermark is recorded in the seal: {reason}"),
+    )
 }
 
 /// Looks for the watermark when asked to: decodes the whole file (bounded by
@@ -148,16 +209,16 @@ pub(crate) fn edit_by_decoding(
     }
     let watermarked = match edits.watermark {
         Some((key, payload)) => {
-            watermark_hook(&mut pcm.samples, pcm.channels, pcm.rate, key, payload)
+            match embed_watermark(&mut pcm.samples, pcm.channels, pcm.rate, key, payload) {
+                Ok(()) => true,
+                Err(why) => {
+                    notes.push(not_embedded(&why));
+                    false
+                }
+            }
         }
         None => false,
     };
-    if edits.watermark.is_some() && !watermarked {
-        notes.push(Finding::info(
-            "audio.watermark_skipped",
-            "no watermark was embedded: the audio is too short or its rate is not supported",
-        ));
-    }
     if placement.is_none() && !watermarked {
         return Ok(Edited {
             bytes: None,

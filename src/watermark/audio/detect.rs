@@ -46,6 +46,12 @@ pub(super) fn search_all(x: &[f32], layout: &Layout) -> Option<Detection> {
     search_found(x, layout).map(|f| f.det)
 }
 
+/// The first step of [`search_found`]: speed 1 at every sub-hop offset, with the same trial
+/// count, so a candidate that passes here is exactly what the full search reports.
+pub(super) fn search_speed1(x: &[f32], layout: &Layout) -> Option<Found> {
+    search(x, layout, 1.0, SUB, (SUB * PERIOD) as f64 / SPEED1_SHARE)
+}
+
 /// The winning candidate of a search with what the informed check needs: its folded features
 /// and period phase.
 pub(super) struct Found {
@@ -57,9 +63,8 @@ pub(super) struct Found {
 
 /// `search_all` keeping the winner's folded features.
 pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
-    let trials1 = (SUB * PERIOD) as f64 / SPEED1_SHARE;
     let trials_s = (2 * SPEED_J as usize * SUB_SPEED * PERIOD) as f64 / (1.0 - SPEED1_SHARE);
-    let f1 = search(x, layout, 1.0, SUB, trials1)?;
+    let f1 = search_speed1(x, layout)?;
     if f1.det.false_positive_probability <= FP_TARGET {
         return Some(f1);
     }

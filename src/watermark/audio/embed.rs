@@ -493,9 +493,14 @@ pub(super) fn embed_f32(
         scale = (scale * (allowed_total / mark_e).sqrt() as f32).clamp(ALPHA_MIN, ALPHA_MAX);
     }
     let mut added_e = 0f64;
+    // hop frames (20 ms) that received some of the mark in some channel
+    let mut marked = vec![false; nblocks];
     for ch in 0..channels {
         for b in 0..nblk {
             let l = lims[ch][b];
+            if blk_e[ch * nblk + b] > 0.0 && l > 0.0 {
+                marked[(b * blk / hop).min(nblocks - 1)] = true;
+            }
             if blk_m[ch * nblk + b] * scale <= l {
                 // not clipped by the guard: plain scaled add, energy known
                 for (s, t, g) in runs(ch, b) {
@@ -535,5 +540,6 @@ pub(super) fn embed_f32(
         alpha: scale,
         seconds,
         periods,
+        marked_frames: marked.iter().filter(|&&m| m).count(),
     })
 }

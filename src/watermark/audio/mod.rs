@@ -146,7 +146,26 @@ pub struct EmbedReport {
     pub seconds: f64,
     /// How many whole payload periods (4.64 s each) the input holds.
     pub periods: f64,
+    /// Hop frames (20 ms) that received some of the mark: the mark follows the host, so
+    /// digital silence gets none.
+    pub marked_frames: usize,
 }
+
+impl EmbedReport {
+    /// Seconds of audio that received some of the mark.
+    pub fn marked_seconds(&self) -> f64 {
+        self.marked_frames as f64 * PERIOD_SECONDS / layout::PERIOD as f64
+    }
+
+    /// True when at least one whole period's worth of frames (4.64 s) carries the mark: less
+    /// than that is not enough for the detector's presence test, which [`confirm`] then runs.
+    pub fn holds_a_period(&self) -> bool {
+        self.marked_frames >= layout::PERIOD
+    }
+}
+
+/// Length of one payload period, seconds (232 hop frames of 20 ms).
+pub const PERIOD_SECONDS: f64 = layout::PERIOD as f64 * 0.02;
 
 /// A found watermark.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,6 +286,25 @@ pub fn detect_best(
     let x = detect::to_detection_rate(samples, channels, sample_rate)?;
     let layout = layout::Layout::new(&key.0);
     Ok(detect::search_all(&x, &layout))
+}
+
+/// Whether freshly marked samples carry `payload` as [`detect`] will read it: the speed-1 step
+/// of the detector's own search (the step a file that was not changed since marking passes),
+/// with its threshold and trial count, and the decoded payload equal to `payload`. An embedder
+/// that claims the mark (e.g. records it in a seal) calls this first, so a claim is never made
+/// for audio too short, too quiet or too sparse to hold it.
+pub fn confirm(
+    samples: &[f32],
+    channels: usize,
+    sample_rate: u32,
+    key: &WatermarkKey,
+    payload: &[u8; 8],
+) -> Result<bool, WmError> {
+    let x = detect::to_detection_rate(samples, channels, sample_rate)?;
+    let layout = layout::Layout::new(&key.0);
+    Ok(detect::search_speed1(&x, &layout).is_some_and(|f| {
+        f.det.false_positive_probability <= detect::FP_TARGET && f.det.payload == *payload
+    }))
 }
 
 /// Informed check for a verifier that knows which payload to expect (e.g. from a signed metadata
