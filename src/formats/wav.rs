@@ -548,13 +548,7 @@ impl Handler for Wav {
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
         let placement = audio::rhythm_request(edits)?;
         let mut notes = Vec::new();
-        let wants_watermark = audio::WATERMARK_AVAILABLE && edits.watermark.is_some();
-        if edits.watermark.is_some() && !wants_watermark {
-            notes.push(Finding::info(
-                "audio.watermark_unavailable",
-                "the audio watermark is not available yet; none was embedded",
-            ));
-        }
+        let wants_watermark = edits.watermark.is_some();
         if placement.is_none() && !wants_watermark {
             return Ok(Edited {
                 bytes: None,
@@ -584,7 +578,14 @@ impl Handler for Wav {
                 )?;
                 record = Some(rhythm::record(p, &placed));
             }
-            watermarked = audio::watermark_hook(&mut samples, f.channels, f.rate, key, payload);
+            watermarked =
+                match audio::embed_watermark(&mut samples, f.channels, f.rate, key, payload) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        notes.push(audio::not_embedded(&why));
+                        false
+                    }
+                };
             f.encode(&samples)
         } else {
             // The rhythm alone: encode only the new samples and keep the original bytes as they are.

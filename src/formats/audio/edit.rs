@@ -33,23 +33,8 @@ pub(crate) fn rhythm_request(edits: &ContentEdits<'_>) -> Result<Option<Placemen
     Ok(Some(ex.placement.unwrap_or(Placement::Start)))
 }
 
-/// The audio watermark is embedded whenever it is asked for.
-pub(crate) const WATERMARK_AVAILABLE: bool = true;
-
-/// The watermark step: embeds `payload` into interleaved samples and says whether the mark is
-/// really there, i.e. whether a seal may record it (`wm=`).
-pub(crate) fn watermark_hook(
-    samples: &mut [f32],
-    channels: u16,
-    rate: u32,
-    key: &WatermarkKey,
-    payload: [u8; 8],
-) -> bool {
-    embed_watermark(samples, channels, rate, key, payload).is_ok()
-}
-
-/// [`watermark_hook`] with the reason when the mark is not there, worded for
-/// [`not_embedded`]. The mark is claimed only when the detector's own speed-1 search reads the
+/// The watermark step: embeds `payload` into interleaved samples, or says why the mark is not
+/// there, worded for [`not_embedded`], so that a seal records `wm=` only for a real mark. The mark is claimed only when the detector's own speed-1 search reads the
 /// payload back from the marked samples at its usual threshold, so a file labeled this way never
 /// has its verification warn that the recorded watermark is missing. Audio shorter than one
 /// period is left untouched; audio that got some mark but not enough keeps that inaudible,
@@ -180,13 +165,7 @@ pub(crate) fn edit_by_decoding(
 ) -> Result<Edited> {
     let placement = rhythm_request(edits)?;
     let mut notes = Vec::new();
-    if placement.is_none() && !(WATERMARK_AVAILABLE && edits.watermark.is_some()) {
-        if edits.watermark.is_some() {
-            notes.push(Finding::info(
-                "audio.watermark_unavailable",
-                "the audio watermark is not available yet; none was embedded",
-            ));
-        }
+    if placement.is_none() && edits.watermark.is_none() {
         return Ok(Edited {
             bytes: None,
             format,

@@ -12,8 +12,8 @@ pub mod rhythm;
 pub mod wav_pcm;
 
 pub(crate) use edit::{
-    WATERMARK_AVAILABLE, check_recorded, edit_by_decoding, explicit_marks, look_for_watermark,
-    rhythm_request, scan_samples, watermark_hook,
+    check_recorded, edit_by_decoding, embed_watermark, explicit_marks, look_for_watermark,
+    not_embedded, rhythm_request, scan_samples,
 };
 pub use pcm::*;
 

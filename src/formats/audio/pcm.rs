@@ -2,7 +2,7 @@
 //! before its own encoder.
 //!
 //! [`label_pcm_i16`] and [`label_pcm_f32`] write a WAV (with `hound`) and label it through
-//! [`crate::label`], so the result is exactly what labeling a WAV file gives. [`add_rhythm`]
+//! [`crate::label()`], so the result is exactly what labeling a WAV file gives. [`add_rhythm`]
 //! inserts the audible "AI" rhythm into the samples for a service that encodes them itself (and
 //! labels the encoded file afterwards); [`detect_rhythm`] finds it again.
 
