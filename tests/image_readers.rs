@@ -432,7 +432,8 @@ fn propagating_twice_leaves_one_description() {
     for format in FORMATS {
         let mut bytes = label_with(&photo(format), format, CarrierChoice::Xmp).bytes;
         for _ in 0..2 {
-            let opts = aigcmark::PropagateOptions::new(PLATFORM);
+            let mut opts = aigcmark::PropagateOptions::new(PLATFORM);
+            opts.replace = true;
             bytes = aigcmark::propagate(&bytes, format, &platform, &opts)
                 .unwrap()
                 .bytes;
