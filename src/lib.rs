@@ -23,6 +23,7 @@
 pub mod batch;
 pub mod binding;
 pub mod error;
+pub mod findings;
 pub mod format;
 pub mod formats;
 #[doc(hidden)]
