@@ -46,8 +46,9 @@ pub const FINDING_CODES: &[FindingCode] = &[
     ),
     code(
         "binding.mismatch",
-        &[Severity::Error],
-        "the content differs from the content that was sealed",
+        &[Severity::Info, Severity::Error],
+        "the content differs from the content that was sealed (info when a trusted platform's \
+         countersignature covers the content as it is now)",
     ),
     code(
         "exif.image_description",
