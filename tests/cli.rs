@@ -46,16 +46,22 @@ impl Setup {
         self.p(name).to_str().unwrap().to_string()
     }
     fn label(&self, input: &str, output: &str) -> Output {
-        run(&[
-            "label",
-            &self.s(input),
-            "-o",
-            &self.s(output),
-            "--key",
-            &self.s("keys/signing.key"),
-            "--producer",
-            PRODUCER,
-        ])
+        self.label_with(input, output, "keys/signing.key", &[])
+    }
+    /// `label` with another key file and extra arguments.
+    fn label_with(&self, input: &str, output: &str, key: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "label".to_string(),
+            self.s(input),
+            "-o".into(),
+            self.s(output),
+            "--key".into(),
+            self.s(key),
+            "--producer".into(),
+            PRODUCER.into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        bin().args(&args).output().unwrap()
     }
 }
 
@@ -537,18 +543,7 @@ fn a_second_platform_must_ask_to_replace_the_first() {
 #[test]
 fn clear_messages_for_empty_foreign_and_mistyped_input() {
     let s = Setup::new();
-    let label = |input: &str| {
-        run(&[
-            "label",
-            &s.s(input),
-            "-o",
-            &s.s(&format!("out-{input}")),
-            "--key",
-            &s.s("keys/signing.key"),
-            "--producer",
-            PRODUCER,
-        ])
-    };
+    let label = |input: &str| s.label(input, &format!("out-{input}"));
     std::fs::write(s.p("empty.txt"), "").unwrap();
     let o = label("empty.txt");
     assert_eq!(code(&o), 3);
@@ -573,16 +568,7 @@ fn clear_messages_for_empty_foreign_and_mistyped_input() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--recursive") && !err.contains(".: "), "{err}");
     // A non-key file as the key.
-    let o = run(&[
-        "label",
-        &s.s("in.txt"),
-        "-o",
-        &s.s("o.txt"),
-        "--key",
-        &s.s("in.txt"),
-        "--producer",
-        PRODUCER,
-    ]);
+    let o = s.label_with("in.txt", "o.txt", "in.txt", &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), 3);
     assert!(
@@ -590,18 +576,7 @@ fn clear_messages_for_empty_foreign_and_mistyped_input() {
         "{err}"
     );
     // --size below the minimum is refused, not silently clamped.
-    let o = run(&[
-        "label",
-        &s.s("in.txt"),
-        "-o",
-        &s.s("o.txt"),
-        "--key",
-        &s.s("keys/signing.key"),
-        "--producer",
-        PRODUCER,
-        "--size",
-        "0.01",
-    ]);
+    let o = s.label_with("in.txt", "o.txt", "keys/signing.key", &["--size", "0.01"]);
     assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("5%"));
 }

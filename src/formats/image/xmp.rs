@@ -38,15 +38,7 @@ pub const TRAINED_ALGORITHMIC_MEDIA: &str =
     "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
 
 /// The Annex E keys, in order.
-const ANNEX_E_KEYS: [&str; 7] = [
-    "Label",
-    "ContentProducer",
-    "ProduceID",
-    "ReservedCode1",
-    "ContentPropagator",
-    "PropagateID",
-    "ReservedCode2",
-];
+const ANNEX_E_KEYS: [&str; 7] = crate::label::FIELD_NAMES;
 
 /// A label property found in a packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
