@@ -665,6 +665,15 @@ fn damaged_input_is_an_error_or_a_finding_never_a_panic() {
     let jpg = std::fs::read(corpus_file("images/mate/Wood.jpg")).unwrap();
     let webp = encode_image(&image::load_from_memory(&png).unwrap(), Format::Webp, 90).unwrap();
     let trust = TrustStore::new();
+    // The container walk is what is tested here; the watermark search (the costly part) runs
+    // on every tenth damaged copy only.
+    let check = |b: &[u8], format: Format, n: usize| {
+        let mut opts = VerifyOptions::new(trust.clone());
+        if n % 10 != 0 {
+            opts.watermark_key = None;
+        }
+        aigcmark::verify(b, format, &opts)
+    };
     for (bytes, format) in [
         (&png, Format::Png),
         (&jpg, Format::Jpeg),
@@ -672,12 +681,13 @@ fn damaged_input_is_an_error_or_a_finding_never_a_panic() {
     ] {
         let labeled = label(bytes, format).bytes;
         let step = (labeled.len() / 300).max(1);
-        for cut in (0..labeled.len())
+        for (n, cut) in (0..labeled.len())
             .step_by(step)
             .chain([1, 2, 3, 9, 13, 30, 100, 1000])
+            .enumerate()
         {
             let cut = cut.min(labeled.len());
-            let report = verify(&labeled[..cut], format, &trust);
+            let report = check(&labeled[..cut], format, n);
             assert_ne!(
                 report.verdict,
                 Verdict::LabeledIntact,
@@ -685,10 +695,10 @@ fn damaged_input_is_an_error_or_a_finding_never_a_panic() {
             );
         }
         // Bytes flipped in the metadata area.
-        for i in (8..labeled.len().min(3000)).step_by(7) {
+        for (n, i) in (8..labeled.len().min(3000)).step_by(7).enumerate() {
             let mut b = labeled.clone();
             b[i] ^= 0xA5;
-            let _ = verify(&b, format, &trust);
+            let _ = check(&b, format, n);
             let _ = aigcmark::formats::handler(format).unwrap().write_label(
                 &b,
                 "{}",
