@@ -669,7 +669,7 @@ fn damaged_input_is_an_error_or_a_finding_never_a_panic() {
     // on every tenth damaged copy only.
     let check = |b: &[u8], format: Format, n: usize| {
         let mut opts = VerifyOptions::new(trust.clone());
-        if n % 10 != 0 {
+        if !n.is_multiple_of(10) {
             opts.watermark_key = None;
         }
         aigcmark::verify(b, format, &opts)
