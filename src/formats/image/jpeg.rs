@@ -30,9 +30,7 @@ use crate::format::{
 use crate::limits::Limits;
 use crate::report::Finding;
 
-use super::jpeg_segments::{
-    self, APP0, APP1, APP2, APP13, COM, SOS, Segment, Segments, push_segment,
-};
+use super::jpeg_segments::{self, APP0, APP1, SOS, Segment, Segments, push_segment};
 use super::{JPEG_XMP_ID, exif, xmp};
 
 pub struct Jpeg;
@@ -271,7 +269,7 @@ impl Handler for Jpeg {
     }
 
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
-        super::edit_content(Format::Jpeg, input, edits, carry_metadata)
+        super::edit_content(Format::Jpeg, input, edits)
     }
 
     fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
@@ -320,27 +318,4 @@ fn exif_segment(
         Some(t) if has_label => exif::without_labels(t).and_then(fits).map(Some),
         _ => Ok(None),
     }
-}
-
-/// Puts the original's EXIF, XMP, ICC (APP2), IPTC (APP13) and comment segments into a freshly
-/// encoded JPEG, after the encoder's own JFIF header.
-fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>> {
-    let old = jpeg_segments::parse(original, limits)?;
-    let new = jpeg_segments::parse(encoded, limits)?;
-    let mut out = Vec::with_capacity(encoded.len() + original.len() / 8);
-    let mut carried = false;
-    for s in &new.segments {
-        if !carried && s.marker != jpeg_segments::SOI && s.marker != APP0 {
-            for o in old
-                .segments
-                .iter()
-                .filter(|o| matches!(o.marker, APP1 | APP2 | APP13 | COM))
-            {
-                out.extend_from_slice(o.raw(original));
-            }
-            carried = true;
-        }
-        out.extend_from_slice(s.raw(encoded));
-    }
-    Ok(out)
 }

@@ -21,7 +21,6 @@ pub const SOS: u8 = 0xDA;
 pub const APP0: u8 = 0xE0;
 pub const APP1: u8 = 0xE1;
 pub const APP2: u8 = 0xE2;
-pub const APP13: u8 = 0xED;
 pub const APP15: u8 = 0xEF;
 pub const COM: u8 = 0xFE;
 

@@ -325,23 +325,15 @@ const WEBP_CODES: crate::formats::riff::Codes = crate::formats::riff::Codes {
     trailing: "webp.trailing_data",
 };
 
-/// A format's copier of metadata from the original file into the re-encoded one.
-type CarryMetadata = fn(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>>;
-
 /// The shared `edit_content`, done once for both edits: decode, draw the visible label, embed
 /// the watermark, re-encode in the same format and layout (bit depth, grey, alpha) and put the
-/// new image data into the original container (PNG, JPEG: [`reencode`]; WebP: `carry`, the
-/// format's own copier of its metadata chunks).
+/// new image data into the original container (PNG, JPEG: [`reencode`]; WebP: its own copier
+/// of the metadata chunks, `webp::carry_metadata`).
 ///
 /// Nothing is decoded or re-encoded when no pixel changes: no edit asked for, a watermark that
 /// cannot go in (too small, animated: note `watermark.not_embedded`), or one that changed no
 /// pixel (a flat image); the file then keeps its bytes and only its metadata is written.
-fn edit_content(
-    format: Format,
-    input: &[u8],
-    edits: &ContentEdits<'_>,
-    carry: CarryMetadata,
-) -> Result<Edited> {
+fn edit_content(format: Format, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
     let mut notes = Vec::new();
     let unchanged = |notes| Edited {
         bytes: None,
@@ -410,7 +402,7 @@ fn edit_content(
     let bytes = match format {
         Format::Png => reencode::splice_png(input, &encoded, edits.limits, &mut notes)?,
         Format::Jpeg => reencode::splice_jpeg(input, &encoded, edits.limits, &mut notes)?,
-        _ => carry(input, &encoded, edits.limits)?,
+        _ => webp::carry_metadata(input, &encoded, edits.limits)?,
     };
     notes.push(Finding::info(
         "image.reencoded",

@@ -373,43 +373,10 @@ impl Handler for Png {
                     .into(),
             ));
         }
-        super::edit_content(Format::Png, input, edits, carry_metadata)
+        super::edit_content(Format::Png, input, edits)
     }
 
     fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
         super::check_explicit_marks(Format::Png, input, record, limits)
     }
-}
-
-/// Chunks copied from the original into a re-encoded file: colour and metadata, not pixels.
-const CARRIED: [&[u8; 4]; 11] = [
-    b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"pHYs", b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME",
-    b"sBIT",
-];
-
-/// Puts the original's colour and metadata chunks into a freshly encoded PNG, before its IDAT.
-fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>> {
-    let old = png_chunks::parse(original, limits)?;
-    let new = png_chunks::parse(encoded, limits)?;
-    let mut out = Vec::with_capacity(encoded.len() + original.len() / 8);
-    out.extend_from_slice(png_chunks::SIGNATURE);
-    let mut carried = false;
-    for c in &new.chunks {
-        let is_encoder_colour = c.is(b"sRGB") || c.is(b"gAMA") || c.is(b"cHRM") || c.is(b"iCCP");
-        let original_has_colour = old
-            .chunks
-            .iter()
-            .any(|o| o.is(b"sRGB") || o.is(b"gAMA") || o.is(b"cHRM") || o.is(b"iCCP"));
-        if is_encoder_colour && original_has_colour {
-            continue;
-        }
-        if !carried && (c.is(b"IDAT") || c.is(b"PLTE") || c.is(b"tRNS")) {
-            for o in old.chunks.iter().filter(|o| CARRIED.contains(&&o.kind)) {
-                out.extend_from_slice(o.raw(original));
-            }
-            carried = true;
-        }
-        out.extend_from_slice(c.raw(encoded));
-    }
-    Ok(out)
 }

@@ -422,7 +422,7 @@ impl Handler for Webp {
                 "a visible label on an animated WebP would drop the animation; label it without one".into(),
             ));
         }
-        super::edit_content(Format::Webp, input, edits, carry_metadata)
+        super::edit_content(Format::Webp, input, edits)
     }
 
     fn check_explicit(&self, input: &[u8], record: &str, limits: &Limits) -> Vec<ExplicitMark> {
@@ -432,7 +432,7 @@ impl Handler for Webp {
 
 /// Puts the original's `ICCP`, `EXIF` and `XMP ` chunks into a freshly encoded WebP, turning it
 /// into the extended format with the matching flags.
-fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>> {
+pub(super) fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -> Result<Vec<u8>> {
     let old = parse(original, limits)?;
     let new = parse(encoded, limits)?;
     let find = |id: &[u8; 4]| {
