@@ -5,7 +5,7 @@
 #   scripts/compare-invisible-watermark.sh
 #
 # Env: AIGCMARK_VENV (default ~/.cache/aigcmark-venv), PYTHON (default python3),
-#      AIGCMARK_CORPUS (photo mate/Garden.jpg is used, see examples/wm_image_timing.rs).
+#      AIGCMARK_CORPUS (photo mate/Garden.jpg is used, see eval/src/bin/wm_image_timing.rs).
 #
 # The package declares torch as a dependency, but only its optional rivaGan method uses it (and
 # PyPI's torch pulls gigabytes of CUDA libraries). It is therefore installed with --no-deps plus
@@ -37,9 +37,9 @@ fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-(cd "$crate" && cargo build --release --quiet --example wm_image_timing)
-echo "== aigcmark (Rust, examples/wm_image_timing.rs)"
-WM_TIMING_SAVE="$tmp/img1024.png" "${pin[@]}" "$crate/target/release/examples/wm_image_timing" |
+(cd "$crate" && cargo build --release --quiet -p aigcmark-eval --bin wm_image_timing)
+echo "== aigcmark (Rust, eval/src/bin/wm_image_timing.rs)"
+WM_TIMING_SAVE="$tmp/img1024.png" "${pin[@]}" "$crate/target/release/wm_image_timing" |
     tee "$tmp/rust.txt"
 result="$(grep '^RESULT ' "$tmp/rust.txt")"
 echo "== invisible-watermark $("$venv/bin/pip" show invisible-watermark | sed -n 's/^Version: //p') (Python)"

@@ -5,7 +5,7 @@ Usage: python compare_invisible_watermark.py IMAGE.png [RUST_RESULT_LINE]
 Times embedding and detection with the package's `dwtDct` and `dwtDctSvd` methods (64-bit
 payload, the package's default parameters) on IMAGE, single-threaded, and prints wall-clock
 minima plus per-run thread CPU time. With the Rust timing line (`RESULT embed=.. detect=..`
-printed by `cargo run --release --example wm_image_timing`) it also prints the speed ratios.
+printed by `cargo run --release -p aigcmark-eval --bin wm_image_timing`) it also prints the speed ratios.
 
 The package's `__init__` imports `watermark.py`, which imports `rivaGan.py`, which imports torch
 at module level (only the optional rivaGan method needs it). torch is not installed: the two

@@ -15,7 +15,7 @@
 //! quarter unit, the four tones within 3 dB, each tone's level steady (2 dB) and its frequency
 //! fixed (4 Hz or 0.3%), and the gaps and surroundings quiet, 15 dB below the tones at their
 //! frequency and 10 dB over the whole spectrum. Each check alone rejects every speech and music
-//! candidate measured over 4.9 hours (`examples/rhythm_false_positives.sh`, at the files' own
+//! candidate measured over 4.9 hours (`eval/rhythm_false_positives.sh`, at the files' own
 //! rates and at 44.1 kHz) with a wide margin, while the inserted rhythm passes all of them after
 //! MP3 at 64 kbit/s and resampling (the constants below give the measured values). A rhythm
 //! mixed over loud content is not reported: the standard's rhythm is a signal of its own.
@@ -46,7 +46,7 @@ const OFF_SHARE: f32 = 0.25;
 /// Mean share each of the four tones must hold: a deliberate tone dominates its moment (0.99
 /// for ours, after MP3 and resampling too), while speech harmonics that happen to fall into the
 /// rhythm measured at most 0.71 over hours of speech and music
-/// (`examples/rhythm_false_positives.sh`).
+/// (`eval/rhythm_false_positives.sh`).
 const MIN_PURITY: f32 = 0.8;
 /// Timing against Morse proportions, in units (the unit from the first and last tone centres,
 /// 10 units apart): the two inner tone centres within a quarter unit of 3.5 and 8.5, the dash

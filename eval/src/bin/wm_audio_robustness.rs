@@ -1,6 +1,6 @@
 //! Robustness harness for the audio watermark on the real corpus.
 //!
-//! `cargo run --release --example wm_audio_robustness [-- --quick] [--only NAME,NAME] [--no-fp]`
+//! `cargo run --release -p aigcmark-eval --bin wm_audio_robustness [-- --quick] [--only NAME,NAME] [--no-fp]`
 //! `--quick`: 44.1 kHz stereo variants only, false-positive check on unchanged files only.
 //! `--no-fp`: skip the false-positive checks (unmarked files, wrong key) for fast iteration.
 //! Each item's line shows, per transformation, `<mark><index>:<matching>/<compared>(<-log10 p>)`

@@ -1,6 +1,6 @@
 //! Robustness / quality / speed harness for the image watermark.
 //!
-//! `cargo run --release --example wm_image_robustness`
+//! `cargo run --release -p aigcmark-eval --bin wm_image_robustness`
 //! Corpus: `$AIGCMARK_CORPUS` (default `$HOME/.cache/aigcmark-corpus/images`), every *.png/*.jpg
 //! in its subfolders. Photos with short side >= 512 form the main set; every photo with short
 //! side >= 256 is also downscaled to a 256-px short side for the small-image set.

@@ -1,8 +1,8 @@
 //! The audible "AI" rhythm detector on hours of real speech and music.
 //!
-//! Run through `examples/rhythm_false_positives.sh`, which fetches the corpus (speech and music
+//! Run through `eval/rhythm_false_positives.sh`, which fetches the corpus (speech and music
 //! from several packages) into `$AIGCMARK_CORPUS/rhythm/<source>/` and then calls
-//! `cargo run --release --example rhythm_false_positives -- <dir> [--sample N] [--no-true]`.
+//! `cargo run --release -p aigcmark-eval --bin rhythm_false_positives -- <dir> [--sample N] [--no-true]`.
 //!
 //! Prints, per source and in total: files, hours, rhythms detected in the unlabeled audio (every
 //! one is a false claim of an explicit label) and detections per hour; then, on rhythm-labeled

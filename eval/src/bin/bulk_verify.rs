@@ -2,7 +2,7 @@
 //! mixed files (every third one left unlabeled, some altered), then verifies the folder on one
 //! thread and on all cores, and prints files per second, the speed-up, and peak memory.
 //!
-//! `cargo run --release --example bulk_verify -- [FILES] [--no-watermark]`
+//! `cargo run --release -p aigcmark-eval --bin bulk_verify -- [FILES] [--no-watermark]`
 //! (run `scripts/fetch-corpus.sh` first)
 
 use std::path::PathBuf;

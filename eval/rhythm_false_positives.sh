@@ -3,8 +3,8 @@
 # hour and source, and the true detection rate on rhythm-labeled copies (plain, MP3 64k, 16 kHz,
 # 22.05 kHz).
 #
-#   examples/rhythm_false_positives.sh            # fetch (once, ~330 MB of packages), then measure
-#   examples/rhythm_false_positives.sh --sample 40  # labeled copies of 40 files per source (default 12)
+#   eval/rhythm_false_positives.sh            # fetch (once, ~330 MB of packages), then measure
+#   eval/rhythm_false_positives.sh --sample 40  # labeled copies of 40 files per source (default 12)
 #
 # The unlabeled audio is searched twice: as decoded, and resampled by sox to 44.1 kHz stereo (the
 # detector's frames fall differently at another rate: the speech that fooled an earlier version
@@ -94,8 +94,8 @@ fi
 
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-cargo build --quiet --release --example rhythm_false_positives
-BIN="$CARGO_TARGET_DIR/release/examples/rhythm_false_positives"
+cargo build --quiet --release -p aigcmark-eval --bin rhythm_false_positives
+BIN="$CARGO_TARGET_DIR/release/rhythm_false_positives"
 echo "== as decoded (native rates), with rhythm-labeled copies"
 "$BIN" "$OUT" "$@"
 echo
