@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use aigcmark::audio::{detect_rhythm, encode_wav_int};
 use aigcmark::formats::audio::decode::decode_all;
-use aigcmark::formats::audio::{detect_rhythm, encode_wav_int};
 use aigcmark::{Format, LabelOptions, Limits, Signer, TrustStore, VerifyOptions};
 use criterion::{Criterion, criterion_group, criterion_main};
 

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::imageops::FilterType;
 
-use aigcmark::formats::image::encode_image;
+use aigcmark::encode_image;
 use aigcmark::{Format, LabelOptions, Signer, TrustStore, VerifyOptions};
 
 #[path = "../tests/common/mod.rs"]

@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use aigcmark::formats::text::label_str;
+use aigcmark::text::label_str;
 use aigcmark::trust::Role;
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Placement, Signer, TrustStore, Verdict, VerifyOptions,

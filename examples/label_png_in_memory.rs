@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let img = image::RgbImage::from_fn(512, 384, |x, y| {
         image::Rgb([(x / 2) as u8, (y / 2) as u8, ((x + y) / 4) as u8])
     });
-    let png = aigcmark::formats::image::encode_image(&img.into(), Format::Png, 92)?;
+    let png = aigcmark::encode_image(&img.into(), Format::Png, 92)?;
 
     let signer = Signer::load(Path::new("samples/demo-key/signing.key"))?;
     let opts = LabelOptions::new("001191000000MA00DEMO0X10000");

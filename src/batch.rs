@@ -18,6 +18,7 @@ use crate::verifier::{VerifyOptions, verify_file};
 
 /// In what order reports reach the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Order {
     /// The order of the input list (stable from run to run).
     #[default]
@@ -29,10 +30,15 @@ pub enum Order {
 /// Counts after a batch.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
+    /// Files verified (each gives one report, an unreadable one too).
     pub files: usize,
+    /// Reports per verdict (`labeled_intact`, `altered`, …).
     pub by_verdict: BTreeMap<String, usize>,
+    /// Reports per format name.
     pub by_format: BTreeMap<String, usize>,
+    /// Wall-clock time of the batch.
     pub seconds: f64,
+    /// `files / seconds`.
     pub files_per_second: f64,
     /// The highest exit class seen (0 intact … 3 error).
     pub exit_class: u8,

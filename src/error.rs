@@ -1,6 +1,6 @@
 //! The one error type of the library.
 //!
-//! Parsers never fail on a *deviation* (that is a [`crate::report::Finding`]); they fail only when
+//! Parsers never fail on a *deviation* (that is a [`crate::findings::Finding`]); they fail only when
 //! the input cannot be handled at all (not the format, truncated beyond use, over a limit) or when
 //! writing is impossible. Every variant says what to do next in its message.
 
@@ -8,18 +8,23 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in aigcmark.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
     /// The input is not a file of the expected format, or is damaged beyond use.
     #[error("malformed {format} data: {reason}")]
     Malformed {
+        /// The format it was read as (`png`, `wav`, …).
         format: &'static str,
+        /// What is wrong, for people.
         reason: String,
     },
     /// The file type is not one aigcmark handles.

@@ -6,7 +6,54 @@
 //! the severities it is used with, and every code listed is used) and to `docs/findings.md`,
 //! which is generated from it.
 
-use crate::report::Severity;
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Severity {
+    /// Worth knowing; the label still counts.
+    Info,
+    /// A deviation from the standard that readers tolerate.
+    Warning,
+    /// The label cannot be relied on.
+    Error,
+}
+
+/// One observation about a file: a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The stable code (`area.what`), listed in [`FINDING_CODES`].
+    pub code: &'static str,
+    /// How serious it is; any [`Severity::Error`] rules out `labeled_intact`.
+    pub severity: Severity,
+    /// A sentence for people; may change between releases.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding with `code` (which must be in [`FINDING_CODES`]) at `severity`.
+    pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity,
+            message: message.into(),
+        }
+    }
+    /// An [`Severity::Info`] finding.
+    pub fn info(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Info, message)
+    }
+    /// A [`Severity::Warning`] finding.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Warning, message)
+    }
+    /// A [`Severity::Error`] finding.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
+    }
+}
 
 /// One finding code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

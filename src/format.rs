@@ -11,13 +11,14 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::limits::Limits;
-use crate::report::Finding;
-use crate::watermark::WatermarkKey;
+use crate::watermark::{Payload, WatermarkKey};
 
 /// A file format aigcmark knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Format {
     Text,
     Markdown,
@@ -57,6 +58,21 @@ impl Format {
             Format::Flac => "flac",
             Format::Ogg => "ogg",
         }
+    }
+
+    /// Whether files of this format can show or play an explicit label of their own (a visible
+    /// mark, an audible rhythm); text carries its prompt in the words.
+    pub fn can_carry_explicit_mark(self) -> bool {
+        matches!(
+            self,
+            Format::Png
+                | Format::Jpeg
+                | Format::Webp
+                | Format::Wav
+                | Format::Mp3
+                | Format::Flac
+                | Format::Ogg
+        )
     }
 
     /// The inverse of [`Format::name`].
@@ -180,11 +196,26 @@ pub struct Carrier {
     pub location: String,
     /// The record's text as stored (JSON, possibly wrapped or deviating; the core parses it).
     pub value: String,
+    /// A metadata carrier, or a copy of the label kept inside the content.
+    #[serde(skip)]
+    pub kind: CarrierKind,
+}
+
+/// What a label carrier is to the standard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CarrierKind {
+    /// The file's implicit label: GB 45438 checkers expect exactly one.
+    #[default]
+    Metadata,
+    /// The metadata label repeated inside the content, so that it survives a copy of the content
+    /// alone (Markdown's invisible markers beside its front matter label). Not a second label.
+    InTextCopy,
 }
 
 /// What kind of explicit label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ExplicitKind {
     /// A text prompt such as `【AI生成】`.
     TextPrompt,
@@ -208,14 +239,18 @@ pub struct ExplicitMark {
     pub intact: Option<bool>,
 }
 
-/// A watermark found in the content.
+/// A watermark found in the content. Typed until it is serialised: the payload and its two
+/// public tags appear in JSON as lowercase hex.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WatermarkFound {
-    /// The 64-bit payload, hex.
-    pub payload: String,
-    /// Its parts, decoded: see [`crate::watermark::Payload`].
-    pub producer_tag: String,
-    pub content_tag: String,
+    /// The 64-bit payload.
+    #[serde(serialize_with = "hex_payload")]
+    pub payload: Payload,
+    /// Its public parts, decoded (see [`Payload`]); the keyed tag is not shown.
+    #[serde(serialize_with = "hex_bytes")]
+    pub producer_tag: [u8; 2],
+    #[serde(serialize_with = "hex_bytes")]
+    pub content_tag: [u8; 4],
     /// Keyed bits that matched in the presence test, out of `compared_bits`.
     pub matching_bits: u32,
     pub compared_bits: u32,
@@ -229,9 +264,40 @@ pub struct WatermarkFound {
     pub agrees_with_label: Option<bool>,
 }
 
+impl WatermarkFound {
+    /// A detection of `payload`, its tags filled in.
+    pub fn new(
+        payload: Payload,
+        matching_bits: u32,
+        compared_bits: u32,
+        false_positive_probability: f64,
+        location: String,
+    ) -> Self {
+        WatermarkFound {
+            producer_tag: payload.producer_tag(),
+            content_tag: payload.content_tag(),
+            payload,
+            matching_bits,
+            compared_bits,
+            false_positive_probability,
+            location: Some(location),
+            agrees_with_label: None,
+        }
+    }
+}
+
+fn hex_payload<S: serde::Serializer>(p: &Payload, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&p.id())
+}
+
+fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::util::hex(b))
+}
+
 /// Outcome of looking for the watermark.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WatermarkCheck {
     /// The format has no watermark, or looking was switched off.
     NotChecked,
@@ -258,6 +324,7 @@ pub struct Scan {
 /// What kind of other AI declaration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DeclarationKind {
     /// IPTC `Iptc4xmpExt:DigitalSourceType` (XMP).
     IptcDigitalSourceType,
@@ -285,11 +352,15 @@ pub struct ScanOptions<'a> {
     pub limits: &'a Limits,
     /// Look for the watermark with this key; `None` skips watermark detection.
     pub watermark_key: Option<&'a WatermarkKey>,
+    /// Look for explicit labels that need the samples decoded (the audible rhythm). Labeling
+    /// turns it off: it needs only the carriers and the digest.
+    pub explicit: bool,
 }
 
 /// Where an explicit label goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Placement {
     Start,
     End,
@@ -356,6 +427,7 @@ pub struct Edited {
 /// JPEG EXIF UserComment) are written only when asked. Formats with a single carrier ignore it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CarrierChoice {
     /// XMP `TC260:AIGC` only (the default).
     #[default]

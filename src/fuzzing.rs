@@ -108,6 +108,7 @@ pub fn write_then_read(format: Format, data: &[u8]) {
             &ScanOptions {
                 limits: &limits,
                 watermark_key: None,
+                explicit: true,
             },
         )
         .expect("a file we wrote scans");

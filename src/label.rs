@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::report::Finding;
+use crate::findings::Finding;
 
 /// Annex E field names, in order.
 pub const FIELD_NAMES: [&str; 7] = [
@@ -26,6 +26,7 @@ pub const FIELD_NAMES: [&str; 7] = [
 
 /// The content attribute of `Label`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LabelKind {
     /// "1": AI-generated.
     Generated,
@@ -188,10 +189,12 @@ impl LabelRecord {
     pub fn parse(text: &str, max_depth: usize) -> Parsed {
         let mut findings = Vec::new();
         let mut strict = Vec::new();
+        let mut mixed_forms = false;
         let fail = |findings: Vec<Finding>| Parsed {
             record: None,
             findings,
             strict: Vec::new(),
+            mixed_forms: false,
         };
         let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
         if trimmed.is_empty() {
@@ -253,6 +256,7 @@ impl LabelRecord {
                  key: readers disagree about which one is the label",
             ));
             strict.push("bare fields beside a wrapped label".into());
+            mixed_forms = true;
         }
         // Wrapped form: a key containing "AIGC" holding the object (or a string of it).
         if !map.iter().any(|(k, _)| field_index(k).is_some()) {
@@ -426,6 +430,7 @@ impl LabelRecord {
             record: Some(record),
             findings,
             strict,
+            mixed_forms,
         }
     }
 }
@@ -442,6 +447,9 @@ pub struct Parsed {
     /// key, a key in another case) to mean another producer or Label than the one sealed, so the
     /// verifier treats a sealed record with any of these as conflicting.
     pub strict: Vec<String>,
+    /// The object holds Annex E fields and also a wrapped label under an `AIGC` key: readers
+    /// disagree about which one is the label, sealed or not.
+    pub mixed_forms: bool,
 }
 
 /// A JSON value that keeps every object member in order, duplicates included: `serde_json`

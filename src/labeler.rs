@@ -6,6 +6,7 @@
 //! the record into the format's carriers without touching anything else.
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
     CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions,
 };
@@ -13,13 +14,13 @@ use crate::formats;
 use crate::keys::Signer;
 use crate::label::{LabelKind, LabelRecord, check_value};
 use crate::limits::Limits;
-use crate::report::Finding;
 use crate::seal::{self, Claims};
 use crate::watermark::{Payload, WatermarkKey};
 
 /// How to label.
 #[derive(Debug, Clone)]
 pub struct LabelOptions {
+    /// The `Label` field: generated, possibly generated, or suspected (default generated).
     pub kind: LabelKind,
     /// `ContentProducer`: the provider's 27-character code (a name is allowed if it fits Annex E).
     pub content_producer: String,
@@ -33,6 +34,7 @@ pub struct LabelOptions {
     pub explicit_for_text: bool,
     /// Embed the watermark where the format has one (default on).
     pub watermark: bool,
+    /// The key that fixes the watermark's patterns (default: the public key every verifier uses).
     pub watermark_key: WatermarkKey,
     /// Which metadata carriers images get (default XMP only: one label per file).
     pub carriers: CarrierChoice,
@@ -42,6 +44,7 @@ pub struct LabelOptions {
     pub jpeg_quality: u8,
     /// Signing time in Unix seconds; `None` is now.
     pub signed_at: Option<u64>,
+    /// Resource limits for reading the input.
     pub limits: Limits,
 }
 
@@ -69,9 +72,11 @@ impl LabelOptions {
 /// A labeled file.
 #[derive(Debug, Clone)]
 pub struct Labeled {
+    /// The output file.
     pub bytes: Vec<u8>,
     /// The output's format (differs from the input's when the content had to be re-encoded).
     pub format: Format,
+    /// The label written, seal included.
     pub record: LabelRecord,
     /// The watermark id, when a watermark was embedded.
     pub watermark_id: Option<String>,
@@ -86,20 +91,13 @@ pub fn label(
     signer: &Signer,
     opts: &LabelOptions,
 ) -> Result<Labeled> {
-    check_value("ContentProducer", &opts.content_producer)?;
-    if opts.content_producer.is_empty() {
-        return Err(Error::InvalidLabel("ContentProducer is required".into()));
-    }
-    let produce_id = match &opts.produce_id {
-        Some(id) if id.is_empty() => return Err(Error::InvalidLabel("ProduceID is empty".into())),
-        Some(id) => id.clone(),
-        None => fresh_id(),
-    };
-    check_value("ProduceID", &produce_id)?;
+    let mut record = new_record(opts)?;
+    let produce_id = record.produce_id.clone().unwrap_or_default();
     let handler = formats::handler(format)?;
     let scan_opts = ScanOptions {
         limits: &opts.limits,
         watermark_key: None,
+        explicit: false,
     };
     let first = handler.scan(input, &scan_opts)?;
     if !opts.replace && !first.carriers.is_empty() {
@@ -140,15 +138,17 @@ pub fn label(
     .ok_or_else(|| Error::Unsupported(format!("{} content cannot be bound", edited.format)))?;
 
     let watermark_id = edited.watermarked.then(|| payload.id());
-    let mut record = LabelRecord::new(opts.kind, &opts.content_producer, &produce_id);
-    let claims = Claims {
-        format: edited.format,
-        content_digest: digest,
-        signed_at: opts.signed_at.unwrap_or_else(crate::util::unix_now),
-        watermark_id: watermark_id.clone(),
-        explicit: edited.explicit_record.clone(),
-    };
-    record.reserved_code1 = Some(seal::seal_provider(signer, &record, &claims)?);
+    seal_record(
+        signer,
+        &mut record,
+        Claims {
+            format: edited.format,
+            content_digest: digest,
+            signed_at: opts.signed_at.unwrap_or_else(crate::util::unix_now),
+            watermark_id: watermark_id.clone(),
+            explicit: edited.explicit_record.clone(),
+        },
+    )?;
     let json = record.to_json()?;
     let bytes = handler.write_label(
         content,
@@ -167,6 +167,92 @@ pub fn label(
     })
 }
 
+/// The first stage of every labeling (files, streamed text, PCM): the record with the
+/// producer and ProduceID checked against Annex E, the ProduceID fresh unless one was given.
+pub(crate) fn new_record(opts: &LabelOptions) -> Result<LabelRecord> {
+    check_value("ContentProducer", &opts.content_producer)?;
+    if opts.content_producer.is_empty() {
+        return Err(Error::InvalidLabel("ContentProducer is required".into()));
+    }
+    let produce_id = match &opts.produce_id {
+        Some(id) if id.is_empty() => return Err(Error::InvalidLabel("ProduceID is empty".into())),
+        Some(id) => id.clone(),
+        None => fresh_id(),
+    };
+    check_value("ProduceID", &produce_id)?;
+    Ok(LabelRecord::new(
+        opts.kind,
+        &opts.content_producer,
+        &produce_id,
+    ))
+}
+
+/// The last stage before writing: seals `record` over the content as `claims` describe it.
+pub(crate) fn seal_record(signer: &Signer, record: &mut LabelRecord, claims: Claims) -> Result<()> {
+    record.reserved_code1 = Some(seal::seal_provider(signer, record, &claims)?);
+    Ok(())
+}
+
+/// A file that carries the watermark alone, without a metadata label.
+#[derive(Debug, Clone)]
+pub struct Watermarked {
+    /// The output file.
+    pub bytes: Vec<u8>,
+    /// The output's format (marked MP3, FLAC and Ogg come back as WAV).
+    pub format: Format,
+    /// What was done besides marking (re-encoding, format change).
+    pub notes: Vec<Finding>,
+}
+
+/// Embeds the watermark `payload` into an image or a recording without writing a label (for a
+/// service that labels elsewhere, or to mark content before it is edited further). Refuses when
+/// nothing could be embedded: a format without a watermark, an image too small, audio shorter
+/// than one watermark period.
+pub fn embed_watermark(
+    input: &[u8],
+    format: Format,
+    payload: Payload,
+    key: &WatermarkKey,
+    jpeg_quality: u8,
+    limits: &Limits,
+) -> Result<Watermarked> {
+    let edited = formats::handler(format)?.edit_content(
+        input,
+        &ContentEdits {
+            explicit: None,
+            watermark: Some((key, payload.0)),
+            jpeg_quality,
+            limits,
+        },
+    )?;
+    if !edited.watermarked {
+        let audio = matches!(
+            format,
+            Format::Wav | Format::Mp3 | Format::Flac | Format::Ogg
+        );
+        return Err(
+            match edited
+                .notes
+                .iter()
+                .find(|n| n.code == "watermark.not_embedded")
+            {
+                Some(n) => Error::Refused(n.message.clone()),
+                None if audio => Error::Refused(format!(
+                    "no watermark was embedded: the audio needs at least {:.2} s of sound (one \
+                     whole period) to hold it",
+                    crate::watermark::audio::PERIOD_SECONDS
+                )),
+                None => Error::Unsupported(format!("{format} files carry no watermark")),
+            },
+        );
+    }
+    Ok(Watermarked {
+        bytes: edited.bytes.unwrap_or_else(|| input.to_vec()),
+        format: edited.format,
+        notes: edited.notes,
+    })
+}
+
 /// How a platform propagates.
 #[derive(Debug, Clone)]
 pub struct PropagateOptions {
@@ -178,7 +264,9 @@ pub struct PropagateOptions {
     pub carriers: CarrierChoice,
     /// Replace another platform's countersignature already in the label instead of refusing.
     pub replace: bool,
+    /// Signing time in Unix seconds; `None` is now.
     pub signed_at: Option<u64>,
+    /// Resource limits for reading the input.
     pub limits: Limits,
 }
 
@@ -215,6 +303,7 @@ pub fn propagate(
         &ScanOptions {
             limits: &opts.limits,
             watermark_key: None,
+            explicit: false,
         },
     )?;
     let carrier = scan.carriers.first().ok_or_else(|| {

@@ -20,36 +20,50 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// The facade: what a user names. Everything else is private and may change in any release.
+pub mod audio;
 pub mod batch;
-pub mod binding;
-pub mod error;
 pub mod findings;
-pub mod format;
-pub mod formats;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod io;
-pub mod keys;
-pub mod label;
-mod labeler;
-pub mod limits;
 pub mod report;
 pub mod seal;
+pub mod text;
 pub mod trust;
-mod util;
-mod verifier;
 pub mod watermark;
 
 pub use error::{Error, Result};
-pub use format::{ExplicitOptions, Format, Placement};
-/// The PCM API for speech and music services: label samples before your own encoder.
-pub use formats::audio;
-/// Labeling text in memory and as it streams (a chat response token by token).
-pub use formats::text;
+pub use format::{CarrierChoice, ExplicitOptions, Format, Placement, unsupported_reason};
+pub use formats::image::encode_image;
 pub use keys::Signer;
-pub use label::{LabelKind, LabelRecord};
-pub use labeler::{LabelOptions, Labeled, PropagateOptions, label, propagate};
+pub use label::{LabelKind, LabelRecord, check_value as check_label_value};
+pub use labeler::{
+    LabelOptions, Labeled, PropagateOptions, Watermarked, embed_watermark, label, propagate,
+};
 pub use limits::Limits;
 pub use report::{Finding, Report, Severity, Verdict};
 pub use trust::TrustStore;
-pub use verifier::{Inspection, VerifyOptions, inspect, verify, verify_file};
+pub use verifier::{
+    InspectedCarrier, Inspection, VerifyOptions, detect_watermark, inspect, verify, verify_file,
+};
+
+mod error;
+mod labeler;
+mod limits;
+mod util;
+mod verifier;
+
+// Not part of the API and without a stability promise: the parsers and building blocks behind
+// the facade, hidden from the documentation and reachable only so that this repository's
+// integration tests, fuzz targets and `eval` harnesses can test them from outside.
+#[doc(hidden)]
+pub mod binding;
+#[doc(hidden)]
+pub mod format;
+#[doc(hidden)]
+pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
+#[doc(hidden)]
+pub mod keys;
+#[doc(hidden)]
+pub mod label;

@@ -5,51 +5,17 @@
 
 use serde::Serialize;
 
-use crate::format::{Declaration, ExplicitMark, WatermarkCheck};
+pub use crate::format::{
+    Declaration, DeclarationKind, ExplicitKind, ExplicitMark, WatermarkCheck, WatermarkFound,
+};
 use crate::label::LabelRecord;
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing; the label still counts.
-    Info,
-    /// A deviation from the standard that readers tolerate.
-    Warning,
-    /// The label cannot be relied on.
-    Error,
-}
-
-/// One observation about a file: a stable code and a sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub code: &'static str,
-    pub severity: Severity,
-    pub message: String,
-}
-
-impl Finding {
-    pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
-        Finding {
-            code,
-            severity,
-            message: message.into(),
-        }
-    }
-    pub fn info(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(code, Severity::Info, message)
-    }
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(code, Severity::Warning, message)
-    }
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(code, Severity::Error, message)
-    }
-}
+pub use crate::findings::{Finding, Severity};
 
 /// What the file is, in one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Verdict {
     /// A label whose seal is valid, from a trusted key, and matches the content.
     LabeledIntact,
@@ -128,6 +94,7 @@ impl Verdict {
 /// State of a seal (provider's `ReservedCode1` or platform's `ReservedCode2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SignatureStatus {
     Valid,
     Invalid,
@@ -138,6 +105,7 @@ pub enum SignatureStatus {
 /// The check of one seal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SignatureReport {
+    /// Whether the seal verifies and its key is trusted.
     pub status: SignatureStatus,
     /// Short id of the signing key (hex), when a seal was parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,6 +132,7 @@ impl SignatureReport {
 /// State of the content binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum BindingStatus {
     Match,
     Mismatch,
@@ -173,6 +142,7 @@ pub enum BindingStatus {
 /// The content binding check: the sealed digest against the one computed now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BindingReport {
+    /// Whether the content still matches the sealed digest.
     pub status: BindingStatus,
     /// Digest recorded in the seal (base64url).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +155,9 @@ pub struct BindingReport {
 /// The platform countersignature, when present.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PropagationReport {
+    /// The platform's countersignature (`ReservedCode2`).
     pub signature: SignatureReport,
+    /// Whether the content still matches what the platform sealed.
     pub binding: BindingReport,
 }
 
@@ -197,21 +169,25 @@ pub struct Report {
     pub path: Option<String>,
     /// `png`, `jpeg`, `webp`, `wav`, `mp3`, `flac`, `ogg`, `text`, `markdown`, or `unknown`.
     pub format: String,
+    /// What the file is, in one word; see [`Verdict`].
     pub verdict: Verdict,
     /// The label fields found, keyed by their Annex E names; null when none.
     pub label: Option<LabelRecord>,
     /// The provider's seal (`ReservedCode1`).
     pub signature: SignatureReport,
+    /// Whether the content still matches what the provider sealed.
     pub binding: BindingReport,
     /// The platform's countersignature (`ReservedCode2`), when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propagation: Option<PropagationReport>,
+    /// The watermark search's result, and whether it agrees with the label.
     pub watermark: WatermarkCheck,
     /// Explicit (visible or audible) labels found.
     pub explicit: Vec<ExplicitMark>,
     /// Other AI declarations found (IPTC DigitalSourceType, a C2PA manifest).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub declarations: Vec<Declaration>,
+    /// Everything noticed, with stable codes (see [`crate::findings`]).
     pub findings: Vec<Finding>,
 }
 

@@ -27,6 +27,7 @@ use crate::keys;
 /// What a key may sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Role {
     Provider,
     Platform,

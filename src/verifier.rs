@@ -11,7 +11,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::binding;
-use crate::format::{ExplicitMark, Format, Handler, Scan, ScanOptions, WatermarkCheck};
+use crate::format::{
+    CarrierKind, ExplicitMark, Format, Handler, Scan, ScanOptions, WatermarkCheck,
+};
 use crate::formats;
 use crate::io::read_limited;
 use crate::label::LabelRecord;
@@ -27,9 +29,11 @@ use crate::watermark::{Payload, WatermarkKey, producer_tag};
 /// How to verify.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
+    /// The keys whose seals count, with their owners, roles and validity windows.
     pub trust: TrustStore,
     /// Look for the watermark with this key (default: the public aigcmark key); `None` skips it.
     pub watermark_key: Option<WatermarkKey>,
+    /// Resource limits for reading the input.
     pub limits: Limits,
 }
 
@@ -72,6 +76,25 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Report {
     report
 }
 
+/// Looks for the watermark alone (no label checks): what `aigcmark watermark detect` does.
+/// Formats without a watermark give [`WatermarkCheck::NotChecked`].
+pub fn detect_watermark(
+    input: &[u8],
+    format: Format,
+    key: &WatermarkKey,
+    limits: &Limits,
+) -> crate::error::Result<WatermarkCheck> {
+    let scan = formats::handler(format)?.scan(
+        input,
+        &ScanOptions {
+            limits,
+            watermark_key: Some(key),
+            explicit: true,
+        },
+    )?;
+    Ok(scan.watermark.unwrap_or(WatermarkCheck::NotChecked))
+}
+
 /// Verifies content in memory.
 pub fn verify(input: &[u8], format: Format, opts: &VerifyOptions) -> Report {
     let handler = match formats::handler(format) {
@@ -89,6 +112,7 @@ pub fn verify(input: &[u8], format: Format, opts: &VerifyOptions) -> Report {
         &ScanOptions {
             limits: &opts.limits,
             watermark_key: opts.watermark_key.as_ref(),
+            explicit: true,
         },
     ) {
         Ok(s) => s,
@@ -133,7 +157,9 @@ pub(crate) struct Evidence {
     /// Some finding has error severity (a damaged container, an unreadable second carrier, bytes
     /// outside the binding a decoder could render, …).
     pub error_findings: bool,
+    /// A watermark was detected.
     pub watermark: bool,
+    /// An explicit label (prompt, visible mark, rhythm) was found.
     pub explicit: bool,
 }
 
@@ -176,6 +202,9 @@ pub(crate) fn decide(e: &Evidence) -> Verdict {
 pub const MAX_CLOCK_SKEW_SECS: u64 = 600;
 
 impl Checker<'_> {
+    /// One file, in the order of the README's precedence table: the carriers, the provider's
+    /// seal and binding, the watermark, the platform's countersignature, the explicit label;
+    /// then [`decide`] on what they showed.
     fn run(&self, scan: Scan) -> Report {
         let mut findings = scan.findings;
         let records = parse_carriers(
@@ -183,60 +212,7 @@ impl Checker<'_> {
             self.opts.limits.max_nesting_depth,
             &mut findings,
         );
-        let mut contradiction = false;
-        // Markdown carries its front matter label and the same record invisibly in the body (so
-        // the label survives a copy of the text alone): one metadata label, by design.
-        let metadata_carriers = scan
-            .carriers
-            .iter()
-            .filter(|c| {
-                !(self.format == Format::Markdown && c.location.starts_with("invisible marker"))
-            })
-            .count();
-        if records.len() > 1 {
-            if records.iter().all(|r| r.0 == records[0].0) && metadata_carriers <= 1 {
-                findings.push(Finding::info(
-                    "label.in_text_copy",
-                    "the front matter label is repeated invisibly in the body, as written",
-                ));
-            } else if records.iter().all(|r| r.0 == records[0].0) {
-                findings.push(Finding::warning(
-                    "label.duplicate",
-                    format!(
-                        "{} carriers hold the same label; GB 45438 checkers expect exactly one",
-                        records.len()
-                    ),
-                ));
-            } else {
-                contradiction = true;
-                findings.push(Finding::error(
-                    "label.conflict",
-                    format!("{} carriers hold labels that differ", records.len()),
-                ));
-            }
-        }
-        let mixed = findings.iter().any(|f| f.code == "label.mixed_forms");
-        for (record, strict) in &records {
-            // Sealed in this scheme: a foreign scheme's ReservedCode (another vendor's hash)
-            // keeps the tolerant reading.
-            let ours = |rc: &Option<String>| {
-                rc.as_deref()
-                    .is_some_and(|v| !matches!(Seal::parse(v), Err(SealError::Foreign)))
-            };
-            let sealed = ours(&record.reserved_code1) || ours(&record.reserved_code2);
-            if (sealed || mixed) && !strict.is_empty() {
-                contradiction = true;
-                findings.push(Finding::error(
-                    "label.ambiguous",
-                    format!(
-                        "a sealed label must hold exactly the seven Annex E keys, each once, as \
-                         strings; this one does not ({}), so another reader may see another \
-                         label than the one sealed",
-                        strict.join("; ")
-                    ),
-                ));
-            }
-        }
+        let mut contradiction = self.check_carriers(&scan.carriers, &records, &mut findings);
         let computed = scan.digest;
         let mut watermark = scan.watermark.unwrap_or(WatermarkCheck::NotChecked);
         let mut explicit = scan.explicit;
@@ -246,11 +222,7 @@ impl Checker<'_> {
             verdict: Verdict::Unlabeled,
             label: records.first().map(|r| r.0.clone()),
             signature: SignatureReport::absent(),
-            binding: BindingReport {
-                status: BindingStatus::Absent,
-                sealed: None,
-                computed: computed.as_ref().map(binding::encode),
-            },
+            binding: unbound(computed),
             propagation: None,
             watermark: WatermarkCheck::NotChecked,
             explicit: Vec::new(),
@@ -258,9 +230,9 @@ impl Checker<'_> {
             findings: Vec::new(),
         };
 
-        let Some((record, _)) = records.first() else {
+        let Some((record, _, _)) = records.first() else {
             if let WatermarkCheck::Detected(found) = &watermark {
-                self.name_watermark_producer(found.producer_tag.as_str(), &mut findings);
+                self.name_watermark_producer(found.producer_tag, &mut findings);
             }
             self.note_declarations(&report.declarations, &mut findings);
             report.verdict = decide(&Evidence {
@@ -289,75 +261,16 @@ impl Checker<'_> {
                 self.check_sealed_explicit(ex, &mut explicit, &mut findings);
             }
         }
-        if let WatermarkCheck::Detected(found) = &mut watermark {
-            let sealed_id = seal.as_ref().and_then(|s| s.watermark_id.as_deref());
-            let agrees = self.watermark_agrees(found, sealed_id, record, &mut findings);
-            found.agrees_with_label = Some(agrees);
-            if seal.is_some() && !agrees {
-                if report.binding.status == BindingStatus::Match {
-                    // The content is exactly what was sealed, so the mark in it is the sealed
-                    // one: a different reading is a read error, not a contradiction.
-                    findings.push(Finding::warning(
-                        "watermark.misread",
-                        format!(
-                            "the watermark was read as {}, not the sealed {}; the content is \
-                             unchanged since sealing, so the payload was misread",
-                            found.payload,
-                            sealed_id.unwrap_or("(none)")
-                        ),
-                    ));
-                } else {
-                    contradiction = true;
-                    findings.push(Finding::error(
-                        "watermark.mismatch",
-                        format!(
-                            "the watermark ({}) does not agree with the sealed label",
-                            found.payload
-                        ),
-                    ));
-                }
-            }
-        } else if let (Some(id), WatermarkCheck::Absent) = (
-            seal.as_ref().and_then(|s| s.watermark_id.as_deref()),
-            &watermark,
-        ) {
-            findings.push(Finding::warning(
-                "watermark.missing",
-                format!("the seal records watermark {id}, but it was not found in the content"),
-            ));
-        }
-
-        // The platform's countersignature: it can vouch for content a platform re-encoded; an
-        // untrusted or broken one is reported and changes nothing about the provider's label.
-        let mut platform_vouches = false;
-        if let Some(rc2) = record.reserved_code2.as_deref() {
-            let (sig, seal) = self.check_seal(
-                Some(Seal::parse(rc2)),
-                record,
-                Role::Platform,
-                &mut findings,
-            );
-            let bind = match &seal {
-                Some(s) => self.check_binding(s, computed, "propagation.binding", &mut findings),
-                None => BindingReport {
-                    status: BindingStatus::Absent,
-                    sealed: None,
-                    computed: computed.as_ref().map(binding::encode),
-                },
-            };
-            platform_vouches =
-                sig.status == SignatureStatus::Valid && bind.status == BindingStatus::Match;
-            report.propagation = Some(PropagationReport {
-                signature: sig,
-                binding: bind,
-            });
-        } else if record.content_propagator.is_some() || record.propagate_id.is_some() {
-            findings.push(Finding::warning(
-                "propagation.unvouched",
-                "the label names a ContentPropagator or PropagateID, but no platform \
-                 countersignature (ReservedCode2) vouches for them",
-            ));
-        }
+        contradiction |= self.check_watermark(
+            &mut watermark,
+            seal.as_ref(),
+            record,
+            report.binding.status,
+            &mut findings,
+        );
+        let (propagation, platform_vouches) =
+            self.check_propagation(record, computed, &mut findings);
+        report.propagation = propagation;
         if platform_vouches
             && report.signature.status == SignatureStatus::Valid
             && report.binding.status != BindingStatus::Match
@@ -373,17 +286,7 @@ impl Checker<'_> {
                  countersignature covers the content as it is now",
             ));
         }
-        if matches!(
-            self.format,
-            Format::Png
-                | Format::Jpeg
-                | Format::Webp
-                | Format::Wav
-                | Format::Mp3
-                | Format::Flac
-                | Format::Ogg
-        ) && explicit.is_empty()
-        {
+        if self.format.can_carry_explicit_mark() && explicit.is_empty() {
             findings.push(Finding::info(
                 "explicit.absent",
                 "no explicit (visible or audible) label was found; GB 45438 asks for one where \
@@ -413,6 +316,155 @@ impl Checker<'_> {
         report.explicit = explicit;
         report.findings = findings;
         report
+    }
+
+    /// How many labels the file holds and whether they agree; a sealed record not in strict
+    /// form. Returns whether the carriers contradict each other.
+    fn check_carriers(
+        &self,
+        carriers: &[crate::format::Carrier],
+        records: &[(LabelRecord, Vec<String>, bool)],
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        let mut contradiction = false;
+        // Markdown carries its front matter label and the same record invisibly in the body (so
+        // the label survives a copy of the text alone): one metadata label, by design.
+        let metadata_carriers = carriers
+            .iter()
+            .filter(|c| c.kind == CarrierKind::Metadata)
+            .count();
+        if records.len() > 1 {
+            let same = records.iter().all(|r| r.0 == records[0].0);
+            if same && metadata_carriers <= 1 {
+                findings.push(Finding::info(
+                    "label.in_text_copy",
+                    "the front matter label is repeated invisibly in the body, as written",
+                ));
+            } else if same {
+                findings.push(Finding::warning(
+                    "label.duplicate",
+                    format!(
+                        "{} carriers hold the same label; GB 45438 checkers expect exactly one",
+                        records.len()
+                    ),
+                ));
+            } else {
+                contradiction = true;
+                findings.push(Finding::error(
+                    "label.conflict",
+                    format!("{} carriers hold labels that differ", records.len()),
+                ));
+            }
+        }
+        for (record, strict, mixed) in records {
+            // Sealed in this scheme: a foreign scheme's ReservedCode (another vendor's hash)
+            // keeps the tolerant reading.
+            let ours = |rc: &Option<String>| {
+                rc.as_deref()
+                    .is_some_and(|v| !matches!(Seal::parse(v), Err(SealError::Foreign)))
+            };
+            let sealed = ours(&record.reserved_code1) || ours(&record.reserved_code2);
+            if (sealed || *mixed) && !strict.is_empty() {
+                contradiction = true;
+                findings.push(Finding::error(
+                    "label.ambiguous",
+                    format!(
+                        "a sealed label must hold exactly the seven Annex E keys, each once, as \
+                         strings; this one does not ({}), so another reader may see another \
+                         label than the one sealed",
+                        strict.join("; ")
+                    ),
+                ));
+            }
+        }
+        contradiction
+    }
+
+    /// The watermark against the label: a found mark that disagrees with a sealed label
+    /// contradicts it (unless the content is exactly what was sealed: then it was misread); a
+    /// recorded mark that is missing is worth a warning. Returns whether they contradict.
+    fn check_watermark(
+        &self,
+        watermark: &mut WatermarkCheck,
+        seal: Option<&Seal>,
+        record: &LabelRecord,
+        binding: BindingStatus,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        let sealed_id = seal.and_then(|s| s.watermark_id.as_deref());
+        match watermark {
+            WatermarkCheck::Detected(found) => {
+                let agrees = self.watermark_agrees(found, sealed_id, record, findings);
+                found.agrees_with_label = Some(agrees);
+                if seal.is_none() || agrees {
+                    return false;
+                }
+                if binding == BindingStatus::Match {
+                    // The content is exactly what was sealed, so the mark in it is the sealed
+                    // one: a different reading is a read error, not a contradiction.
+                    findings.push(Finding::warning(
+                        "watermark.misread",
+                        format!(
+                            "the watermark was read as {}, not the sealed {}; the content is \
+                             unchanged since sealing, so the payload was misread",
+                            found.payload.id(),
+                            sealed_id.unwrap_or("(none)")
+                        ),
+                    ));
+                    return false;
+                }
+                findings.push(Finding::error(
+                    "watermark.mismatch",
+                    format!(
+                        "the watermark ({}) does not agree with the sealed label",
+                        found.payload.id()
+                    ),
+                ));
+                true
+            }
+            WatermarkCheck::Absent => {
+                if let Some(id) = sealed_id {
+                    findings.push(Finding::warning(
+                        "watermark.missing",
+                        format!(
+                            "the seal records watermark {id}, but it was not found in the content"
+                        ),
+                    ));
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// The platform's countersignature: it can vouch for content a platform re-encoded; an
+    /// untrusted or broken one is reported and changes nothing about the provider's label.
+    /// Returns the report part and whether the platform vouches for the content as it is.
+    fn check_propagation(
+        &self,
+        record: &LabelRecord,
+        computed: Option<[u8; 32]>,
+        findings: &mut Vec<Finding>,
+    ) -> (Option<PropagationReport>, bool) {
+        let Some(rc2) = record.reserved_code2.as_deref() else {
+            if record.content_propagator.is_some() || record.propagate_id.is_some() {
+                findings.push(Finding::warning(
+                    "propagation.unvouched",
+                    "the label names a ContentPropagator or PropagateID, but no platform \
+                     countersignature (ReservedCode2) vouches for them",
+                ));
+            }
+            return (None, false);
+        };
+        let (signature, seal) =
+            self.check_seal(Some(Seal::parse(rc2)), record, Role::Platform, findings);
+        let binding = match &seal {
+            Some(s) => self.check_binding(s, computed, "propagation.binding", findings),
+            None => unbound(computed),
+        };
+        let vouches =
+            signature.status == SignatureStatus::Valid && binding.status == BindingStatus::Match;
+        (Some(PropagationReport { signature, binding }), vouches)
     }
 
     /// Compares the explicit label the seal records with the content.
@@ -465,26 +517,26 @@ impl Checker<'_> {
         findings: &mut Vec<Finding>,
     ) -> bool {
         match sealed_id {
-            Some(id) => match payload_distance(id, &found.payload) {
-                Some(0) => true,
-                Some(d) if d <= MAX_PAYLOAD_ERRORS => {
-                    findings.push(Finding::info(
-                        "watermark.payload_errors",
-                        format!(
-                            "the watermark's payload was read with {d} of 64 bits in error; \
+            Some(id) => {
+                match Payload::from_id(id).map(|sealed| payload_distance(sealed, found.payload)) {
+                    Some(0) => true,
+                    Some(d) if d <= MAX_PAYLOAD_ERRORS => {
+                        findings.push(Finding::info(
+                            "watermark.payload_errors",
+                            format!(
+                                "the watermark's payload was read with {d} of 64 bits in error; \
                              it still identifies the sealed watermark {id}"
-                        ),
-                    ));
-                    true
+                            ),
+                        ));
+                        true
+                    }
+                    _ => false,
                 }
-                _ => false,
-            },
-            None => Payload::from_id(&found.payload).is_some_and(|p| {
-                p.matches_label(
-                    record.content_producer.as_deref().unwrap_or(""),
-                    record.produce_id.as_deref().unwrap_or(""),
-                )
-            }),
+            }
+            None => found.payload.matches_label(
+                record.content_producer.as_deref().unwrap_or(""),
+                record.produce_id.as_deref().unwrap_or(""),
+            ),
         }
     }
 
@@ -712,9 +764,9 @@ impl Checker<'_> {
         report
     }
 
-    fn name_watermark_producer(&self, tag_hex: &str, findings: &mut Vec<Finding>) {
+    fn name_watermark_producer(&self, tag: [u8; 2], findings: &mut Vec<Finding>) {
         for e in self.opts.trust.entries() {
-            if crate::watermark::hex(&producer_tag(&e.owner)) == tag_hex {
+            if producer_tag(&e.owner) == tag {
                 findings.push(Finding::info(
                     "watermark.producer",
                     format!(
@@ -727,6 +779,15 @@ impl Checker<'_> {
     }
 }
 
+/// The binding part of a report when there is no seal to compare with.
+fn unbound(computed: Option<[u8; 32]>) -> BindingReport {
+    BindingReport {
+        status: BindingStatus::Absent,
+        sealed: None,
+        computed: computed.as_ref().map(binding::encode),
+    }
+}
+
 /// Bit errors a read payload may have and still count as the sealed watermark id. Another mark
 /// (a label moved onto other content) shares at most the 16-bit producer tag, so its other 48
 /// bits match the sealed id's like coin flips: P(Bin(48, ½) ≤ 7) = 3.1e-7, within the 1e-6
@@ -734,17 +795,17 @@ impl Checker<'_> {
 const MAX_PAYLOAD_ERRORS: u32 = 7;
 
 /// Bits in which two watermark ids differ.
-fn payload_distance(a: &str, b: &str) -> Option<u32> {
-    let (a, b) = (Payload::from_id(a)?, Payload::from_id(b)?);
-    Some(a.0.iter().zip(b.0).map(|(x, y)| (x ^ y).count_ones()).sum())
+fn payload_distance(a: Payload, b: Payload) -> u32 {
+    a.0.iter().zip(b.0).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
-/// Every carrier's record, with the reasons it is not in strict form.
+/// Every carrier's record, with the reasons it is not in strict form and whether it mixes the
+/// bare and the wrapped form.
 fn parse_carriers(
     carriers: &[crate::format::Carrier],
     max_depth: usize,
     findings: &mut Vec<Finding>,
-) -> Vec<(LabelRecord, Vec<String>)> {
+) -> Vec<(LabelRecord, Vec<String>, bool)> {
     let mut records = Vec::new();
     for c in carriers {
         let parsed = LabelRecord::parse(&c.value, max_depth);
@@ -755,7 +816,7 @@ fn parse_carriers(
             }
         }
         if let Some(r) = parsed.record {
-            records.push((r, parsed.strict));
+            records.push((r, parsed.strict, parsed.mixed_forms));
         }
     }
     records
@@ -764,23 +825,32 @@ fn parse_carriers(
 /// What a file holds, without trust decisions.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
+    /// The format it was read as.
     pub format: Format,
+    /// Every label carrier found, in file order.
     pub carriers: Vec<InspectedCarrier>,
     /// The content digest as computed now (base64url).
     pub content_digest: Option<String>,
+    /// Explicit labels found.
     pub explicit: Vec<ExplicitMark>,
+    /// The watermark search's result.
     pub watermark: WatermarkCheck,
     /// Other AI declarations (IPTC DigitalSourceType, a C2PA manifest).
     pub declarations: Vec<crate::format::Declaration>,
+    /// What was noticed while reading.
     pub findings: Vec<Finding>,
 }
 
 /// One carrier, raw and parsed.
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectedCarrier {
+    /// Where the carrier sits, for people (`XMP (APP1)`, `RIFF AIGC chunk`, …).
     pub location: String,
+    /// The carrier's text as stored.
     pub raw: String,
+    /// The record parsed from it, when it parses.
     pub label: Option<LabelRecord>,
+    /// What was noticed while reading.
     pub findings: Vec<Finding>,
 }
 
@@ -797,6 +867,7 @@ pub fn inspect(
         &ScanOptions {
             limits,
             watermark_key,
+            explicit: true,
         },
     )?;
     let carriers = scan

@@ -133,12 +133,8 @@ fn labeled_samples() -> Vec<(Format, Vec<u8>)> {
     }
     // WebP and MP3 made from the corpus in-process / by lame.
     let png = std::fs::read(common::corpus_file("images/skimage/chelsea.png")).unwrap();
-    let webp = aigcmark::formats::image::encode_image(
-        &image::load_from_memory(&png).unwrap(),
-        Format::Webp,
-        90,
-    )
-    .unwrap();
+    let webp =
+        aigcmark::encode_image(&image::load_from_memory(&png).unwrap(), Format::Webp, 90).unwrap();
     out.push((
         Format::Webp,
         aigcmark::label(&webp, Format::Webp, &signer, &opts)
@@ -317,12 +313,8 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 fn an_unreadable_second_label_carrier_rules_out_intact() {
     let (signer, trust) = demo_keys(1, PRODUCER);
     let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
-    let png = aigcmark::formats::image::encode_image(
-        &image::DynamicImage::ImageRgb8(img),
-        Format::Png,
-        90,
-    )
-    .unwrap();
+    let png =
+        aigcmark::encode_image(&image::DynamicImage::ImageRgb8(img), Format::Png, 90).unwrap();
     let mut opts = LabelOptions::new(PRODUCER);
     opts.watermark = false;
     let out = aigcmark::label(&png, Format::Png, &signer, &opts).unwrap();

@@ -179,6 +179,7 @@ fn ogg_vorbis_labels_are_read_and_bound_to_the_packets() {
     let so = ScanOptions {
         limits: &limits,
         watermark_key: None,
+        explicit: true,
     };
     let first = h.scan(&std::fs::read(&ogg).unwrap(), &so).unwrap();
     assert_eq!(first.carriers.len(), 1);

@@ -466,6 +466,7 @@ fn sealed_ogg(dir: &Path) -> Vec<u8> {
             &aigcmark::format::ScanOptions {
                 limits: &limits,
                 watermark_key: None,
+                explicit: true,
             },
         )
         .unwrap();

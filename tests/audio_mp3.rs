@@ -133,6 +133,7 @@ fn an_existing_v23_tag_keeps_its_version_and_frames() {
             &ScanOptions {
                 limits: &Limits::default(),
                 watermark_key: None,
+                explicit: true,
             },
         )
         .unwrap();

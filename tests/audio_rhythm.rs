@@ -5,8 +5,8 @@ mod common;
 
 use std::process::Command;
 
+use aigcmark::audio::{add_rhythm, detect_rhythm, label_pcm_i16};
 use aigcmark::formats::audio::decode::decode_all;
-use aigcmark::formats::audio::{add_rhythm, detect_rhythm, label_pcm_i16};
 use aigcmark::{ExplicitOptions, Format, LabelOptions, Limits, Placement, Verdict, VerifyOptions};
 use common::{PRODUCER, corpus, corpus_file, demo_keys, run, tool};
 

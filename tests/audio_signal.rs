@@ -6,9 +6,9 @@ mod common;
 
 use std::process::Command;
 
+use aigcmark::audio::{add_rhythm, detect_rhythm, label_pcm_i16, wav_from_i16};
 use aigcmark::format::WatermarkCheck;
 use aigcmark::formats::audio::decode::decode_all;
-use aigcmark::formats::audio::{add_rhythm, detect_rhythm, label_pcm_i16, wav_from_i16};
 use aigcmark::{Format, LabelOptions, Limits, Placement, Verdict, VerifyOptions};
 use common::{PRODUCER, corpus_file, demo_keys, run, tool};
 

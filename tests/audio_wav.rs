@@ -30,6 +30,7 @@ fn scan(bytes: &[u8]) -> aigcmark::format::Scan {
             &ScanOptions {
                 limits: &Limits::default(),
                 watermark_key: None,
+                explicit: true,
             },
         )
         .unwrap()

@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::OnceLock;
 
+use aigcmark::encode_image;
 use aigcmark::format::{ScanOptions, WriteOptions};
-use aigcmark::formats::image::encode_image;
 use aigcmark::{ExplicitOptions, Format, LabelOptions, Limits};
 use proptest::prelude::*;
 
@@ -66,7 +66,7 @@ proptest! {
         bytes.truncate(keep);
         let limits = Limits::default();
         let handler = aigcmark::formats::handler(s.format).unwrap();
-        let _ = handler.scan(&bytes, &ScanOptions { limits: &limits, watermark_key: None });
+        let _ = handler.scan(&bytes, &ScanOptions { limits: &limits, watermark_key: None, explicit: true });
         let _ = handler.write_label(&bytes, "{\"Label\":\"1\"}", &WriteOptions { carriers: aigcmark::format::CarrierChoice::Both, limits: &limits });
         let _ = handler.check_explicit(&bytes, &s.explicit, &limits);
     }

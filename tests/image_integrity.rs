@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use aigcmark::formats::image::encode_image;
+use aigcmark::encode_image;
 use aigcmark::{Format, Report, TrustStore, Verdict, VerifyOptions};
 use common::{PRODUCER, corpus_file, run, tool};
 use proptest::prelude::*;

@@ -6,8 +6,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use aigcmark::encode_image;
 use aigcmark::format::{ScanOptions, WriteOptions};
-use aigcmark::formats::image::encode_image;
 use aigcmark::report::BindingStatus;
 use aigcmark::{Format, LabelOptions, Limits, Report, TrustStore, Verdict, VerifyOptions};
 use common::{PRODUCER, corpus_file, run, tool};
@@ -337,6 +337,7 @@ fn pngcheck_accepts_the_labeled_png_and_other_chunks_are_kept() {
             &ScanOptions {
                 limits: &Limits::default(),
                 watermark_key: None,
+                explicit: true,
             },
         )
         .unwrap();
@@ -801,6 +802,7 @@ fn secondary_carriers_can_be_switched_off() {
                 &ScanOptions {
                     limits: &limits,
                     watermark_key: None,
+                    explicit: true,
                 },
             )
             .unwrap();

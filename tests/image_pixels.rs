@@ -73,6 +73,7 @@ fn digest(bytes: &[u8], format: Format) -> [u8; 32] {
             &ScanOptions {
                 limits: &limits,
                 watermark_key: None,
+                explicit: true,
             },
         )
         .unwrap()

@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use aigcmark::encode_image;
 use aigcmark::format::{CarrierChoice, DeclarationKind, ScanOptions};
-use aigcmark::formats::image::encode_image;
 use aigcmark::{
     Format, LabelOptions, Limits, Report, Severity, TrustStore, Verdict, VerifyOptions,
 };
@@ -62,6 +62,7 @@ fn carriers(bytes: &[u8], format: Format) -> Vec<String> {
             &ScanOptions {
                 limits: &Limits::default(),
                 watermark_key: None,
+                explicit: true,
             },
         )
         .unwrap()

@@ -4,8 +4,8 @@ mod common;
 
 use std::process::Command;
 
+use aigcmark::encode_image;
 use aigcmark::format::{ExplicitKind, WriteOptions};
-use aigcmark::formats::image::encode_image;
 use aigcmark::seal::Seal;
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Limits, Placement, Report, TrustStore, Verdict,
@@ -225,7 +225,7 @@ fn webp_label_is_lossless_and_carries_the_watermark_when_asked() {
     assert_eq!(report.explicit[0].intact, Some(true));
     match &report.watermark {
         aigcmark::format::WatermarkCheck::Detected(w) => {
-            assert_eq!(w.payload, id);
+            assert_eq!(w.payload.id(), id);
             assert_eq!(w.agrees_with_label, Some(true));
         }
         other => panic!("watermark not found: {other:?}"),

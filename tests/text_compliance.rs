@@ -8,8 +8,9 @@ mod text_samples;
 use std::process::Command;
 
 use aigcmark::format::ExplicitKind;
+use aigcmark::formats::text::marker;
 use aigcmark::formats::text::prompt::{self, DEFAULT_EN, DEFAULT_ZH};
-use aigcmark::formats::text::{TextLabelStream, label_str, marker};
+use aigcmark::text::{TextLabelStream, label_str};
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Placement, Report, TrustStore, Verdict, VerifyOptions,
 };

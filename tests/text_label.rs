@@ -8,8 +8,8 @@ mod text_samples;
 use std::process::Command;
 
 use aigcmark::format::ExplicitKind;
-use aigcmark::formats::text::label_str;
 use aigcmark::formats::text::prompt::{self, DEFAULT_EN, DEFAULT_ZH};
+use aigcmark::text::label_str;
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Placement, Report, TrustStore, Verdict, VerifyOptions,
 };

@@ -4,9 +4,10 @@
 mod common;
 mod text_samples;
 
+use aigcmark::formats::text::digest;
 use aigcmark::formats::text::marker::{self, Compact, Frame};
 use aigcmark::formats::text::prompt::{DEFAULT_EN, DEFAULT_ZH};
-use aigcmark::formats::text::{TextLabelStream, digest, label_str};
+use aigcmark::text::{TextLabelStream, label_str};
 use aigcmark::{
     ExplicitOptions, Format, LabelOptions, Placement, TrustStore, Verdict, VerifyOptions,
 };

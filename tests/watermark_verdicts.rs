@@ -7,7 +7,6 @@ mod common;
 use std::process::Command;
 
 use aigcmark::format::{Format, WatermarkCheck, WatermarkFound};
-use aigcmark::watermark::Payload;
 use aigcmark::{LabelOptions, Report, TrustStore, Verdict, VerifyOptions};
 use common::{PRODUCER, corpus_file, demo_keys, run};
 
@@ -40,10 +39,10 @@ fn image_watermark_agrees_with_the_label_and_outlives_it() {
     let r = verify(&out.bytes, Format::Jpeg, &trust);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:#?}");
     let w = found(&r);
-    assert_eq!(w.payload, id);
+    assert_eq!(w.payload.id(), id);
     assert_eq!(w.agrees_with_label, Some(true));
     assert!(w.false_positive_probability <= 1e-6);
-    let payload = Payload::from_id(&w.payload).unwrap();
+    let payload = w.payload;
     assert!(payload.matches_label(PRODUCER, "img-1"));
     assert!(
         payload.tag_made_by(&signer.seed()),
@@ -62,7 +61,7 @@ fn image_watermark_agrees_with_the_label_and_outlives_it() {
     let stripped = std::fs::read(&jpg).unwrap();
     let r = verify(&stripped, Format::Jpeg, &trust);
     assert_eq!(r.verdict, Verdict::WatermarkOnly, "{r:#?}");
-    assert_eq!(found(&r).payload, id);
+    assert_eq!(found(&r).payload.id(), id);
     assert!(
         r.has_finding("watermark.producer"),
         "the producer is named from the trust store"
@@ -118,7 +117,7 @@ fn audio_watermark_outlives_mp3_and_the_metadata() {
         .expect("WAV output carries the watermark");
     let r = verify(&out.bytes, Format::Wav, &trust);
     assert_eq!(r.verdict, Verdict::LabeledIntact, "{r:#?}");
-    assert_eq!(found(&r).payload, id);
+    assert_eq!(found(&r).payload.id(), id);
     assert_eq!(found(&r).agrees_with_label, Some(true));
 
     let wav = dir.path().join("l.wav");
@@ -130,7 +129,7 @@ fn audio_watermark_outlives_mp3_and_the_metadata() {
         .arg(&mp3));
     let r = verify(&std::fs::read(&mp3).unwrap(), Format::Mp3, &trust);
     assert_eq!(r.verdict, Verdict::WatermarkOnly, "{r:#?}");
-    assert_eq!(found(&r).payload, id);
+    assert_eq!(found(&r).payload.id(), id);
 
     let r = verify(&input, Format::Wav, &trust);
     assert_eq!(r.watermark, WatermarkCheck::Absent);

@@ -1,5 +1,5 @@
 #![no_main]
-use aigcmark::format::Format;
+use aigcmark::Format;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -240,7 +240,7 @@ pub fn input_format(path: &Path, bytes: &[u8], forced: Option<Format>) -> Result
         Error::Unsupported(format!(
             "{}: {}",
             shown(path),
-            aigcmark::format::unsupported_reason(named, bytes)
+            aigcmark::unsupported_reason(named, bytes)
         ))
     })
 }

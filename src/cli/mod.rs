@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use aigcmark::format::CarrierChoice;
+use aigcmark::CarrierChoice;
 use aigcmark::{Error, Format, Placement};
 
 pub const EXIT_OK: u8 = 0;
@@ -159,7 +159,7 @@ pub fn run() -> u8 {
 
 fn keygen(out: &std::path::Path, producer: &str, role: RoleArg) -> Result<u8, Error> {
     use aigcmark::trust::Role;
-    aigcmark::label::check_value("--producer", producer)?;
+    aigcmark::check_label_value("--producer", producer)?;
     if producer.is_empty() {
         return Err(Error::Refused(
             "--producer is empty: give the provider (or platform) code the key belongs to".into(),

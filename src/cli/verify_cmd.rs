@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use aigcmark::batch::{self, Order, Summary};
-use aigcmark::format::WatermarkCheck;
+use aigcmark::report::WatermarkCheck;
 use aigcmark::report::{BindingStatus, Severity, SignatureReport, SignatureStatus};
 use aigcmark::{Error, Format, Limits, Report, TrustStore, VerifyOptions};
 
@@ -337,6 +337,7 @@ fn signature_text(sig: &SignatureReport) -> String {
         SignatureStatus::Invalid => "INVALID",
         SignatureStatus::Untrusted => "valid signature, key NOT trusted",
         SignatureStatus::Absent => "absent",
+        _ => "unrecognised status",
     };
     let mut t = status.to_string();
     if let Some(k) = &sig.key_id {
@@ -356,6 +357,7 @@ fn binding_text(b: BindingStatus) -> String {
         BindingStatus::Match => "content unchanged since sealing".into(),
         BindingStatus::Mismatch => "content CHANGED since sealing".into(),
         BindingStatus::Absent => "nothing to compare".into(),
+        other => format!("{other:?}").to_lowercase(),
     }
 }
 
@@ -375,6 +377,7 @@ fn watermark_text(w: &WatermarkCheck) -> String {
                 None => "",
             }
         ),
+        _ => "unrecognised result".into(),
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use aigcmark::format::{ContentEdits, ScanOptions, WatermarkCheck};
+use aigcmark::report::WatermarkCheck;
 use aigcmark::watermark::{Payload, WatermarkKey};
 use aigcmark::{Error, Format, Limits, Signer};
 
@@ -91,49 +91,16 @@ fn embed(a: EmbedArgs) -> Result<u8, Error> {
     {
         return Err(wrong_name(Format::Wav, &a.output));
     }
-    let handler = aigcmark::formats::handler(format)?;
-    let limits = Limits::default();
     let key = WatermarkKey::public_default();
-    let edited = handler.edit_content(
-        &input,
-        &ContentEdits {
-            explicit: None,
-            watermark: Some((&key, payload.0)),
-            jpeg_quality: a.quality,
-            limits: &limits,
-        },
-    )?;
-    if !edited.watermarked {
-        return Err(
-            match edited
-                .notes
-                .iter()
-                .find(|n| n.code == "watermark.not_embedded")
-            {
-                Some(n) => Error::Refused(n.message.clone()),
-                None if matches!(
-                    format,
-                    Format::Wav | Format::Mp3 | Format::Flac | Format::Ogg
-                ) =>
-                {
-                    Error::Refused(format!(
-                        "no watermark was embedded: the audio needs at least {:.2} s of sound (one \
-                     whole period) to hold it",
-                        aigcmark::watermark::audio::PERIOD_SECONDS
-                    ))
-                }
-                None => Error::Unsupported(format!("{format} files carry no watermark")),
-            },
-        );
-    }
+    let edited =
+        aigcmark::embed_watermark(&input, format, payload, &key, a.quality, &Limits::default())?;
     if named.is_some_and(|n| n != edited.format) {
         return Err(wrong_name(edited.format, &a.output));
     }
     for note in &edited.notes {
         eprintln!("note: {}", note.message);
     }
-    let bytes = edited.bytes.unwrap_or(input);
-    aigcmark::io::write_atomic(&a.output, &bytes)?;
+    aigcmark::io::write_atomic(&a.output, &edited.bytes)?;
     println!(
         "{}: watermark {} ({})",
         a.output.display(),
@@ -172,8 +139,8 @@ fn detect(files: &[PathBuf], json: bool) -> Result<u8, Error> {
                 format!(
                     "found: payload {} (producer tag {}, content tag {}), {}/{} keyed bits, false-positive probability {:.1e}, {}",
                     d.payload,
-                    d.producer_tag,
-                    d.content_tag,
+                    hex(&d.producer_tag),
+                    hex(&d.content_tag),
                     d.matching_bits,
                     d.compared_bits,
                     d.false_positive_probability,
@@ -182,6 +149,7 @@ fn detect(files: &[PathBuf], json: bool) -> Result<u8, Error> {
             ),
             Ok(WatermarkCheck::Absent) => (1, "not found".to_string()),
             Ok(WatermarkCheck::NotChecked) => (1, "this format carries no watermark".to_string()),
+            Ok(_) => (1, "unrecognised result".to_string()),
             Err(e) => (3, format!("error: {e}")),
         };
         worst = worst.max(code);
@@ -204,12 +172,9 @@ fn detect(files: &[PathBuf], json: bool) -> Result<u8, Error> {
 fn detect_one(path: &Path, limits: &Limits, key: &WatermarkKey) -> Result<WatermarkCheck, Error> {
     let input = read_input(path)?;
     let format = input_format(path, &input, None)?;
-    let scan = aigcmark::formats::handler(format)?.scan(
-        &input,
-        &ScanOptions {
-            limits,
-            watermark_key: Some(key),
-        },
-    )?;
-    Ok(scan.watermark.unwrap_or(WatermarkCheck::NotChecked))
+    aigcmark::detect_watermark(&input, format, key, limits)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -19,11 +19,12 @@ use std::borrow::Cow;
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
-    Carrier, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+    Carrier, CarrierKind, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions,
+    WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::audio;
 use super::id3v2;
@@ -205,6 +206,7 @@ impl Handler for Flac {
                     scan.carriers.push(Carrier {
                         location: "ID3v2 TXXX:AIGC before fLaC".into(),
                         value: t.value,
+                        kind: CarrierKind::Metadata,
                     });
                 }
             }
@@ -232,6 +234,7 @@ impl Handler for Flac {
                         scan.carriers.push(Carrier {
                             location: "VORBIS_COMMENT AIGC".into(),
                             value: v,
+                            kind: CarrierKind::Metadata,
                         });
                     }
                 }

@@ -11,8 +11,8 @@
 //! the iTunes habit of writing v2.4 frame sizes as plain big-endian integers.
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::limits::Limits;
-use crate::report::Finding;
 
 /// Flags in the tag header.
 const FLAG_UNSYNC: u8 = 0x80;

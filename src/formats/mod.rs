@@ -10,6 +10,7 @@ pub mod ogg;
 pub mod riff;
 pub mod text;
 pub mod vorbis_comment;
+mod watermark_search;
 pub mod wav;
 
 use crate::error::Result;

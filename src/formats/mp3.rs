@@ -26,11 +26,12 @@
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
-    Carrier, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+    Carrier, CarrierKind, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions,
+    WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::audio::{self, SCAN_SECONDS, decode};
 use super::{id3v2, mpeg_frame};
@@ -292,6 +293,7 @@ fn carriers_in(tag: &id3v2::Tag, where_: &str, scan: &mut Scan) {
             scan.carriers.push(Carrier {
                 location: format!("ID3v2.{} TXXX:AIGC{where_}", tag.major),
                 value: t.value,
+                kind: CarrierKind::Metadata,
             });
         } else if let Some(t) = f.label_elsewhere() {
             let frame = format!("{}:{}", f.id, t.description);
@@ -302,6 +304,7 @@ fn carriers_in(tag: &id3v2::Tag, where_: &str, scan: &mut Scan) {
             scan.carriers.push(Carrier {
                 location: format!("ID3v2.{} {frame}{where_}", tag.major),
                 value: t.value,
+                kind: CarrierKind::Metadata,
             });
         }
     }

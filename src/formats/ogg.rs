@@ -18,9 +18,11 @@
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
-use crate::format::{Carrier, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions};
+use crate::findings::Finding;
+use crate::format::{
+    Carrier, CarrierKind, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+};
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::audio;
 use super::vorbis_comment::Comments;
@@ -189,6 +191,7 @@ impl Handler for Ogg {
                             scan.carriers.push(Carrier {
                                 location: format!("Vorbis comment AIGC{where_}"),
                                 value: v,
+                                kind: CarrierKind::Metadata,
                             });
                         }
                     }

@@ -29,8 +29,8 @@
 //! [`write()`].
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::limits::Limits;
-use crate::report::Finding;
 
 /// One chunk as found: where it starts and how long its body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,11 +24,12 @@
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
-    ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
+    CarrierKind, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions,
+    WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::audio::decode::Pcm;
 use super::audio::wav_pcm::WavFmt;
@@ -411,6 +412,7 @@ impl Handler for Wav {
                 scan.carriers.push(Carrier {
                     location: format!("RIFF {} chunk", c.name()),
                     value: text_of(c.body(input)),
+                    kind: CarrierKind::Metadata,
                 });
             } else if &c.id == b"_PMX" {
                 match pmx_labels(input, c, limits) {
@@ -419,6 +421,7 @@ impl Handler for Wav {
                             scan.carriers.push(Carrier {
                                 location: "RIFF _PMX XMP TC260:AIGC".into(),
                                 value,
+                                kind: CarrierKind::Metadata,
                             });
                         }
                     }
@@ -436,6 +439,7 @@ impl Handler for Wav {
                     scan.carriers.push(Carrier {
                         location: format!("LIST/INFO {}", s.name().trim_end()),
                         value: text,
+                        kind: CarrierKind::Metadata,
                     });
                 }
             } else if is_id3(c)
@@ -461,6 +465,7 @@ impl Handler for Wav {
                     scan.carriers.push(Carrier {
                         location: format!("{} chunk {frame}", c.name().trim_end()),
                         value: text,
+                        kind: CarrierKind::Metadata,
                     });
                 }
             }
@@ -494,6 +499,7 @@ impl Handler for Wav {
             scan.carriers.push(Carrier {
                 location: format!("RIFF AIGC chunk at offset {at}, inside a chunk whose size lies"),
                 value,
+                kind: CarrierKind::Metadata,
             });
         }
         let (Some(fmt), Some(data)) = (l.fmt, l.data) else {
@@ -518,15 +524,17 @@ impl Handler for Wav {
         h.update(fmt.body(input));
         h.update(data.body(input));
         scan.digest = Some(h.finish());
-        match sample_layout(input, &l, limits) {
-            Ok((f, data)) => {
-                let w = windows(input, &f, &data);
-                scan.explicit = audio::explicit_marks(&w.iter().collect::<Vec<_>>());
+        if opts.explicit {
+            match sample_layout(input, &l, limits) {
+                Ok((f, data)) => {
+                    let w = windows(input, &f, &data);
+                    scan.explicit = audio::explicit_marks(&w.iter().collect::<Vec<_>>());
+                }
+                Err(e) => scan.findings.push(Finding::info(
+                    "wav.samples_not_read",
+                    format!("the audible label was not looked for: {e}"),
+                )),
             }
-            Err(e) => scan.findings.push(Finding::info(
-                "wav.samples_not_read",
-                format!("the audible label was not looked for: {e}"),
-            )),
         }
         scan.watermark = audio::look_for_watermark(input, Format::Wav, opts);
         Ok(scan)

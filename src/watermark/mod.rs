@@ -23,8 +23,6 @@ pub mod image;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::format::{WatermarkCheck, WatermarkFound};
-
 /// The key that fixes the watermark's keyed patterns; public for detection.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WatermarkKey(pub [u8; 32]);
@@ -93,6 +91,13 @@ impl Payload {
     }
 }
 
+impl std::fmt::Display for Payload {
+    /// The payload's id: 16 lowercase hex digits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
 /// The 16-bit public tag of a producer code or name.
 pub fn producer_tag(content_producer: &str) -> [u8; 2] {
     let h = tagged_hash(b"aigcmark/producer\0", content_producer.as_bytes());
@@ -120,74 +125,6 @@ fn tagged_hash(tag: &[u8], data: &[u8]) -> [u8; 32] {
     h.update(tag);
     h.update(data);
     h.finalize().into()
-}
-
-/// Looks for the image watermark; an image too small to carry one reports it absent.
-pub fn check_image(img: &::image::DynamicImage, key: &WatermarkKey) -> WatermarkCheck {
-    match image::detect_dynamic(img, key) {
-        Ok(Some(d)) => WatermarkCheck::Detected(found(
-            d.payload,
-            d.matching_bits,
-            d.compared_bits,
-            d.false_positive_probability,
-            format!(
-                "scale {:.2}, rotation {:.1}°, grid offset ({}, {}){}",
-                d.scale,
-                d.rotation_deg,
-                d.offset.0,
-                d.offset.1,
-                if d.flipped { ", mirrored" } else { "" }
-            ),
-        )),
-        Ok(None) | Err(_) => WatermarkCheck::Absent,
-    }
-}
-
-/// Looks for the audio watermark in interleaved samples.
-pub fn check_audio(
-    samples: &[f32],
-    channels: usize,
-    sample_rate: u32,
-    key: &WatermarkKey,
-) -> WatermarkCheck {
-    match audio::detect(samples, channels, sample_rate, key) {
-        Ok(Some(d)) => WatermarkCheck::Detected(found(
-            d.payload,
-            d.matching_bits,
-            d.compared_bits,
-            d.false_positive_probability,
-            format!(
-                "from {:.2} s{}",
-                d.start_seconds,
-                if (d.speed - 1.0).abs() > 0.001 {
-                    format!(", speed {:.3}", d.speed)
-                } else {
-                    String::new()
-                }
-            ),
-        )),
-        Ok(None) | Err(_) => WatermarkCheck::Absent,
-    }
-}
-
-fn found(
-    payload: [u8; 8],
-    matching_bits: u32,
-    compared_bits: u32,
-    fpp: f64,
-    location: String,
-) -> WatermarkFound {
-    let p = Payload(payload);
-    WatermarkFound {
-        payload: p.id(),
-        producer_tag: hex(&p.producer_tag()),
-        content_tag: hex(&p.content_tag()),
-        matching_bits,
-        compared_bits,
-        false_positive_probability: fpp,
-        location: Some(location),
-        agrees_with_label: None,
-    }
 }
 
 pub(crate) use crate::util::hex;

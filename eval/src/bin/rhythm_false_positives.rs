@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use aigcmark::audio::{add_rhythm, detect_rhythm, encode_wav_int};
 use aigcmark::format::ScanOptions;
 use aigcmark::formats::audio::decode::{Pcm, decode_all};
-use aigcmark::formats::audio::{add_rhythm, detect_rhythm, encode_wav_int};
 use aigcmark::watermark::audio::{EmbedOptions, WatermarkKey, embed};
 use aigcmark::{Format, Limits, Placement};
 use rayon::prelude::*;
@@ -322,6 +322,7 @@ fn scan_marks(p: &Path) -> Vec<(String, String)> {
     let opts = ScanOptions {
         limits: &limits,
         watermark_key: None,
+        explicit: true,
     };
     aigcmark::formats::handler(format)
         .and_then(|h| h.scan(&bytes, &opts))

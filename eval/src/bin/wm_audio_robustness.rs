@@ -413,7 +413,7 @@ fn main() {
     }
     if files.is_empty() {
         eprintln!(
-            "no corpus audio under {} (run /work/main/scripts/fetch-corpus.sh or set AIGCMARK_CORPUS)",
+            "no corpus audio under {} (run scripts/fetch-corpus.sh or set AIGCMARK_CORPUS)",
             adir.display()
         );
         std::process::exit(2);

@@ -7,11 +7,11 @@
 //! before their own encoder; see [`super::pcm`]). The note in [`Edited::notes`] says so.
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
     ContentEdits, Edited, ExplicitKind, ExplicitMark, Format, Placement, ScanOptions,
     WatermarkCheck,
 };
-use crate::report::Finding;
 use crate::watermark::WatermarkKey;
 
 use super::decode::{Pcm, decode_all};
@@ -106,9 +106,12 @@ pub(crate) fn look_for_watermark(
 ) -> Option<WatermarkCheck> {
     let key = opts.watermark_key?;
     Some(match decode_all(input, format.name(), opts.limits) {
-        Ok(pcm) => {
-            crate::watermark::check_audio(&pcm.samples, usize::from(pcm.channels), pcm.rate, key)
-        }
+        Ok(pcm) => crate::formats::watermark_search::check_audio(
+            &pcm.samples,
+            usize::from(pcm.channels),
+            pcm.rate,
+            key,
+        ),
         Err(_) => WatermarkCheck::Absent,
     })
 }
@@ -116,7 +119,7 @@ pub(crate) fn look_for_watermark(
 /// The sample-level part of a compressed format's scan, decoding once: the audible label in the
 /// first and last [`super::SCAN_SECONDS`], or, when the watermark is looked for (which needs the
 /// whole file decoded anyway), the label anywhere and the watermark from the same samples.
-/// `not_read` is the format's finding code for audio that cannot be decoded.
+/// Nothing is decoded when neither is asked for (labeling). `not_read` is the format's finding code for audio that cannot be decoded.
 pub(crate) fn scan_samples(
     input: &[u8],
     format: Format,
@@ -127,8 +130,10 @@ pub(crate) fn scan_samples(
     if let Some(key) = opts.watermark_key {
         match decode_all(input, format.name(), opts.limits) {
             Ok(pcm) => {
-                scan.explicit = explicit_marks(&[&pcm]);
-                scan.watermark = Some(crate::watermark::check_audio(
+                if opts.explicit {
+                    scan.explicit = explicit_marks(&[&pcm]);
+                }
+                scan.watermark = Some(crate::formats::watermark_search::check_audio(
                     &pcm.samples,
                     usize::from(pcm.channels),
                     pcm.rate,
@@ -143,6 +148,9 @@ pub(crate) fn scan_samples(
                 scan.watermark = Some(WatermarkCheck::Absent);
             }
         }
+        return;
+    }
+    if !opts.explicit {
         return;
     }
     match super::decode::decode_head_tail(input, format.name(), super::SCAN_SECONDS, opts.limits) {

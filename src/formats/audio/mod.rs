@@ -1,5 +1,5 @@
 //! What the audio formats share: decoding to PCM, the audible "AI" rhythm and its detector, the
-//! content-editing pipeline (decode → rhythm → watermark → encode), and the PCM API for services.
+//! content-editing pipeline (decode → rhythm → watermark → encode), and WAV writing from samples.
 //!
 //! The containers themselves live beside this module (`wav`, `mp3`, `flac`, `ogg`); each finds
 //! its carriers and content bytes and calls in here for anything that needs samples.
@@ -15,7 +15,6 @@ pub(crate) use edit::{
     check_recorded, edit_by_decoding, embed_watermark, explicit_marks, look_for_watermark,
     not_embedded, rhythm_request, scan_samples,
 };
-pub use pcm::*;
 
 /// Seconds at each end of a file that `scan` searches for the rhythm.
 pub const SCAN_SECONDS: f64 = 10.0;

@@ -1,22 +1,11 @@
-//! Labeling audio that is still samples in memory: what a text-to-speech or music service has
-//! before its own encoder.
-//!
-//! [`label_pcm_i16`] and [`label_pcm_f32`] write a WAV (with `hound`) and label it through
-//! [`crate::label()`], so the result is exactly what labeling a WAV file gives. [`add_rhythm`]
-//! inserts the audible "AI" rhythm into the samples for a service that encodes them itself (and
-//! labels the encoded file afterwards); [`detect_rhythm`] finds it again.
+//! WAV files made from samples in memory (with `hound`): for the PCM front end
+//! ([`crate::audio`]) and for the audio edit pipeline's re-encoding.
 
 use std::io::Cursor;
 
 use crate::error::{Error, Result};
-use crate::format::{Format, Placement};
-use crate::keys::Signer;
-use crate::labeler::{LabelOptions, Labeled, label};
 
-pub use super::detect::{RhythmHit, detect as detect_rhythm};
-pub use super::rhythm::{Inserted, RhythmSpec};
-
-fn check_layout(len: usize, rate: u32, channels: u16) -> Result<()> {
+pub(crate) fn check_layout(len: usize, rate: u32, channels: u16) -> Result<()> {
     if rate == 0 || channels == 0 {
         return Err(Error::InvalidLabel(
             "the sample rate and channel count must not be zero".into(),
@@ -104,48 +93,4 @@ pub fn wav_from_f32(samples: &[f32], rate: u32, channels: u16) -> Result<Vec<u8>
         hound::SampleFormat::Float,
         |w| samples.iter().try_for_each(|&s| w.write_sample(s)),
     )
-}
-
-/// Labels interleaved 16-bit samples: a labeled WAV (with the rhythm when `opts.explicit` asks).
-pub fn label_pcm_i16(
-    samples: &[i16],
-    rate: u32,
-    channels: u16,
-    signer: &Signer,
-    opts: &LabelOptions,
-) -> Result<Labeled> {
-    label(
-        &wav_from_i16(samples, rate, channels)?,
-        Format::Wav,
-        signer,
-        opts,
-    )
-}
-
-/// Labels interleaved `f32` samples: a labeled 32-bit float WAV.
-pub fn label_pcm_f32(
-    samples: &[f32],
-    rate: u32,
-    channels: u16,
-    signer: &Signer,
-    opts: &LabelOptions,
-) -> Result<Labeled> {
-    label(
-        &wav_from_f32(samples, rate, channels)?,
-        Format::Wav,
-        signer,
-        opts,
-    )
-}
-
-/// Inserts the audible "AI" rhythm (default sound) into interleaved samples at the start, the
-/// end or both; returns where it went, in seconds.
-pub fn add_rhythm(
-    samples: &mut Vec<f32>,
-    rate: u32,
-    channels: u16,
-    placement: Placement,
-) -> Result<Vec<Inserted>> {
-    check_layout(samples.len(), rate, channels)?;
-    super::rhythm::insert(samples, rate, channels, placement, &RhythmSpec::default())
 }

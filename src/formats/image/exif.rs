@@ -16,8 +16,8 @@
 //! unreferenced.
 
 use crate::error::{Error, Result};
-use crate::format::{Carrier, Scan};
-use crate::report::Finding;
+use crate::findings::Finding;
+use crate::format::{Carrier, CarrierKind, Scan};
 
 const TAG_IMAGE_DESCRIPTION: u16 = 0x010E;
 const TAG_EXIF_IFD: u16 = 0x8769;
@@ -291,6 +291,7 @@ pub fn scan_into(body: &[u8], location: &str, scan: &mut Scan) {
                 scan.carriers.push(Carrier {
                     location: format!("EXIF {} ({location})", f.tag),
                     value: f.value,
+                    kind: CarrierKind::Metadata,
                 });
             }
             Text::BareRecord => scan.findings.push(Finding::warning(

@@ -23,12 +23,12 @@
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
     CarrierChoice, ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format,
     Handler, Scan, ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::jpeg_segments::{self, APP0, APP1, SOS, Segment, Segments, push_segment};
 use super::{JPEG_XMP_ID, exif, xmp};

@@ -12,8 +12,8 @@
 use std::ops::Range;
 
 use crate::error::{Error, Result};
+use crate::findings::{Finding, Severity};
 use crate::limits::Limits;
-use crate::report::{Finding, Severity};
 
 pub const SOI: u8 = 0xD8;
 pub const EOI: u8 = 0xD9;

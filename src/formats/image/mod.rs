@@ -51,11 +51,11 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
     ContentEdits, Edited, ExplicitMark, Format, Scan, ScanOptions, WatermarkCheck,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
 use crate::watermark::WatermarkKey;
 
 pub use jpeg::JPEG;
@@ -73,7 +73,7 @@ pub const PNG_XMP_KEYWORD: &str = "XML:com.adobe.xmp";
 ///
 /// ```
 /// use aigcmark::{Format, LabelOptions, Signer};
-/// use aigcmark::formats::image::encode_image;
+/// use aigcmark::encode_image;
 ///
 /// let pixels = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]));
 /// let png = encode_image(&image::DynamicImage::ImageRgb8(pixels), Format::Png, 92).unwrap();
@@ -242,7 +242,7 @@ pub(super) fn watermark_into(
         return;
     };
     scan.watermark = Some(match decode_oriented(input, format, opts.limits) {
-        Ok((img, _)) => crate::watermark::check_image(&img, key),
+        Ok((img, _)) => crate::formats::watermark_search::check_image(&img, key),
         Err(Error::Limit(why)) => {
             scan.findings.push(Finding::warning(
                 "watermark.not_checked",
@@ -470,6 +470,7 @@ mod tests {
         let opts = ScanOptions {
             limits: &limits,
             watermark_key: Some(&key),
+            explicit: true,
         };
         let mut scan = Scan::default();
         watermark_into(&mut scan, &png, Format::Png, &opts);
@@ -485,6 +486,7 @@ mod tests {
         let opts = ScanOptions {
             limits: &limits,
             watermark_key: Some(&key),
+            explicit: true,
         };
         assert_eq!(
             look_for_watermark(&png, Format::Png, &opts),

@@ -14,12 +14,12 @@ use std::io::Read;
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
-    ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler, Scan,
-    ScanOptions, WriteOptions,
+    CarrierKind, ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler,
+    Scan, ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::png_chunks::{self, Chunk, push_chunk};
 use super::{PNG_XMP_KEYWORD, exif, xmp};
@@ -238,6 +238,7 @@ impl Handler for Png {
                 scan.carriers.push(crate::format::Carrier {
                     location: format!("PNG {kind} {}", t.keyword),
                     value: text,
+                    kind: CarrierKind::Metadata,
                 });
             }
         }

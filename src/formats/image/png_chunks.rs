@@ -13,8 +13,8 @@
 use std::ops::Range;
 
 use crate::error::{Error, Result};
+use crate::findings::{Finding, Severity};
 use crate::limits::Limits;
-use crate::report::{Finding, Severity};
 
 pub const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 

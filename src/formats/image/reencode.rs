@@ -17,8 +17,8 @@
 use image::{DynamicImage, ImageBuffer, Luma, LumaA, Pixel, Rgb, Rgba};
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use super::Canvas;
 use super::jpeg_segments::{self, APP0, APP2, SOI};

@@ -22,12 +22,12 @@
 
 use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
+use crate::findings::{Finding, Severity};
 use crate::format::{
     ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler, Scan,
     ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
-use crate::report::{Finding, Severity};
 
 use super::{exif, xmp};
 use crate::formats::riff::{self, Chunk, Piece, Riff};

@@ -27,9 +27,9 @@
 use std::ops::Range;
 
 use crate::error::{Error, Result};
-use crate::format::{Carrier, Declaration, DeclarationKind, Scan};
+use crate::findings::Finding;
+use crate::format::{Carrier, CarrierKind, Declaration, DeclarationKind, Scan};
 use crate::limits::Limits;
-use crate::report::Finding;
 
 pub const TC260_NS: &str = "http://www.tc260.org.cn/ns/AIGC/1.0/";
 pub const IPTC_EXT_NS: &str = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/";
@@ -173,6 +173,7 @@ pub fn scan_into(packet: &[u8], location: &str, limits: &Limits, scan: &mut Scan
         scan.carriers.push(Carrier {
             location: where_,
             value: p.value,
+            kind: CarrierKind::Metadata,
         });
     }
     for v in s.source_types {

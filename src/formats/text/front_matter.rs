@@ -25,8 +25,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::findings::Finding;
 use crate::label::{FIELD_NAMES, LabelRecord};
-use crate::report::Finding;
 
 /// The front matter's place in a Markdown text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

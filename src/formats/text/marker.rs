@@ -22,6 +22,8 @@
 //! ordinal, packed (a provider code in base 36, a hex ProduceID two digits to a byte): 47
 //! selectors, about 190 bytes of UTF-8, for the usual 27-character code and 32-digit id.
 
+use crate::label::is_provider_code;
+
 const MAGIC: [u8; 2] = *b"AM";
 const KIND_FULL: u8 = b'F';
 const KIND_COMPACT: u8 = b'C';
@@ -121,12 +123,6 @@ const FLAG_CODE: u8 = 1 << 3;
 /// A provider code (27 of `0-9A-Z`) packed in base 36 fits 18 bytes (36^27 < 2^144).
 const CODE_LEN: usize = 27;
 const CODE_BYTES: usize = 18;
-
-fn is_provider_code(s: &str) -> bool {
-    s.len() == CODE_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-}
 
 fn pack_code(s: &str) -> [u8; CODE_BYTES] {
     let mut n = [0u8; CODE_BYTES];
@@ -839,7 +835,7 @@ mod tests {
 
     #[test]
     fn shortcut_reads_what_the_decoder_reads() {
-        use crate::formats::text::label_str;
+        use crate::text::label_str;
         let signer = crate::Signer::from_seed(&[3; 32]);
         let text: String = (0..300)
             .map(|i| format!("Paragraph {i}: 段落，内容。\n\n"))

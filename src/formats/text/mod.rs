@@ -26,23 +26,20 @@ pub mod front_matter;
 pub mod marker;
 pub mod place;
 pub mod prompt;
-pub mod stream;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{Error, Result};
+use crate::findings::Finding;
 use crate::format::{
-    Carrier, ContentEdits, Edited, ExplicitKind, ExplicitMark, ExplicitOptions, Format, Handler,
-    Placement, Scan, ScanOptions, WriteOptions,
+    Carrier, CarrierKind, ContentEdits, Edited, ExplicitKind, ExplicitMark, ExplicitOptions,
+    Format, Handler, Placement, Scan, ScanOptions, WriteOptions,
 };
 use crate::label::LabelRecord;
 use crate::limits::Limits;
-use crate::report::Finding;
 
 use marker::{Compact, Frame};
-
-pub use stream::{TextLabelStream, label_str};
 
 /// Plain text or Markdown.
 pub struct Text {
@@ -87,7 +84,7 @@ impl Text {
 
 /// The seal's `ex=` record of the prompts in the text: `start,<words>`, `end,<words>`,
 /// `both,<words>` or, when the two differ, `both,<start words>,<end words>`; words in base64url.
-fn explicit_record(placement: Placement, start: &str, end: &str) -> String {
+pub(crate) fn explicit_record(placement: Placement, start: &str, end: &str) -> String {
     let b = |w: &str| URL_SAFE_NO_PAD.encode(w.as_bytes());
     match placement {
         Placement::End => format!("end,{}", b(end)),
@@ -98,12 +95,12 @@ fn explicit_record(placement: Placement, start: &str, end: &str) -> String {
 }
 
 /// The refusal for a text with nothing to read.
-fn empty_text() -> Error {
+pub(crate) fn empty_text() -> Error {
     Error::Refused("the text is empty; nothing to label".into())
 }
 
 /// The placement a text prompt may have.
-fn text_placement(opts: &ExplicitOptions) -> Result<Placement> {
+pub(crate) fn text_placement(opts: &ExplicitOptions) -> Result<Placement> {
     match opts.placement.unwrap_or(Placement::Start) {
         p @ (Placement::Start | Placement::End | Placement::Both) => Ok(p),
         other => Err(Error::Unsupported(format!(
@@ -134,7 +131,7 @@ pub fn check_caller_prompt(words: &str) -> Result<()> {
 }
 
 /// The prompt's words: the caller's (checked) or the default for the text's script.
-fn prompt_words(opts: &ExplicitOptions, body: &str) -> Result<String> {
+pub(crate) fn prompt_words(opts: &ExplicitOptions, body: &str) -> Result<String> {
     match &opts.text {
         Some(t) => {
             check_caller_prompt(t)?;
@@ -145,7 +142,7 @@ fn prompt_words(opts: &ExplicitOptions, body: &str) -> Result<String> {
 }
 
 /// The separator between a prompt and the body, in the text's own line breaks.
-fn separator(markdown: bool, line_break: &'static str) -> &'static str {
+pub(crate) fn separator(markdown: bool, line_break: &'static str) -> &'static str {
     match (markdown, line_break) {
         (true, "\r\n") => "\r\n\r\n",
         (true, _) => "\n\n",
@@ -154,7 +151,7 @@ fn separator(markdown: bool, line_break: &'static str) -> &'static str {
 }
 
 /// A prompt already in the text that may stand for ours: it holds both elements.
-fn compliant(found: Option<prompt::Found>) -> Option<prompt::Found> {
+pub(crate) fn compliant(found: Option<prompt::Found>) -> Option<prompt::Found> {
     found.filter(|f| prompt::check_prompt_elements(&f.text).is_ok())
 }
 
@@ -225,7 +222,7 @@ fn compact_for(label_json: &str) -> Option<Compact> {
 }
 
 /// True when the full record may be glued to `c`, the last visible character of the body.
-fn is_tail_base(c: char, last_word: &str) -> bool {
+pub(crate) fn is_tail_base(c: char, last_word: &str) -> bool {
     let punct = matches!(
         c,
         '.' | '!'
@@ -323,6 +320,7 @@ impl Handler for Text {
             scan.carriers.push(Carrier {
                 location: "front matter AIGC".into(),
                 value: json,
+                kind: CarrierKind::Metadata,
             });
             front = true;
         }
@@ -501,6 +499,11 @@ fn read_markers(
         scan.carriers.push(Carrier {
             location: "invisible marker (full record)".into(),
             value: json.clone(),
+            kind: if has_front_matter_label {
+                CarrierKind::InTextCopy
+            } else {
+                CarrierKind::Metadata
+            },
         });
     }
     for f in prompt::detect(body) {
@@ -556,6 +559,7 @@ fn read_markers(
             scan.carriers.push(Carrier {
                 location: format!("paragraph fragment ({list})"),
                 value,
+                kind: CarrierKind::Metadata,
             });
         }
     }

@@ -350,7 +350,10 @@ fn corpus_audio() -> std::path::PathBuf {
 fn read_corpus_wav(rel: &str) -> (Vec<f32>, usize, u32) {
     let p = corpus_audio().join(rel);
     let r = hound::WavReader::open(&p).unwrap_or_else(|e| {
-        panic!("corpus file {} missing ({e}); run /work/main/scripts/fetch-corpus.sh or set AIGCMARK_CORPUS", p.display())
+        panic!(
+            "corpus file {} missing ({e}); run scripts/fetch-corpus.sh or set AIGCMARK_CORPUS",
+            p.display()
+        )
     });
     let spec = r.spec();
     let s: Vec<f32> = match spec.sample_format {

@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn matches_spec_table() {
-        // /work/shared/spec/robustness.md table, FPR 1e-6 column, single trial.
+        // Smallest k with P(Bin(n, 1/2) >= k) <= FPR, one trial (the usual presence-test table).
         assert_eq!(threshold(64, 1.0, 1e-6), 51);
         assert_eq!(threshold(128, 1.0, 1e-6), 92);
         assert_eq!(threshold(256, 1.0, 1e-6), 167);

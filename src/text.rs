@@ -9,20 +9,19 @@
 //! prompt unless `LabelOptions::explicit_for_text` is off, as `aigcmark::label` does.
 //! [`TextLabelStream::finish`] returns the tail: the full record, sealed over the digest computed
 //! on the fly, and an end prompt. Work is O(n): each character is placed and hashed once
-//! (normalisation segments are a few characters long, see [`super::digest`]).
+//! (normalisation segments are a few characters long).
 //! [`label_str`] is the stream run over one string, so both give the same text.
 
 use crate::error::{Error, Result};
 use crate::format::{ExplicitOptions, Format, Handler, Placement, ScanOptions};
+use crate::formats::text::digest::Digester;
+use crate::formats::text::marker::{self, Compact, Frame};
+use crate::formats::text::place::Placer;
+use crate::formats::text::{self as text_format, prompt};
 use crate::keys::Signer;
-use crate::label::{LabelRecord, check_value};
-use crate::labeler::{LabelOptions, fresh_id};
-use crate::seal::{self, Claims};
-
-use super::digest::Digester;
-use super::marker::{self, Compact, Frame};
-use super::place::Placer;
-use super::prompt;
+use crate::label::LabelRecord;
+use crate::labeler::{LabelOptions, new_record, seal_record};
+use crate::seal::Claims;
 
 /// How much of the end of the text is kept to look for an end prompt already there (its 64
 /// visible characters, with the markers that may sit among them).
@@ -32,11 +31,12 @@ const TAIL_KEEP: usize = 4096;
 /// verification result as `aigcmark::label` on its bytes (markers may sit in other places).
 /// Refuses a text that already carries a label unless `opts.replace` is set.
 pub fn label_str(text: &str, signer: &Signer, opts: &LabelOptions) -> Result<String> {
-    let scan = super::PLAIN.scan(
+    let scan = text_format::PLAIN.scan(
         text.as_bytes(),
         &ScanOptions {
             limits: &opts.limits,
             watermark_key: None,
+            explicit: false,
         },
     )?;
     if !scan.carriers.is_empty() && !opts.replace {
@@ -45,7 +45,7 @@ pub fn label_str(text: &str, signer: &Signer, opts: &LabelOptions) -> Result<Str
         ));
     }
     if prompt::is_blank(text) {
-        return Err(super::empty_text());
+        return Err(text_format::empty_text());
     }
     let clean = marker::strip(text);
     let mut s = TextLabelStream::new(signer, opts)?;
@@ -94,26 +94,15 @@ impl<'a> TextLabelStream<'a> {
     /// A stream for plain text labeled with `opts` (kind, producer, ProduceID, explicit prompt,
     /// signing time, limits; watermark and carrier options do not apply to text).
     pub fn new(signer: &'a Signer, opts: &LabelOptions) -> Result<Self> {
-        check_value("ContentProducer", &opts.content_producer)?;
-        if opts.content_producer.is_empty() {
-            return Err(Error::InvalidLabel("ContentProducer is required".into()));
-        }
-        let produce_id = match &opts.produce_id {
-            Some(id) if id.is_empty() => {
-                return Err(Error::InvalidLabel("ProduceID is empty".into()));
-            }
-            Some(id) => id.clone(),
-            None => fresh_id(),
-        };
-        check_value("ProduceID", &produce_id)?;
-        let record = LabelRecord::new(opts.kind, &opts.content_producer, &produce_id);
+        let record = new_record(opts)?;
+        let produce_id = record.produce_id.clone().unwrap_or_default();
         let default =
             (opts.explicit.is_none() && opts.explicit_for_text).then(ExplicitOptions::default);
         let prompt = match opts.explicit.as_ref().or(default.as_ref()) {
             Some(ex) => {
-                let placement = super::text_placement(ex)?;
+                let placement = text_format::text_placement(ex)?;
                 if let Some(t) = &ex.text {
-                    super::prompt_words(ex, t)?;
+                    text_format::prompt_words(ex, t)?;
                 }
                 Some((ex.text.as_ref().map(|t| t.trim().to_string()), placement))
             }
@@ -209,7 +198,7 @@ impl<'a> TextLabelStream<'a> {
             .unwrap_or_else(|| prompt::default_for(head).to_string());
         let mut from = 0;
         if matches!(placement, Placement::Start | Placement::Both) {
-            match super::compliant(prompt::at_start(head)) {
+            match text_format::compliant(prompt::at_start(head)) {
                 Some(f) => {
                     self.kept_start = f.end;
                     self.start_words = Some(f.text);
@@ -220,7 +209,7 @@ impl<'a> TextLabelStream<'a> {
                         from = '\u{FEFF}'.len_utf8();
                     }
                     let mut p = words.clone();
-                    p.push_str(super::separator(false, self.line_break));
+                    p.push_str(text_format::separator(false, self.line_break));
                     self.digester.update(&p);
                     out.push_str(&p);
                     self.start_words = Some(words.clone());
@@ -296,7 +285,7 @@ impl<'a> TextLabelStream<'a> {
             self.body(&held[from..], &mut out);
         }
         if !self.any_visible {
-            return Err(super::empty_text());
+            return Err(text_format::empty_text());
         }
         let before = out.len();
         self.placer.finish(&mut out);
@@ -314,7 +303,7 @@ impl<'a> TextLabelStream<'a> {
         if let (Some(w), Some(Placement::End | Placement::Both)) = (&end_prompt, placement) {
             let mut seen = self.tail.clone();
             seen.push_str(&self.pending_ws);
-            let had = super::compliant(prompt::at_end(&seen))
+            let had = text_format::compliant(prompt::at_end(&seen))
                 .filter(|_| self.kept_start == 0 || self.after_kept);
             match had {
                 Some(f) => end_words = Some(f.text),
@@ -325,7 +314,7 @@ impl<'a> TextLabelStream<'a> {
         match &add_end {
             Some(w) => {
                 if self.last_visible.is_some() || !self.tail.is_empty() {
-                    after.push_str(super::separator(false, self.line_break));
+                    after.push_str(text_format::separator(false, self.line_break));
                 }
                 after.push_str(w);
                 if pending.contains('\n') {
@@ -337,7 +326,7 @@ impl<'a> TextLabelStream<'a> {
         let base_ok = glued_compact
             || self
                 .last_visible
-                .is_some_and(|c| super::is_tail_base(c, last_word(&self.tail)));
+                .is_some_and(|c| text_format::is_tail_base(c, last_word(&self.tail)));
         // Without a base, a space: invisible, and dropped by the digest before a line break or
         // at the end.
         let before_run = if base_ok { "" } else { " " };
@@ -345,21 +334,24 @@ impl<'a> TextLabelStream<'a> {
         self.digester.update(&after);
         let digest = self.digester.finish();
         let explicit = placement.map(|p| {
-            super::explicit_record(
+            text_format::explicit_record(
                 p,
                 self.start_words.as_deref().unwrap_or(""),
                 end_words.as_deref().unwrap_or(""),
             )
         });
-        let claims = Claims {
-            format: Format::Text,
-            content_digest: digest,
-            signed_at: self.signed_at.unwrap_or_else(now),
-            watermark_id: None,
-            explicit,
-        };
         let mut record = self.record.clone();
-        record.reserved_code1 = Some(seal::seal_provider(self.signer, &record, &claims)?);
+        seal_record(
+            self.signer,
+            &mut record,
+            Claims {
+                format: Format::Text,
+                content_digest: digest,
+                signed_at: self.signed_at.unwrap_or_else(crate::util::unix_now),
+                watermark_id: None,
+                explicit,
+            },
+        )?;
         let json = record.to_json()?;
         let run = marker::encode(&Frame::Full(json))
             .ok_or_else(|| Error::InvalidLabel("label record too long for a text marker".into()))?;
@@ -376,11 +368,4 @@ fn last_word(s: &str) -> &str {
         .rsplit(char::is_whitespace)
         .next()
         .unwrap_or("")
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
