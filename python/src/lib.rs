@@ -772,6 +772,17 @@ fn verify_many(
     })
 }
 
+/// Expands folders into the files below them whose names say a format aigcmark reads (sorted),
+/// as `aigcmark verify -r` does; plain files are kept as given.
+#[pyfunction]
+#[pyo3(signature = (paths, recursive = true))]
+fn collect_paths(py: Python<'_>, paths: Vec<PathBuf>, recursive: bool) -> PyResult<Vec<String>> {
+    let found = py
+        .allow_threads(|| aigcmark::batch::collect_paths(&paths, recursive))
+        .map_err(|e| to_py(RsError::Refused(e.to_string())))?;
+    Ok(found.iter().map(|p| p.display().to_string()).collect())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Streaming text
 
@@ -859,6 +870,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_path, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(verify_many, m)?)?;
+    m.add_function(wrap_pyfunction!(collect_paths, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
