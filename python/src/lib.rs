@@ -263,12 +263,22 @@ fn parse_format(name: &str) -> PyResult<Format> {
         })
 }
 
+/// The first 64 bytes, less a UTF-8 character cut in two at the end: `Format::detect` takes
+/// UTF-8 for text, and a head that splits a Chinese character would not be.
+fn detect_head(bytes: &[u8]) -> &[u8] {
+    let head = &bytes[..bytes.len().min(64)];
+    match std::str::from_utf8(head) {
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => &head[..e.valid_up_to()],
+        _ => head,
+    }
+}
+
 /// The format: forced, or detected from the name (when there is one) and the first bytes.
 fn input_format(name: Option<&Path>, bytes: &[u8], forced: Option<&str>) -> PyResult<Format> {
     if let Some(f) = forced {
         return parse_format(f);
     }
-    Format::detect(name, &bytes[..bytes.len().min(64)]).ok_or_else(|| {
+    Format::detect(name, detect_head(bytes)).ok_or_else(|| {
         to_py(RsError::Unsupported(format!(
             "{}: {}",
             name.map(|p| p.display().to_string())
