@@ -793,6 +793,31 @@ fn collect_paths(py: Python<'_>, paths: Vec<PathBuf>, recursive: bool) -> PyResu
     Ok(found.iter().map(|p| p.display().to_string()).collect())
 }
 
+/// For the benchmark: `aigcmark::verify` on `data` `n` times in Rust alone (no Python between
+/// calls); returns the seconds taken. The baseline for the Python call's overhead.
+#[pyfunction]
+#[pyo3(signature = (data, trust, n, watermark = false, format = None))]
+fn _bench_verify_rust(
+    py: Python<'_>,
+    data: &[u8],
+    trust: &TrustStore,
+    n: usize,
+    watermark: bool,
+    format: Option<&str>,
+) -> PyResult<f64> {
+    nonempty(data)?;
+    let format = input_format(None, data, format)?;
+    Ok(py.allow_threads(|| {
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            // As the Python call does: options built, report made and serialised.
+            let opts = verify_options(trust, watermark);
+            std::hint::black_box(report_json(&aigcmark::verify(data, format, &opts)));
+        }
+        start.elapsed().as_secs_f64()
+    }))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Streaming text
 
@@ -881,6 +906,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(verify_many, m)?)?;
     m.add_function(wrap_pyfunction!(collect_paths, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_verify_rust, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
