@@ -185,9 +185,7 @@ impl TrustStore {
     }
 
     /// Pickles as its JSON, so a store can be shipped to Dask, Ray or Spark workers.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
         let ctor = slf.get_type().getattr("from_json")?;
         Ok((ctor, (slf.get().inner.to_json(),)))
     }
@@ -543,7 +541,9 @@ fn label_pcm<'py>(
     let out = match dtype {
         "int16" => {
             if samples.len() % 2 != 0 {
-                return Err(input_error("int16 samples must be a whole number of 2 bytes"));
+                return Err(input_error(
+                    "int16 samples must be a whole number of 2 bytes",
+                ));
             }
             py.allow_threads(|| {
                 let v: Vec<i16> = samples
@@ -771,7 +771,9 @@ fn verify_many(
                 }
             });
             if open {
-                let _ = tx.send(Msg::Done(serde_json::to_string(&summary).unwrap_or_default()));
+                let _ = tx.send(Msg::Done(
+                    serde_json::to_string(&summary).unwrap_or_default(),
+                ));
             }
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start a thread: {e}")))?;
@@ -867,10 +869,8 @@ impl TextLabelStream {
     /// Adds generated text; returns what to send now.
     fn push(&mut self, py: Python<'_>, text: &str) -> PyResult<String> {
         let cell = &mut self.cell;
-        py.allow_threads(|| {
-            cell.with_dependent_mut(|_, d| d.as_mut().map(|s| s.push(text)))
-        })
-        .ok_or_else(|| to_py(RsError::Refused("the stream is finished".into())))
+        py.allow_threads(|| cell.with_dependent_mut(|_, d| d.as_mut().map(|s| s.push(text))))
+            .ok_or_else(|| to_py(RsError::Refused("the stream is finished".into())))
     }
 
     /// Ends the text; returns the rest to send (the sealed record and the end prompt).
