@@ -540,7 +540,7 @@ fn label_pcm<'py>(
     let s = &signer.inner;
     let out = match dtype {
         "int16" => {
-            if samples.len() % 2 != 0 {
+            if !samples.len().is_multiple_of(2) {
                 return Err(input_error(
                     "int16 samples must be a whole number of 2 bytes",
                 ));
@@ -554,7 +554,7 @@ fn label_pcm<'py>(
             })
         }
         "float32" => {
-            if samples.len() % 4 != 0 {
+            if !samples.len().is_multiple_of(4) {
                 return Err(input_error(
                     "float32 samples must be a whole number of 4 bytes",
                 ));
