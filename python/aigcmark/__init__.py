@@ -405,11 +405,12 @@ class Report:
     ``format``); :meth:`to_json` is exactly the line ``aigcmark verify --jsonl`` prints.
     """
 
-    __slots__ = ("_json", "_dict")
+    __slots__ = ("_json", "_dict", "_verdict")
 
-    def __init__(self, json_text: str) -> None:
+    def __init__(self, json_text: str, verdict: Optional[str] = None) -> None:
         self._json = json_text
         self._dict: Optional[Dict[str, Any]] = None
+        self._verdict = verdict
 
     def to_json(self) -> str:
         """The report as ``aigcmark verify --jsonl`` prints it (without the newline)."""
@@ -428,7 +429,9 @@ class Report:
     def verdict(self) -> str:
         """labeled_intact, labeled_unsigned, altered, untrusted, forged, conflicting,
         watermark_only, explicit_only, unlabeled or error."""
-        return self._d()["verdict"]
+        if self._verdict is None:
+            self._verdict = self._d()["verdict"]
+        return self._verdict
 
     @property
     def exit_class(self) -> int:
@@ -508,8 +511,8 @@ def verify(
     """
     t = _trust(trust)
     if isinstance(data, (str, os.PathLike)):
-        return Report(_native.verify_path(os.fspath(data), t, bool(watermark), format))
-    return Report(_native.verify_bytes(_bytes(data), t, bool(watermark), format))
+        return Report(*_native.verify_path(os.fspath(data), t, bool(watermark), format))
+    return Report(*_native.verify_bytes(_bytes(data), t, bool(watermark), format))
 
 
 def inspect(

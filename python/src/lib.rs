@@ -625,7 +625,12 @@ fn report_json(r: &Report) -> String {
     serde_json::to_string(r).unwrap_or_default()
 }
 
-/// Verifies bytes; returns the report as the CLI's JSON line.
+/// The report as the CLI's JSON line, and its verdict (so that `Report.verdict` needs no parse).
+fn report_out(r: &Report) -> (String, &'static str) {
+    (report_json(r), r.verdict.as_str())
+}
+
+/// Verifies bytes; returns the report as the CLI's JSON line and its verdict.
 #[pyfunction]
 #[pyo3(signature = (data, trust, watermark = true, format = None))]
 fn verify_bytes(
@@ -634,11 +639,11 @@ fn verify_bytes(
     trust: &TrustStore,
     watermark: bool,
     format: Option<&str>,
-) -> PyResult<String> {
+) -> PyResult<(String, &'static str)> {
     nonempty(data)?;
     let format = input_format(None, data, format)?;
     let opts = verify_options(trust, watermark);
-    Ok(py.allow_threads(|| report_json(&aigcmark::verify(data, format, &opts))))
+    Ok(py.allow_threads(|| report_out(&aigcmark::verify(data, format, &opts))))
 }
 
 /// Verifies a file as `aigcmark verify --jsonl FILE` does (unreadable files give an `error`
@@ -651,7 +656,7 @@ fn verify_path(
     trust: &TrustStore,
     watermark: bool,
     format: Option<&str>,
-) -> PyResult<String> {
+) -> PyResult<(String, &'static str)> {
     let forced = format.map(parse_format).transpose()?;
     let opts = verify_options(trust, watermark);
     Ok(py.allow_threads(|| {
@@ -666,7 +671,7 @@ fn verify_path(
                 Err(_) => aigcmark::verify_file(&path, &opts),
             },
         };
-        report_json(&report)
+        report_out(&report)
     }))
 }
 

@@ -31,6 +31,7 @@ def test_label_text_verifies_and_report_is_the_clis_json(keys, cli, tmp_path):
     from_path = aigcmark.verify(str(f), trust=trust)
     assert from_path.to_json() + "\n" == line
     assert from_path.to_dict() == json.loads(line)
+    assert from_path.verdict == json.loads(line)["verdict"] == "labeled_intact"
     # The same text changed by one word is no longer intact.
     bad = out.replace("sea", "sky").encode()
     assert aigcmark.verify(bad, trust=trust, format="text").verdict != "labeled_intact"
