@@ -135,7 +135,12 @@ impl Format {
         match path.and_then(Format::from_path) {
             Some(f @ (Format::Text | Format::Markdown)) => Some(f),
             Some(_) => None,
-            None if std::str::from_utf8(head).is_ok() => Some(Format::Text),
+            // The head may end inside a character: only an invalid sequence says "not text".
+            None if std::str::from_utf8(head)
+                .map_or_else(|e| e.error_len().is_none(), |_| true) =>
+            {
+                Some(Format::Text)
+            }
             None => None,
         }
     }
@@ -502,5 +507,25 @@ pub trait Handler: Send + Sync {
     /// mark per place the record names (an audible label at both ends is two marks).
     fn check_explicit(&self, _input: &[u8], _record: &str, _limits: &Limits) -> Vec<ExplicitMark> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_told_by_a_head_that_cuts_a_character() {
+        let zh = "生成式人工智能的内容标识办法".repeat(4);
+        let head = &zh.as_bytes()[..64];
+        assert!(
+            std::str::from_utf8(head).is_err(),
+            "the head must cut a character"
+        );
+        assert_eq!(Format::detect(None, head), Some(Format::Text));
+        // An invalid byte inside the head still says "not text".
+        let mut bad = head.to_vec();
+        bad[10] = 0xFF;
+        assert_eq!(Format::detect(None, &bad), None);
     }
 }

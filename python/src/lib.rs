@@ -15,7 +15,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyType};
 
-use aigcmark::format::CarrierChoice;
+use aigcmark::CarrierChoice;
 use aigcmark::text::TextLabelStream as RsStream;
 use aigcmark::{
     Error as RsError, ExplicitOptions, Format, LabelKind, LabelOptions, Placement,
@@ -50,6 +50,7 @@ fn to_py(e: RsError) -> PyErr {
         RsError::InvalidLabel(_) => "InvalidLabelError",
         RsError::Key(_) => "KeyFileError",
         RsError::Refused(_) => "RefusedError",
+        _ => "Error",
     };
     py_error(name, e.to_string())
 }
@@ -207,7 +208,7 @@ fn keygen(
 ) -> PyResult<(String, String, String)> {
     let role = parse_role(role)?;
     py.allow_threads(move || -> Result<_, RsError> {
-        aigcmark::label::check_value("--producer", &producer)?;
+        aigcmark::check_label_value("--producer", &producer)?;
         if producer.is_empty() {
             return Err(RsError::Refused(
                 "--producer is empty: give the provider (or platform) code the key belongs to"
@@ -261,27 +262,17 @@ fn parse_format(name: &str) -> PyResult<Format> {
         })
 }
 
-/// The first 64 bytes, less a UTF-8 character cut in two at the end: `Format::detect` takes
-/// UTF-8 for text, and a head that splits a Chinese character would not be.
-fn detect_head(bytes: &[u8]) -> &[u8] {
-    let head = &bytes[..bytes.len().min(64)];
-    match std::str::from_utf8(head) {
-        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => &head[..e.valid_up_to()],
-        _ => head,
-    }
-}
-
 /// The format: forced, or detected from the name (when there is one) and the first bytes.
 fn input_format(name: Option<&Path>, bytes: &[u8], forced: Option<&str>) -> PyResult<Format> {
     if let Some(f) = forced {
         return parse_format(f);
     }
-    Format::detect(name, detect_head(bytes)).ok_or_else(|| {
+    Format::detect(name, &bytes[..bytes.len().min(64)]).ok_or_else(|| {
         to_py(RsError::Unsupported(format!(
             "{}: {}",
             name.map(|p| p.display().to_string())
                 .unwrap_or_else(|| "data".into()),
-            aigcmark::format::unsupported_reason(name, bytes)
+            aigcmark::unsupported_reason(name, bytes)
         )))
     })
 }
@@ -472,7 +463,7 @@ fn encode_image(
     format: Format,
     quality: u8,
 ) -> Result<Vec<u8>, RsError> {
-    use image::{ColorType, DynamicImage, ImageBuffer};
+    use image::{DynamicImage, ImageBuffer};
     let bad = || RsError::Refused("pixel buffer does not match its size".into());
     let img = match channels {
         1 => DynamicImage::ImageLuma8(
@@ -490,34 +481,7 @@ fn encode_image(
             )));
         }
     };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let enc = |e: image::ImageError| RsError::malformed("image", e.to_string());
-    match format {
-        Format::Jpeg => {
-            // JPEG has no alpha: it is dropped (composite onto a background first if it matters).
-            let img = if img.color() == ColorType::Rgba8 {
-                DynamicImage::ImageRgb8(img.to_rgb8())
-            } else {
-                img
-            };
-            let e = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-            img.write_with_encoder(e).map_err(enc)?;
-        }
-        Format::Png => img
-            .write_to(&mut out, image::ImageFormat::Png)
-            .map_err(enc)?,
-        _ => {
-            // The WebP encoder takes RGB(A) only; it writes lossless WebP.
-            let img = if img.color() == ColorType::L8 {
-                DynamicImage::ImageRgb8(img.to_rgb8())
-            } else {
-                img
-            };
-            img.write_to(&mut out, image::ImageFormat::WebP)
-                .map_err(enc)?
-        }
-    }
-    Ok(out.into_inner())
+    aigcmark::encode_image(&img, format, quality)
 }
 
 /// Labels interleaved PCM samples given as native-endian bytes of `dtype` ("int16" or

@@ -13,7 +13,7 @@
 //!   glued to its first safe base character ([`place`]), so a paragraph copied alone still says
 //!   who made it;
 //! - the full Annex E record with its seal is written once, right after the body's last visible
-//!   character and before an end prompt: a stream knows the seal only at its end ([`stream`]);
+//!   character and before an end prompt: a stream knows the seal only at its end ([`crate::text`]);
 //! - markers are variation selectors ([`marker`]); the content digest ([`digest`]) reads the text
 //!   as a person does (markers dropped, whitespace folded, width folded, NFC, prompt included);
 //!   in Markdown the front matter other than the `AIGC` entry is bound too ([`front_matter::bound`]).
