@@ -338,3 +338,56 @@ fn rf64_is_read_but_not_written() {
         Err(aigcmark::Error::Unsupported(_))
     ));
 }
+
+/// A labeled float WAV whose rhythm the watermark's noise once hid from the detector: with this
+/// key and ProduceID (found by a Python example's test), marking after the rhythm was inserted
+/// made the sealed rhythm read as removed, a false `altered` on a genuine file. The mark now goes
+/// in before the rhythm.
+#[test]
+fn the_watermark_never_hides_the_rhythm_it_was_sealed_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sine.wav");
+    run(Command::new(tool("sox", "sox"))
+        .args([
+            "-n",
+            "-r",
+            "22050",
+            "-c",
+            "1",
+            "-e",
+            "floating-point",
+            "-b",
+            "32",
+        ])
+        .arg(&input)
+        .args(["synth", "6", "sine", "180", "vol", "0.3"]));
+    let signer = aigcmark::Signer::from_pem(
+        "-----BEGIN PRIVATE KEY-----\n\
+         MC4CAQAwBQYDK2VwBCIEIA43qdnNaejIeODCzxiAGMuJ2QxQchiCAyJ0VHW4l6nF\n\
+         -----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let mut trust = aigcmark::TrustStore::new();
+    trust
+        .add(aigcmark::TrustStore::entry_for(
+            &signer.public_key(),
+            PRODUCER,
+            aigcmark::trust::Role::Provider,
+        ))
+        .unwrap();
+    let mut o = aigcmark::LabelOptions::new(PRODUCER);
+    o.produce_id = Some("fe2b73824624010cd2fd71c1b264d5b2".into());
+    o.explicit = Some(ExplicitOptions {
+        placement: Some(Placement::Start),
+        ..ExplicitOptions::default()
+    });
+    let out = aigcmark::label(&std::fs::read(&input).unwrap(), Format::Wav, &signer, &o).unwrap();
+    assert!(out.watermark_id.is_some());
+    let r = aigcmark::verify(&out.bytes, Format::Wav, &VerifyOptions::new(trust));
+    assert_eq!(r.verdict, Verdict::LabeledIntact, "{:?}", r.findings);
+    assert!(
+        r.explicit.iter().all(|m| m.intact == Some(true)),
+        "{:?}",
+        r.explicit
+    );
+}

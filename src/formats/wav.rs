@@ -574,8 +574,18 @@ impl Handler for Wav {
         let mut record = None;
         let mut watermarked = false;
         let new_body = if let (Some((key, payload)), true) = (edits.watermark, wants_watermark) {
-            // Watermarking changes every sample: decode, add the rhythm, mark, encode.
+            // Watermarking changes every sample: decode, mark, add the rhythm, encode. The
+            // rhythm goes in after the mark so that the mark's noise never touches its tones and
+            // gaps (it broke the rhythm's detection for some payloads).
             let mut samples = f.decode(body);
+            watermarked =
+                match audio::embed_watermark(&mut samples, f.channels, f.rate, key, payload) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        notes.push(audio::not_embedded(&why));
+                        false
+                    }
+                };
             if let Some(p) = placement {
                 let placed = rhythm::insert(
                     &mut samples,
@@ -586,14 +596,6 @@ impl Handler for Wav {
                 )?;
                 record = Some(rhythm::record(p, &placed));
             }
-            watermarked =
-                match audio::embed_watermark(&mut samples, f.channels, f.rate, key, payload) {
-                    Ok(()) => true,
-                    Err(why) => {
-                        notes.push(audio::not_embedded(&why));
-                        false
-                    }
-                };
             f.encode(&samples)
         } else {
             // The rhythm alone: encode only the new samples and keep the original bytes as they are.

@@ -165,7 +165,7 @@ pub(crate) fn scan_samples(
     }
 }
 
-/// `edit_content` for formats that must be decoded: decode → rhythm → watermark → WAV.
+/// `edit_content` for formats that must be decoded: decode → watermark → rhythm → WAV.
 pub(crate) fn edit_by_decoding(
     input: &[u8],
     format: Format,
@@ -183,17 +183,8 @@ pub(crate) fn edit_by_decoding(
         });
     }
     let mut pcm: Pcm = decode_all(input, format.name(), edits.limits)?;
-    let mut record = None;
-    if let Some(p) = placement {
-        let placed = rhythm::insert(
-            &mut pcm.samples,
-            pcm.rate,
-            pcm.channels,
-            p,
-            &RhythmSpec::default(),
-        )?;
-        record = Some(rhythm::record(p, &placed));
-    }
+    // The mark first, then the rhythm: the mark's noise must not touch the rhythm's tones and
+    // gaps.
     let watermarked = match edits.watermark {
         Some((key, payload)) => {
             match embed_watermark(&mut pcm.samples, pcm.channels, pcm.rate, key, payload) {
@@ -206,6 +197,17 @@ pub(crate) fn edit_by_decoding(
         }
         None => false,
     };
+    let mut record = None;
+    if let Some(p) = placement {
+        let placed = rhythm::insert(
+            &mut pcm.samples,
+            pcm.rate,
+            pcm.channels,
+            p,
+            &RhythmSpec::default(),
+        )?;
+        record = Some(rhythm::record(p, &placed));
+    }
     if placement.is_none() && !watermarked {
         return Ok(Edited {
             bytes: None,
