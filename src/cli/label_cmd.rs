@@ -17,8 +17,14 @@ pub struct LabelArgs {
     #[arg(short = 'o', long = "out")]
     output: PathBuf,
     /// The provider's secret key (PKCS#8 PEM, from `aigcmark keygen`).
-    #[arg(long)]
-    key: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "sign_command",
+        conflicts_with = "sign_command"
+    )]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    external: ExternalSignerArgs,
     /// ContentProducer: the provider's 27-character code (or a name without spaces).
     #[arg(long)]
     producer: String,
@@ -68,6 +74,45 @@ pub struct LabelArgs {
     format: FormatArg,
 }
 
+/// Signing with a key held elsewhere (KMS, HSM, a signing service) instead of `--key`.
+#[derive(Args)]
+pub struct ExternalSignerArgs {
+    /// Sign by running `sh -c CMD`: the message to sign on its standard input, the raw 64-byte
+    /// Ed25519 signature on its standard output. Every signature is checked against
+    /// --public-key; a failing, slow or lying command writes nothing.
+    #[arg(long, value_name = "CMD", requires = "public_key")]
+    sign_command: Option<String>,
+    /// The Ed25519 public key (PEM, `openssl pkey -pubout`) the signing command signs for.
+    #[arg(long, value_name = "PUB.pem", requires = "sign_command")]
+    public_key: Option<PathBuf>,
+    /// Seconds the signing command may take per signature.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        requires = "sign_command"
+    )]
+    sign_timeout: u64,
+}
+
+/// The signer `--key` or `--sign-command`/`--public-key` name.
+fn load_signer(key: Option<&Path>, ext: &ExternalSignerArgs) -> Result<Signer, Error> {
+    match (key, &ext.sign_command, &ext.public_key) {
+        (Some(key), None, _) => Signer::load(key),
+        (None, Some(cmd), Some(public)) => {
+            let pem = aigcmark::io::read_limited(public, 1 << 20)?;
+            let public_key = aigcmark::keys::public_key_from_pem(&String::from_utf8_lossy(&pem))
+                .map_err(|e| Error::Key(format!("{}: {e}", public.display())))?;
+            let provider = aigcmark::CommandSigner::new(cmd)
+                .with_timeout(std::time::Duration::from_secs(ext.sign_timeout.max(1)));
+            Signer::external(public_key, provider)
+        }
+        _ => Err(Error::Refused(
+            "give either --key, or --sign-command with --public-key".into(),
+        )),
+    }
+}
+
 #[derive(Args)]
 pub struct PropagateArgs {
     /// The labeled file (`-` for standard input).
@@ -76,8 +121,14 @@ pub struct PropagateArgs {
     #[arg(short = 'o', long = "out")]
     output: PathBuf,
     /// The platform's secret key.
-    #[arg(long)]
-    key: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "sign_command",
+        conflicts_with = "sign_command"
+    )]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    external: ExternalSignerArgs,
     /// ContentPropagator: the platform's code (or a name without spaces).
     #[arg(long)]
     propagator: String,
@@ -98,7 +149,7 @@ pub struct PropagateArgs {
 }
 
 pub fn label(a: LabelArgs) -> Result<u8, Error> {
-    let signer = Signer::load(&a.key)?;
+    let signer = load_signer(a.key.as_deref(), &a.external)?;
     check_output(&a.input, &a.output, a.overwrite)?;
     let input = read_input(&a.input)?;
     let format = input_format(&a.input, &input, a.format.format)?;
@@ -171,7 +222,7 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
 }
 
 pub fn propagate(a: PropagateArgs) -> Result<u8, Error> {
-    let signer = Signer::load(&a.key)?;
+    let signer = load_signer(a.key.as_deref(), &a.external)?;
     check_output(&a.input, &a.output, a.overwrite)?;
     let input = read_input(&a.input)?;
     let format = input_format(&a.input, &input, a.format.format)?;
