@@ -36,6 +36,7 @@ pub mod limits;
 pub mod report;
 pub mod seal;
 pub mod signer;
+pub mod timestamp;
 pub mod trust;
 mod util;
 mod verifier;

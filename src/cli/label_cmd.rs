@@ -70,6 +70,11 @@ pub struct LabelArgs {
     /// Overwrite OUT if it exists, even when it is the input.
     #[arg(long)]
     overwrite: bool,
+    /// Ask this RFC 3161 timestamp authority (http:// URL) for a token over the seal's
+    /// signature and write it beside the output as OUT.tsr (DER, `openssl ts -verify -token_in`
+    /// reads it). Without a token the seal's time is the signer's own claim.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -205,7 +210,32 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
             extension(out.format)
         )));
     }
+    // The token is asked for before anything is written: a TSA that fails leaves no output.
+    let token = match &a.tsa {
+        None => None,
+        Some(_) if a.output == Path::new("-") => {
+            return Err(Error::Refused(
+                "--tsa writes OUT.tsr beside the output; give a file name, not -".into(),
+            ));
+        }
+        Some(url) => {
+            let rc1 = out.record.reserved_code1.as_deref().unwrap_or("");
+            let seal = aigcmark::seal::Seal::parse(rc1)
+                .map_err(|_| Error::Refused("the new seal cannot be read back".into()))?;
+            Some(aigcmark::timestamp::request(
+                url,
+                &seal.signature,
+                std::time::Duration::from_secs(30),
+            )?)
+        }
+    };
     write_output(&a.output, &out.bytes)?;
+    if let Some(token) = token {
+        let mut name = a.output.clone().into_os_string();
+        name.push(".tsr");
+        aigcmark::io::write_atomic(Path::new(&name), &token)?;
+        println!("{}: timestamp token", Path::new(&name).display());
+    }
     if a.output != Path::new("-") {
         println!(
             "{}: labeled ({}), ProduceID {}{}",
