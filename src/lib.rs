@@ -36,6 +36,8 @@ pub mod limits;
 pub mod report;
 pub mod seal;
 pub mod signer;
+#[cfg(feature = "sm")]
+pub mod sm;
 pub mod timestamp;
 pub mod trust;
 mod util;
