@@ -27,7 +27,10 @@ pub mod findings;
 pub mod io;
 pub mod report;
 pub mod seal;
+#[cfg(feature = "sm")]
+pub mod sm;
 pub mod text;
+pub mod timestamp;
 pub mod trust;
 pub mod watermark;
 
@@ -41,6 +44,7 @@ pub use labeler::{
 };
 pub use limits::Limits;
 pub use report::{Finding, Report, Severity, Verdict};
+pub use signer::{CommandSigner, SignatureProvider};
 pub use trust::TrustStore;
 pub use verifier::{
     InspectedCarrier, Inspection, VerifyOptions, detect_watermark, inspect, verify, verify_file,
@@ -49,6 +53,7 @@ pub use verifier::{
 mod error;
 mod labeler;
 mod limits;
+mod signer;
 mod util;
 mod verifier;
 

@@ -102,6 +102,37 @@ pub enum SignatureStatus {
     Absent,
 }
 
+/// State of an RFC 3161 timestamp token over the provider's seal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimestampStatus {
+    /// Signed by a trusted authority, over this seal's signature.
+    Valid,
+    /// Damaged, or its signature does not verify.
+    Invalid,
+    /// Well signed, but over another signature than this seal's.
+    Mismatch,
+    /// Well signed, by an authority that does not chain to a trusted certificate.
+    Untrusted,
+    /// No token.
+    Absent,
+}
+
+/// The `timestamp` field of a report: what a timestamp authority vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimestampReport {
+    pub status: TimestampStatus,
+    /// The time the authority vouches for (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// The authority's certificate subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    /// Why a token is not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// The check of one seal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SignatureReport {

@@ -173,7 +173,7 @@ impl Seal {
 /// Makes the provider's seal for `record` (its `Label`, `ContentProducer` and `ProduceID`).
 pub fn seal_provider(signer: &Signer, record: &LabelRecord, claims: &Claims) -> Result<String> {
     let header = header(signer, claims)?;
-    let sig = signer.sign(&provider_message(record, &header));
+    let sig = signer.sign(&provider_message(record, &header))?;
     Ok(format!("{header};s={}", URL_SAFE_NO_PAD.encode(sig)))
 }
 
@@ -181,7 +181,7 @@ pub fn seal_provider(signer: &Signer, record: &LabelRecord, claims: &Claims) -> 
 /// `ContentPropagator` and `PropagateID`).
 pub fn seal_platform(signer: &Signer, record: &LabelRecord, claims: &Claims) -> Result<String> {
     let header = header(signer, claims)?;
-    let sig = signer.sign(&platform_message(record, &header));
+    let sig = signer.sign(&platform_message(record, &header))?;
     Ok(format!("{header};s={}", URL_SAFE_NO_PAD.encode(sig)))
 }
 

@@ -16,6 +16,13 @@
 //! `role` is `provider` (may seal `ReservedCode1`), `platform` (may countersign `ReservedCode2`)
 //! or `any` (the default). The validity window, when given, is checked against the seal's signing
 //! time. A trusted key that seals a label naming another producer is not trusted for that label.
+//!
+//! An entry may carry `"revoked_at"` (RFC 3339) and `"reason"`: a key that leaked is retired
+//! without making older labels look forged. A seal made at or after `revoked_at` is untrusted,
+//! one made before stays trusted. "Made" is the time a timestamp authority vouches for when the
+//! seal carries a token; otherwise it is the seal's own `t=`, which the key's holder (or thief)
+//! wrote, so the verifier says so. Revocation wins over merging: when any store lists the key as
+//! revoked, it is revoked, whatever another store says (`aigcmark trust revoke` edits a store).
 
 use std::path::Path;
 
@@ -52,6 +59,21 @@ pub struct TrustEntry {
     pub not_after: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// When the key was revoked (RFC 3339): seals made from then on are untrusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Why it was revoked (free text, for reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A key's revocation, as [`TrustStore::revocation`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub owner: String,
+    /// Unix seconds.
+    pub revoked_at: u64,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +82,7 @@ struct Loaded {
     public_key: [u8; 32],
     not_before: Option<u64>,
     not_after: Option<u64>,
+    revoked_at: Option<u64>,
 }
 
 /// A set of trusted keys.
@@ -177,6 +200,13 @@ impl TrustStore {
         };
         let not_before = date(&entry.not_before)?;
         let not_after = date(&entry.not_after)?;
+        let revoked_at = date(&entry.revoked_at)?;
+        if entry.reason.is_some() && revoked_at.is_none() {
+            return Err(Error::Key(format!(
+                "key {}: a reason without revoked_at revokes nothing",
+                entry.key_id
+            )));
+        }
         if let (Some(nb), Some(na)) = (not_before, not_after)
             && na < nb
         {
@@ -200,8 +230,51 @@ impl TrustStore {
             public_key,
             not_before,
             not_after,
+            revoked_at,
         });
         Ok(())
+    }
+
+    /// Marks every entry of `key_id` revoked from `at` (RFC 3339) on, with an optional reason;
+    /// returns how many entries changed. An earlier revocation already recorded is kept (the
+    /// key cannot be un-revoked by revoking it later). Refuses an unknown key id.
+    pub fn revoke(&mut self, key_id: &str, at: &str, reason: Option<&str>) -> Result<usize> {
+        let when = parse_time(at)?;
+        let mut n = 0;
+        for k in self
+            .keys
+            .iter_mut()
+            .filter(|k| k.entry.key_id.eq_ignore_ascii_case(key_id))
+        {
+            if k.revoked_at.is_none_or(|r| when < r) {
+                k.revoked_at = Some(when);
+                k.entry.revoked_at = Some(format_time(when));
+                k.entry.reason = reason.map(str::to_string);
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return Err(Error::Key(format!(
+                "key {key_id} is not in the store; nothing revoked"
+            )));
+        }
+        Ok(n)
+    }
+
+    /// The revocation that applies to a seal by `public_key` made at `at`: the earliest
+    /// `revoked_at` over every entry of the key, when `at` is at or after it.
+    pub fn revocation(&self, public_key: &[u8; 32], at: u64) -> Option<Revocation> {
+        self.keys
+            .iter()
+            .filter(|k| &k.public_key == public_key)
+            .filter_map(|k| k.revoked_at.map(|r| (r, k)))
+            .min_by_key(|(r, _)| *r)
+            .filter(|(r, _)| at >= *r)
+            .map(|(r, k)| Revocation {
+                owner: k.entry.owner.clone(),
+                revoked_at: r,
+                reason: k.entry.reason.clone(),
+            })
     }
 
     /// An entry for a key, ready to add or save.
@@ -214,6 +287,8 @@ impl TrustStore {
             not_before: None,
             not_after: None,
             comment: None,
+            revoked_at: None,
+            reason: None,
         }
     }
 
@@ -235,7 +310,9 @@ impl TrustStore {
     }
 
     /// Decides whether a seal by `public_key`, made at `signed_at` in `role` for a label naming
-    /// `claimed_owner`, is trusted.
+    /// `claimed_owner`, is trusted. A seal made at or after the key's revocation is
+    /// [`TrustDecision::OutsideWindow`] (revocation ends the window; [`TrustStore::revocation`]
+    /// says when and why).
     pub fn decide(
         &self,
         public_key: &[u8; 32],
@@ -243,6 +320,9 @@ impl TrustStore {
         signed_at: u64,
         claimed_owner: Option<&str>,
     ) -> TrustDecision {
+        if let Some(r) = self.revocation(public_key, signed_at) {
+            return TrustDecision::OutsideWindow { owner: r.owner };
+        }
         let mut found = None;
         for k in self.keys.iter().filter(|k| &k.public_key == public_key) {
             let owner = k.entry.owner.clone();
@@ -280,6 +360,7 @@ fn same_grant(a: &TrustEntry, b: &TrustEntry) -> bool {
         && a.role == b.role
         && a.not_before == b.not_before
         && a.not_after == b.not_after
+        && a.revoked_at == b.revoked_at
 }
 
 /// RFC 3339 (UTC, `Z`) to Unix seconds.
@@ -378,5 +459,67 @@ mod tests {
         again.add(e).unwrap();
         store.merge(again).unwrap();
         assert_eq!(store.entries().count(), 1);
+    }
+
+    #[test]
+    fn revocation_retires_later_seals_only() {
+        let s = Signer::from_seed(&[5u8; 32]);
+        let pk = s.public_key();
+        let mut store = TrustStore::new();
+        store
+            .add(TrustStore::entry_for(&pk, "ACME", Role::Any))
+            .unwrap();
+        let before = parse_time("2026-01-01T00:00:00Z").unwrap();
+        let after = parse_time("2026-03-01T00:00:00Z").unwrap();
+        assert!(
+            store
+                .revoke("0000000000000000", "2026-02-01T00:00:00Z", None)
+                .is_err()
+        );
+        assert_eq!(
+            store
+                .revoke(
+                    &s.key_id().to_uppercase(),
+                    "2026-02-01T00:00:00Z",
+                    Some("leaked")
+                )
+                .unwrap(),
+            1
+        );
+        assert!(matches!(
+            store.decide(&pk, Role::Provider, before, Some("ACME")),
+            TrustDecision::Trusted { .. }
+        ));
+        assert!(matches!(
+            store.decide(&pk, Role::Provider, after, Some("ACME")),
+            TrustDecision::OutsideWindow { .. }
+        ));
+        let r = store.revocation(&pk, after).unwrap();
+        assert_eq!(r.reason.as_deref(), Some("leaked"));
+        assert_eq!(store.revocation(&pk, before), None);
+        // A later revocation does not move an earlier one.
+        store
+            .revoke(&s.key_id(), "2026-06-01T00:00:00Z", None)
+            .unwrap();
+        assert!(store.revocation(&pk, after).is_some());
+
+        // The file keeps it, and a store that still trusts the key cannot undo it by merging.
+        let text = store.to_json();
+        assert!(
+            text.contains("\"revoked_at\": \"2026-02-01T00:00:00Z\""),
+            "{text}"
+        );
+        let mut merged = TrustStore::new();
+        merged
+            .add(TrustStore::entry_for(&pk, "ACME", Role::Any))
+            .unwrap();
+        merged.merge(TrustStore::from_json(&text).unwrap()).unwrap();
+        assert!(matches!(
+            merged.decide(&pk, Role::Provider, after, Some("ACME")),
+            TrustDecision::OutsideWindow { .. }
+        ));
+        let mut e = TrustStore::entry_for(&pk, "ACME", Role::Any);
+        e.reason = Some("no date".into());
+        assert!(TrustStore::new().add(e).is_err());
     }
 }

@@ -17,8 +17,14 @@ pub struct LabelArgs {
     #[arg(short = 'o', long = "out")]
     output: PathBuf,
     /// The provider's secret key (PKCS#8 PEM, from `aigcmark keygen`).
-    #[arg(long)]
-    key: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "sign_command",
+        conflicts_with = "sign_command"
+    )]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    external: ExternalSignerArgs,
     /// ContentProducer: the provider's 27-character code (or a name without spaces).
     #[arg(long)]
     producer: String,
@@ -64,8 +70,52 @@ pub struct LabelArgs {
     /// Overwrite OUT if it exists, even when it is the input.
     #[arg(long)]
     overwrite: bool,
+    /// Ask this RFC 3161 timestamp authority (http:// URL) for a token over the seal's
+    /// signature and write it beside the output as OUT.tsr (DER, `openssl ts -verify -token_in`
+    /// reads it). Without a token the seal's time is the signer's own claim.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
     #[command(flatten)]
     format: FormatArg,
+}
+
+/// Signing with a key held elsewhere (KMS, HSM, a signing service) instead of `--key`.
+#[derive(Args)]
+pub struct ExternalSignerArgs {
+    /// Sign by running `sh -c CMD`: the message to sign on its standard input, the raw 64-byte
+    /// Ed25519 signature on its standard output. Every signature is checked against
+    /// --public-key; a failing, slow or lying command writes nothing.
+    #[arg(long, value_name = "CMD", requires = "public_key")]
+    sign_command: Option<String>,
+    /// The Ed25519 public key (PEM, `openssl pkey -pubout`) the signing command signs for.
+    #[arg(long, value_name = "PUB.pem", requires = "sign_command")]
+    public_key: Option<PathBuf>,
+    /// Seconds the signing command may take per signature.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        requires = "sign_command"
+    )]
+    sign_timeout: u64,
+}
+
+/// The signer `--key` or `--sign-command`/`--public-key` name.
+fn load_signer(key: Option<&Path>, ext: &ExternalSignerArgs) -> Result<Signer, Error> {
+    match (key, &ext.sign_command, &ext.public_key) {
+        (Some(key), None, _) => Signer::load(key),
+        (None, Some(cmd), Some(public)) => {
+            let pem = aigcmark::io::read_limited(public, 1 << 20)?;
+            let public_key = aigcmark::keys::public_key_from_pem(&String::from_utf8_lossy(&pem))
+                .map_err(|e| Error::Key(format!("{}: {e}", public.display())))?;
+            let provider = aigcmark::CommandSigner::new(cmd)
+                .with_timeout(std::time::Duration::from_secs(ext.sign_timeout.max(1)));
+            Signer::external(public_key, provider)
+        }
+        _ => Err(Error::Refused(
+            "give either --key, or --sign-command with --public-key".into(),
+        )),
+    }
 }
 
 #[derive(Args)]
@@ -76,8 +126,14 @@ pub struct PropagateArgs {
     #[arg(short = 'o', long = "out")]
     output: PathBuf,
     /// The platform's secret key.
-    #[arg(long)]
-    key: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "sign_command",
+        conflicts_with = "sign_command"
+    )]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    external: ExternalSignerArgs,
     /// ContentPropagator: the platform's code (or a name without spaces).
     #[arg(long)]
     propagator: String,
@@ -98,7 +154,7 @@ pub struct PropagateArgs {
 }
 
 pub fn label(a: LabelArgs) -> Result<u8, Error> {
-    let signer = Signer::load(&a.key)?;
+    let signer = load_signer(a.key.as_deref(), &a.external)?;
     check_output(&a.input, &a.output, a.overwrite)?;
     let input = read_input(&a.input)?;
     let format = input_format(&a.input, &input, a.format.format)?;
@@ -154,7 +210,32 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
             extension(out.format)
         )));
     }
+    // The token is asked for before anything is written: a TSA that fails leaves no output.
+    let token = match &a.tsa {
+        None => None,
+        Some(_) if a.output == Path::new("-") => {
+            return Err(Error::Refused(
+                "--tsa writes OUT.tsr beside the output; give a file name, not -".into(),
+            ));
+        }
+        Some(url) => {
+            let rc1 = out.record.reserved_code1.as_deref().unwrap_or("");
+            let seal = aigcmark::seal::Seal::parse(rc1)
+                .map_err(|_| Error::Refused("the new seal cannot be read back".into()))?;
+            Some(aigcmark::timestamp::request(
+                url,
+                &seal.signature,
+                std::time::Duration::from_secs(30),
+            )?)
+        }
+    };
     write_output(&a.output, &out.bytes)?;
+    if let Some(token) = token {
+        let mut name = a.output.clone().into_os_string();
+        name.push(".tsr");
+        aigcmark::io::write_atomic(Path::new(&name), &token)?;
+        println!("{}: timestamp token", Path::new(&name).display());
+    }
     if a.output != Path::new("-") {
         println!(
             "{}: labeled ({}), ProduceID {}{}",
@@ -171,7 +252,7 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
 }
 
 pub fn propagate(a: PropagateArgs) -> Result<u8, Error> {
-    let signer = Signer::load(&a.key)?;
+    let signer = load_signer(a.key.as_deref(), &a.external)?;
     check_output(&a.input, &a.output, a.overwrite)?;
     let input = read_input(&a.input)?;
     let format = input_format(&a.input, &input, a.format.format)?;

@@ -3,6 +3,7 @@
 //! altered, untrusted or conflicting; 3 usage or I/O error.
 
 mod label_cmd;
+mod trust_cmd;
 mod verify_cmd;
 mod watermark_cmd;
 
@@ -60,6 +61,9 @@ enum Command {
     /// The invisible watermark on its own (exit code of detect: 0 found, 1 not found, 3 error).
     #[command(subcommand)]
     Watermark(watermark_cmd::WatermarkCommand),
+    /// Edit a trust store (revoke a key).
+    #[command(subcommand)]
+    Trust(trust_cmd::TrustCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -147,6 +151,7 @@ pub fn run() -> u8 {
         Command::Verify(args) => verify_cmd::verify(args),
         Command::Inspect { file, json, format } => verify_cmd::inspect(&file, json, format.format),
         Command::Watermark(cmd) => watermark_cmd::run(cmd),
+        Command::Trust(cmd) => trust_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,
