@@ -555,6 +555,11 @@ pub const FINDING_CODES: &[FindingCode] = &[
         "the key was not valid at the seal's signing time (error for ReservedCode1, warning for ReservedCode2)",
     ),
     code(
+        "seal.key_revoked",
+        &[Severity::Warning, Severity::Error],
+        "the key was revoked at or before the seal's signing time (error for ReservedCode1, warning for ReservedCode2)",
+    ),
+    code(
         "seal.key_unknown",
         &[Severity::Warning, Severity::Error],
         "the seal is valid but its key is not in the trust store (error for ReservedCode1, warning for ReservedCode2)",
@@ -578,6 +583,11 @@ pub const FINDING_CODES: &[FindingCode] = &[
         "seal.signature_invalid",
         &[Severity::Warning, Severity::Error],
         "the seal does not match the label: a sealed field was changed (error for ReservedCode1, warning for ReservedCode2)",
+    ),
+    code(
+        "seal.time_self_claimed",
+        &[Severity::Info],
+        "the signing time a revocation is judged by is the signer's own claim; no timestamp authority vouches for it",
     ),
     code(
         "text.fragment",

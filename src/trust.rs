@@ -111,6 +111,8 @@ pub enum TrustDecision {
     WrongRole { owner: String },
     /// The key is trusted, but for another owner than the label names.
     WrongOwner { owner: String, claimed: String },
+    /// The key was revoked at or before the signing time.
+    Revoked(Revocation),
 }
 
 impl TrustStore {
@@ -321,7 +323,7 @@ impl TrustStore {
         claimed_owner: Option<&str>,
     ) -> TrustDecision {
         if let Some(r) = self.revocation(public_key, signed_at) {
-            return TrustDecision::OutsideWindow { owner: r.owner };
+            return TrustDecision::Revoked(r);
         }
         let mut found = None;
         for k in self.keys.iter().filter(|k| &k.public_key == public_key) {
@@ -492,7 +494,7 @@ mod tests {
         ));
         assert!(matches!(
             store.decide(&pk, Role::Provider, after, Some("ACME")),
-            TrustDecision::OutsideWindow { .. }
+            TrustDecision::Revoked(_)
         ));
         let r = store.revocation(&pk, after).unwrap();
         assert_eq!(r.reason.as_deref(), Some("leaked"));

@@ -679,6 +679,33 @@ impl Checker<'_> {
                     ),
                     findings,
                 ),
+                TrustDecision::Revoked(r) => {
+                    // No timestamp token vouches for the sealed time here: it is the signer's
+                    // own claim, and a thief's seal may claim any time before the revocation.
+                    findings.push(Finding::info(
+                        "seal.time_self_claimed",
+                        format!(
+                            "the signing time {} is the signer's own claim; no timestamp \
+                             authority vouches for it",
+                            format_time(seal.signed_at)
+                        ),
+                    ));
+                    untrusted(
+                        "seal.key_revoked",
+                        format!(
+                            "key {} ({}) was revoked at {}{}; this seal says it was made at {}",
+                            seal.key_id(),
+                            r.owner,
+                            format_time(r.revoked_at),
+                            r.reason
+                                .as_deref()
+                                .map(|why| format!(" ({why})"))
+                                .unwrap_or_default(),
+                            format_time(seal.signed_at)
+                        ),
+                        findings,
+                    )
+                }
                 TrustDecision::WrongRole { owner } => untrusted(
                     "seal.key_wrong_role",
                     format!(

@@ -69,6 +69,11 @@ fn revoke_edits_the_store_and_splits_old_from_new_seals() {
     };
     assert_eq!(verdict(&old), Verdict::LabeledIntact);
     assert_eq!(verdict(&new), Verdict::Untrusted);
+    let r = aigcmark::verify(&new, Format::Text, &VerifyOptions::new(revoked.clone()));
+    assert!(r.has_finding("seal.key_revoked"), "{:?}", r.findings);
+    assert!(r.has_finding("seal.time_self_claimed"), "{:?}", r.findings);
+    let r = aigcmark::verify(&old, Format::Text, &VerifyOptions::new(revoked.clone()));
+    assert!(!r.has_finding("seal.key_revoked"), "{:?}", r.findings);
     // Before the revocation both were trusted.
     assert_eq!(
         aigcmark::verify(&new, Format::Text, &VerifyOptions::new(trust)).verdict,
