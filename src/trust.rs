@@ -518,7 +518,7 @@ mod tests {
         merged.merge(TrustStore::from_json(&text).unwrap()).unwrap();
         assert!(matches!(
             merged.decide(&pk, Role::Provider, after, Some("ACME")),
-            TrustDecision::OutsideWindow { .. }
+            TrustDecision::Revoked(_)
         ));
         let mut e = TrustStore::entry_for(&pk, "ACME", Role::Any);
         e.reason = Some("no date".into());
