@@ -21,10 +21,12 @@ use crate::report::Finding;
 pub mod sdk;
 
 /// The label of the assertion that carries the GB 45438 label's fields in our manifests.
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code))]
 pub const GB_ASSERTION: &str = "cn.gb45438.aigc";
 /// The soft-binding algorithm name of aigcmark's watermark (not on the C2PA soft-binding list).
 pub const WATERMARK_ALG: &str = "io.github.aigcmark.watermark.1";
 /// IPTC's "created by a trained model" source type, the one GB labels with `Label` 1 map to.
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code))]
 pub const TRAINED_ALGORITHMIC_MEDIA: &str =
     "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
 
