@@ -98,6 +98,36 @@ pub const FINDING_CODES: &[FindingCode] = &[
          countersignature covers the content as it is now)",
     ),
     code(
+        "c2pa.disagrees",
+        &[Severity::Error],
+        "a C2PA manifest whose signature and hard binding verify disagrees with the GB label (producer, ProduceID, or an AI source type exactly when Label is 1/2/3) or with the watermark found: the file is conflicting",
+    ),
+    code(
+        "c2pa.invalid",
+        &[Severity::Warning],
+        "the C2PA manifest does not validate (…: damaged, moved from another file or edited); the GB 45438 label is judged on its own",
+    ),
+    code(
+        "c2pa.not_checked",
+        &[Severity::Info],
+        "a C2PA manifest store is present; this build has no C2PA validation (built without the c2pa feature)",
+    ),
+    code(
+        "c2pa.not_written",
+        &[Severity::Warning],
+        "no C2PA manifest written: C2PA is written into JPEG, PNG, WebP, WAV and MP3, not …",
+    ),
+    code(
+        "c2pa.store_malformed",
+        &[Severity::Error],
+        "a C2PA manifest store (JPEG APP11, PNG caBX, WebP/WAV C2PA chunk, MP3 ID3 GEOB) is not well-formed JUMBF; it lies outside the content binding, so its bytes are not proved inert",
+    ),
+    code(
+        "c2pa.untrusted",
+        &[Severity::Info],
+        "the C2PA manifest is sound but its signer (…) is not among the C2PA trust anchors (--c2pa-trust)",
+    ),
+    code(
         "exif.image_description",
         &[Severity::Info],
         "a label is stored in EXIF ImageDescription (…)",

@@ -46,6 +46,10 @@ pub struct LabelOptions {
     pub signed_at: Option<u64>,
     /// Resource limits for reading the input.
     pub limits: Limits,
+    /// Also write a C2PA manifest (JPEG, PNG, WebP, WAV, MP3), signed by this signer, after the
+    /// label and the watermark.
+    #[cfg(feature = "c2pa")]
+    pub c2pa: Option<crate::c2pa::sdk::C2paSigner>,
 }
 
 impl LabelOptions {
@@ -65,6 +69,8 @@ impl LabelOptions {
             jpeg_quality: 92,
             signed_at: None,
             limits: Limits::default(),
+            #[cfg(feature = "c2pa")]
+            c2pa: None,
         }
     }
 }
@@ -158,12 +164,40 @@ pub fn label(
             limits: &opts.limits,
         },
     )?;
+    #[allow(unused_mut)]
+    let mut notes = edited.notes;
+    // Last: the C2PA manifest, whose hard binding covers the bytes as they now are (the GB
+    // binding leaves its store out, so the label stays intact).
+    #[cfg(feature = "c2pa")]
+    let bytes = match &opts.c2pa {
+        Some(c2pa_signer) if crate::c2pa::sdk::mime(edited.format).is_some() => {
+            crate::c2pa::sdk::embed(
+                &bytes,
+                edited.format,
+                &record,
+                watermark_id.as_deref(),
+                c2pa_signer,
+            )?
+        }
+        Some(_) => {
+            notes.push(Finding::warning(
+                "c2pa.not_written",
+                format!(
+                    "no C2PA manifest written: C2PA is written into JPEG, PNG, WebP, WAV and \
+                     MP3, not {}",
+                    edited.format
+                ),
+            ));
+            bytes
+        }
+        None => bytes,
+    };
     Ok(Labeled {
         bytes,
         format: edited.format,
         record,
         watermark_id,
-        notes: edited.notes,
+        notes,
     })
 }
 

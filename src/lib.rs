@@ -34,6 +34,20 @@ pub mod timestamp;
 pub mod trust;
 pub mod watermark;
 
+/// Adds a signed C2PA manifest to labeled bytes (what `label` does with `LabelOptions::c2pa`).
+#[cfg(feature = "c2pa")]
+pub use self::c2pa::sdk::embed as c2pa_embed;
+/// Reads and validates a file's C2PA manifest (what `verify` reports under `c2pa`).
+#[cfg(feature = "c2pa")]
+pub use self::c2pa::sdk::read as c2pa_read;
+/// A fresh TEST ONLY C2PA certificate chain (what `keygen --c2pa` writes).
+#[cfg(feature = "c2pa")]
+pub use self::c2pa::sdk::test_certificates as c2pa_test_certificates;
+#[cfg(feature = "c2pa")]
+pub use self::c2pa::sdk::{C2paSigner, TestCertificates};
+/// C2PA Content Credentials beside the GB label: the report field and, with feature `c2pa`,
+/// signing and the test certificate chain.
+pub use self::c2pa::{C2paReport, C2paStatus, SoftBindingInfo};
 pub use error::{Error, Result};
 pub use format::{CarrierChoice, ExplicitOptions, Format, Placement, unsupported_reason};
 pub use formats::image::encode_image;
@@ -50,6 +64,7 @@ pub use verifier::{
     InspectedCarrier, Inspection, VerifyOptions, detect_watermark, inspect, verify, verify_file,
 };
 
+mod c2pa;
 mod error;
 mod labeler;
 mod limits;

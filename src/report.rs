@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::c2pa::C2paReport;
 pub use crate::format::{
     Declaration, DeclarationKind, ExplicitKind, ExplicitMark, WatermarkCheck, WatermarkFound,
 };
@@ -31,6 +32,9 @@ pub enum Verdict {
     Conflicting,
     /// No metadata label, but the watermark was found.
     WatermarkOnly,
+    /// No GB 45438 label or watermark, but a C2PA manifest whose signature and hard binding
+    /// verify declares the content AI-generated.
+    C2paOnly,
     /// No metadata label or watermark, but an explicit (visible/audible) label was found.
     ExplicitOnly,
     /// No label of any kind.
@@ -49,6 +53,7 @@ impl Verdict {
             Verdict::Forged => "forged",
             Verdict::Conflicting => "conflicting",
             Verdict::WatermarkOnly => "watermark_only",
+            Verdict::C2paOnly => "c2pa_only",
             Verdict::ExplicitOnly => "explicit_only",
             Verdict::Unlabeled => "unlabeled",
             Verdict::Error => "error",
@@ -71,6 +76,9 @@ impl Verdict {
             Verdict::WatermarkOnly => {
                 "metadata label missing, but the AI-generated watermark was found"
             }
+            Verdict::C2paOnly => {
+                "no GB 45438 label, but a sound C2PA manifest declares the content AI-generated"
+            }
             Verdict::ExplicitOnly => "only an explicit (visible or audible) label was found",
             Verdict::Unlabeled => "no AI-generated label found",
             Verdict::Error => "the file could not be verified",
@@ -83,6 +91,7 @@ impl Verdict {
             Verdict::LabeledIntact => 0,
             Verdict::LabeledUnsigned
             | Verdict::WatermarkOnly
+            | Verdict::C2paOnly
             | Verdict::ExplicitOnly
             | Verdict::Unlabeled => 1,
             Verdict::Altered | Verdict::Untrusted | Verdict::Forged | Verdict::Conflicting => 2,
@@ -218,6 +227,8 @@ pub struct Report {
     /// Other AI declarations found (IPTC DigitalSourceType, a C2PA manifest).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub declarations: Vec<Declaration>,
+    /// The C2PA manifest, as validated (`absent` when the file has none).
+    pub c2pa: C2paReport,
     /// Everything noticed, with stable codes (see [`crate::findings`]).
     pub findings: Vec<Finding>,
 }
@@ -240,6 +251,7 @@ impl Report {
             watermark: WatermarkCheck::NotChecked,
             explicit: Vec::new(),
             declarations: Vec::new(),
+            c2pa: C2paReport::absent(),
             findings: vec![finding],
         }
     }

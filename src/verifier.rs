@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::binding;
+use crate::c2pa::{C2paReport, C2paStatus};
 use crate::format::{
     CarrierKind, ExplicitMark, Format, Handler, Scan, ScanOptions, WatermarkCheck,
 };
@@ -35,6 +36,9 @@ pub struct VerifyOptions {
     pub watermark_key: Option<WatermarkKey>,
     /// Resource limits for reading the input.
     pub limits: Limits,
+    /// Trust anchors (PEM certificates) for C2PA manifests; `None` trusts no C2PA signer (a
+    /// sound manifest is then `untrusted`).
+    pub c2pa_trust: Option<String>,
 }
 
 impl VerifyOptions {
@@ -43,6 +47,7 @@ impl VerifyOptions {
             trust,
             watermark_key: Some(WatermarkKey::public_default()),
             limits: Limits::default(),
+            c2pa_trust: None,
         }
     }
 }
@@ -161,11 +166,26 @@ pub(crate) struct Evidence {
     pub watermark: bool,
     /// An explicit label (prompt, visible mark, rhythm) was found.
     pub explicit: bool,
+    /// What a C2PA manifest whose signature and hard binding verify says.
+    pub c2pa: C2paFact,
+}
+
+/// What a sound C2PA manifest (signature and hard binding verified, trusted or not) says about
+/// the file, as one typed fact for [`decide`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum C2paFact {
+    /// No sound manifest, or one that makes no AI statement and names no label or watermark.
+    Silent,
+    /// It declares the content AI-generated and agrees with the GB label and watermark found.
+    DeclaresAi,
+    /// It disagrees with the GB label (producer, ProduceID, AI or not) or the watermark.
+    Disagrees,
 }
 
 /// The verdict, from the evidence; the README's precedence table, most serious first:
 /// conflicting, forged, untrusted, (unsigned), altered, intact; without a label: watermark
-/// only, explicit only, unlabeled. `labeled_intact` needs a valid, trusted provider seal, content
+/// only, C2PA only, explicit only, unlabeled. A sound C2PA manifest that disagrees with the
+/// label or the watermark makes the file conflicting. `labeled_intact` needs a valid, trusted provider seal, content
 /// vouched for (by the provider's binding, or a trusted platform's after a platform re-encode)
 /// and no error finding at all. A platform's countersignature can only add the vouching; an
 /// untrusted or broken one is reported, never held against the provider's label.
@@ -173,13 +193,15 @@ pub(crate) fn decide(e: &Evidence) -> Verdict {
     if !e.label {
         return if e.watermark {
             Verdict::WatermarkOnly
+        } else if e.c2pa == C2paFact::DeclaresAi {
+            Verdict::C2paOnly
         } else if e.explicit {
             Verdict::ExplicitOnly
         } else {
             Verdict::Unlabeled
         };
     }
-    if e.contradiction {
+    if e.contradiction || e.c2pa == C2paFact::Disagrees {
         return Verdict::Conflicting;
     }
     match e.provider {
@@ -227,14 +249,21 @@ impl Checker<'_> {
             watermark: WatermarkCheck::NotChecked,
             explicit: Vec::new(),
             declarations: scan.declarations,
+            c2pa: C2paReport::absent(),
             findings: Vec::new(),
         };
 
+        report.c2pa = self.read_c2pa(&mut report.declarations);
         let Some((record, _, _)) = records.first() else {
             if let WatermarkCheck::Detected(found) = &watermark {
                 self.name_watermark_producer(found.producer_tag, &mut findings);
             }
             self.note_declarations(&report.declarations, &mut findings);
+            let c2pa = if report.c2pa.sound() && report.c2pa.declares_ai() {
+                C2paFact::DeclaresAi
+            } else {
+                C2paFact::Silent
+            };
             report.verdict = decide(&Evidence {
                 label: false,
                 contradiction: false,
@@ -244,6 +273,7 @@ impl Checker<'_> {
                 error_findings: false,
                 watermark: matches!(watermark, WatermarkCheck::Detected(_)),
                 explicit: !explicit.is_empty(),
+                c2pa,
             });
             report.watermark = watermark;
             report.explicit = explicit;
@@ -294,6 +324,7 @@ impl Checker<'_> {
             ));
         }
 
+        let c2pa = self.judge_c2pa(&mut report.c2pa, record, &watermark, &mut findings);
         let evidence = Evidence {
             label: true,
             contradiction,
@@ -303,6 +334,7 @@ impl Checker<'_> {
             error_findings: findings.iter().any(|f| f.severity == Severity::Error),
             watermark: matches!(watermark, WatermarkCheck::Detected(_)),
             explicit: !explicit.is_empty(),
+            c2pa,
         };
         report.verdict = decide(&evidence);
         if report.verdict == Verdict::Altered && evidence.provider_binding == BindingStatus::Match {
@@ -540,6 +572,112 @@ impl Checker<'_> {
         }
     }
 
+    /// Validates the C2PA manifest when the scan found a store (the crate is not run on files
+    /// without one, so verifying them costs nothing more); fills the C2PA declarations' values.
+    fn read_c2pa(&self, declarations: &mut [crate::format::Declaration]) -> C2paReport {
+        let present = declarations
+            .iter()
+            .any(|d| d.kind == crate::format::DeclarationKind::C2paManifest);
+        if !present {
+            return C2paReport::absent();
+        }
+        #[cfg(feature = "c2pa")]
+        let c2pa = crate::c2pa::sdk::read(self.input, self.format, self.opts.c2pa_trust.as_deref());
+        #[cfg(not(feature = "c2pa"))]
+        let c2pa = C2paReport::with_status(C2paStatus::NotChecked);
+        for d in declarations
+            .iter_mut()
+            .filter(|d| d.kind == crate::format::DeclarationKind::C2paManifest)
+        {
+            d.value = c2pa.digital_source_type.clone().unwrap_or_default();
+            d.ai_generated = c2pa.sound() && c2pa.declares_ai();
+        }
+        c2pa
+    }
+
+    /// Compares a manifest with the GB label and the watermark: a sound manifest that
+    /// disagrees makes the file conflicting; a broken or untrusted one is reported and changes
+    /// nothing about the GB label (nobody can make a genuine file fail by adding one).
+    fn judge_c2pa(
+        &self,
+        c2pa: &mut C2paReport,
+        record: &LabelRecord,
+        watermark: &WatermarkCheck,
+        findings: &mut Vec<Finding>,
+    ) -> C2paFact {
+        if c2pa.status == C2paStatus::Absent {
+            return C2paFact::Silent;
+        }
+        c2pa.agrees_with_label = crate::c2pa::agrees_with_label(c2pa, record);
+        if let WatermarkCheck::Detected(found) = watermark {
+            c2pa.agrees_with_watermark =
+                crate::c2pa::agrees_with_watermark(c2pa, &found.payload.id());
+        }
+        match c2pa.status {
+            C2paStatus::Invalid => {
+                findings.push(Finding::warning(
+                    "c2pa.invalid",
+                    format!(
+                        "the C2PA manifest does not validate ({}); the GB 45438 label is judged \
+                         on its own",
+                        if c2pa.validation_codes.is_empty() {
+                            "no reason given".to_string()
+                        } else {
+                            c2pa.validation_codes.join(", ")
+                        }
+                    ),
+                ));
+                return C2paFact::Silent;
+            }
+            C2paStatus::NotChecked => {
+                findings.push(Finding::info(
+                    "c2pa.not_checked",
+                    "a C2PA manifest store is present; this build has no C2PA validation",
+                ));
+                return C2paFact::Silent;
+            }
+            C2paStatus::Untrusted => findings.push(Finding::info(
+                "c2pa.untrusted",
+                format!(
+                    "the C2PA manifest is sound but its signer ({}) is not among the C2PA trust \
+                     anchors (--c2pa-trust)",
+                    c2pa.signer.as_deref().unwrap_or("unnamed")
+                ),
+            )),
+            _ => {}
+        }
+        let mut disagree = Vec::new();
+        if c2pa.agrees_with_label == Some(false) {
+            disagree.push(format!(
+                "the GB label (Label {}, producer {}, ProduceID {})",
+                record.label.as_deref().unwrap_or(""),
+                record.content_producer.as_deref().unwrap_or(""),
+                record.produce_id.as_deref().unwrap_or("")
+            ));
+        }
+        if c2pa.agrees_with_watermark == Some(false) {
+            disagree.push("the watermark found".to_string());
+        }
+        if !disagree.is_empty() {
+            findings.push(Finding::error(
+                "c2pa.disagrees",
+                format!(
+                    "the C2PA manifest (source type {}, producer {}, ProduceID {}) disagrees \
+                     with {}",
+                    c2pa.digital_source_type.as_deref().unwrap_or("none"),
+                    c2pa.content_producer.as_deref().unwrap_or("none"),
+                    c2pa.produce_id.as_deref().unwrap_or("none"),
+                    disagree.join(" and ")
+                ),
+            ));
+            C2paFact::Disagrees
+        } else if c2pa.declares_ai() {
+            C2paFact::DeclaresAi
+        } else {
+            C2paFact::Silent
+        }
+    }
+
     /// Other AI declarations in a file without a GB 45438 label.
     fn note_declarations(
         &self,
@@ -551,8 +689,11 @@ impl Checker<'_> {
                 crate::format::DeclarationKind::IptcDigitalSourceType => {
                     format!("IPTC DigitalSourceType {}", d.value)
                 }
+                crate::format::DeclarationKind::C2paManifest if d.value.is_empty() => {
+                    "a C2PA manifest".to_string()
+                }
                 crate::format::DeclarationKind::C2paManifest => {
-                    "a C2PA manifest (not validated)".to_string()
+                    format!("a C2PA manifest with digitalSourceType {}", d.value)
                 }
             };
             let (code, message) = if d.ai_generated {
@@ -937,6 +1078,8 @@ mod tests {
         BindingStatus::Absent,
     ];
 
+    const C2PA: [C2paFact; 3] = [C2paFact::Silent, C2paFact::DeclaresAi, C2paFact::Disagrees];
+
     /// Every combination of the evidence, checked against the README's precedence table.
     #[test]
     fn verdict_follows_the_precedence_table() {
@@ -949,48 +1092,33 @@ mod tests {
                             for error_findings in [false, true] {
                                 for watermark in [false, true] {
                                     for explicit in [false, true] {
-                                        let e = Evidence {
-                                            label,
-                                            contradiction,
-                                            provider,
-                                            provider_binding,
-                                            platform_vouches,
-                                            error_findings,
-                                            watermark,
-                                            explicit,
-                                        };
-                                        let want = if !label {
-                                            if watermark {
-                                                Verdict::WatermarkOnly
-                                            } else if explicit {
-                                                Verdict::ExplicitOnly
-                                            } else {
-                                                Verdict::Unlabeled
+                                        for c2pa in C2PA {
+                                            let e = Evidence {
+                                                label,
+                                                contradiction,
+                                                provider,
+                                                provider_binding,
+                                                platform_vouches,
+                                                error_findings,
+                                                watermark,
+                                                explicit,
+                                                c2pa,
+                                            };
+                                            let want = expected(&e);
+                                            assert_eq!(decide(&e), want, "{e:?}");
+                                            if want == Verdict::LabeledIntact {
+                                                intact += 1;
+                                                // Intact only from a valid seal, vouched
+                                                // content, no error finding and no C2PA
+                                                // manifest that disagrees.
+                                                assert!(label && !contradiction && !error_findings);
+                                                assert_ne!(c2pa, C2paFact::Disagrees);
+                                                assert_eq!(provider, SignatureStatus::Valid);
                                             }
-                                        } else if contradiction {
-                                            Verdict::Conflicting
-                                        } else if provider == SignatureStatus::Invalid {
-                                            Verdict::Forged
-                                        } else if provider == SignatureStatus::Untrusted {
-                                            Verdict::Untrusted
-                                        } else if provider == SignatureStatus::Absent {
-                                            Verdict::LabeledUnsigned
-                                        } else if error_findings {
-                                            Verdict::Altered
-                                        } else if provider_binding == BindingStatus::Match
-                                            || platform_vouches
-                                        {
-                                            Verdict::LabeledIntact
-                                        } else {
-                                            Verdict::Altered
-                                        };
-                                        assert_eq!(decide(&e), want, "{e:?}");
-                                        if want == Verdict::LabeledIntact {
-                                            intact += 1;
-                                            // Intact only from a valid seal, vouched content
-                                            // and no error finding.
-                                            assert!(label && !contradiction && !error_findings);
-                                            assert_eq!(provider, SignatureStatus::Valid);
+                                            if want == Verdict::C2paOnly {
+                                                assert!(!label && !watermark);
+                                                assert_eq!(c2pa, C2paFact::DeclaresAi);
+                                            }
                                         }
                                     }
                                 }
@@ -1000,7 +1128,37 @@ mod tests {
                 }
             }
         }
-        // Match or platform-vouched, times watermark x explicit.
-        assert_eq!(intact, (3 + 1) * 4);
+        // Match or platform-vouched, times watermark x explicit, times a silent or agreeing
+        // manifest.
+        assert_eq!(intact, (3 + 1) * 4 * 2);
+    }
+
+    /// The README's table, written out independently of `decide`.
+    fn expected(e: &Evidence) -> Verdict {
+        if !e.label {
+            if e.watermark {
+                Verdict::WatermarkOnly
+            } else if e.c2pa == C2paFact::DeclaresAi {
+                Verdict::C2paOnly
+            } else if e.explicit {
+                Verdict::ExplicitOnly
+            } else {
+                Verdict::Unlabeled
+            }
+        } else if e.contradiction || e.c2pa == C2paFact::Disagrees {
+            Verdict::Conflicting
+        } else if e.provider == SignatureStatus::Invalid {
+            Verdict::Forged
+        } else if e.provider == SignatureStatus::Untrusted {
+            Verdict::Untrusted
+        } else if e.provider == SignatureStatus::Absent {
+            Verdict::LabeledUnsigned
+        } else if e.error_findings {
+            Verdict::Altered
+        } else if e.provider_binding == BindingStatus::Match || e.platform_vouches {
+            Verdict::LabeledIntact
+        } else {
+            Verdict::Altered
+        }
     }
 }

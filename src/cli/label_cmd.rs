@@ -75,6 +75,15 @@ pub struct LabelArgs {
     /// reads it). Without a token the seal's time is the signer's own claim.
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
+    /// Also write a C2PA manifest (JPEG, PNG, WebP, WAV, MP3) signed with this certificate
+    /// chain (PEM, signing certificate first; `keygen --c2pa` makes a test one).
+    #[cfg(feature = "c2pa")]
+    #[arg(long, requires = "c2pa_key")]
+    c2pa_cert: Option<PathBuf>,
+    /// The C2PA signing certificate's Ed25519 private key (PKCS#8 PEM).
+    #[cfg(feature = "c2pa")]
+    #[arg(long, requires = "c2pa_cert")]
+    c2pa_key: Option<PathBuf>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -159,6 +168,10 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
     let input = read_input(&a.input)?;
     let format = input_format(&a.input, &input, a.format.format)?;
     let mut opts = LabelOptions::new(&a.producer);
+    #[cfg(feature = "c2pa")]
+    if let (Some(cert), Some(key)) = (&a.c2pa_cert, &a.c2pa_key) {
+        opts.c2pa = Some(aigcmark::C2paSigner::load(cert, key)?);
+    }
     opts.kind = LabelKind::from_code(&a.kind).unwrap_or(LabelKind::Generated);
     opts.produce_id = a.produce_id;
     opts.watermark = !a.no_watermark;

@@ -33,15 +33,23 @@ enum Command {
     /// Make a signing key (DIR/signing.key) and a trust store holding its public key (DIR/trust.json).
     Keygen {
         /// Folder to write into (created if missing; existing keys are never overwritten).
-        #[arg(long)]
-        out: PathBuf,
+        #[cfg_attr(feature = "c2pa", arg(long, required_unless_present = "c2pa"))]
+        #[cfg_attr(not(feature = "c2pa"), arg(long, required = true))]
+        out: Option<PathBuf>,
         /// The provider (or platform) code the key belongs to, recorded in the trust store as
         /// the key's owner: verify trusts the key only for labels that name this code.
-        #[arg(long)]
-        producer: String,
+        #[cfg_attr(feature = "c2pa", arg(long, required_unless_present = "c2pa"))]
+        #[cfg_attr(not(feature = "c2pa"), arg(long, required = true))]
+        producer: Option<String>,
         /// What the key may sign.
         #[arg(long, value_enum, default_value_t = RoleArg::Any)]
         role: RoleArg,
+        /// Also (or only) write a TEST ONLY C2PA certificate chain into DIR: c2pa-ca.pem (the
+        /// trust anchor for `verify --c2pa-trust`), c2pa-chain.pem and c2pa-signing.key (for
+        /// `label --c2pa-cert/--c2pa-key`).
+        #[cfg(feature = "c2pa")]
+        #[arg(long, value_name = "DIR")]
+        c2pa: Option<PathBuf>,
     },
     /// Label a file as AI-generated: metadata label, seal, watermark, optional explicit label.
     Label(label_cmd::LabelArgs),
@@ -145,7 +153,22 @@ pub fn run() -> u8 {
             out,
             producer,
             role,
-        } => keygen(&out, &producer, role),
+            #[cfg(feature = "c2pa")]
+            c2pa,
+        } => {
+            #[cfg(feature = "c2pa")]
+            let done = c2pa.as_deref().map(keygen_c2pa).transpose();
+            #[cfg(not(feature = "c2pa"))]
+            let done: Result<Option<u8>, Error> = Ok(None);
+            match (done, out, producer) {
+                (Err(e), _, _) => Err(e),
+                (Ok(_), Some(out), Some(producer)) => keygen(&out, &producer, role),
+                (Ok(Some(code)), None, None) => Ok(code),
+                _ => Err(Error::Refused(
+                    "keygen needs both --out and --producer (or only --c2pa DIR)".into(),
+                )),
+            }
+        }
         Command::Label(args) => label_cmd::label(args),
         Command::Propagate(args) => label_cmd::propagate(args),
         Command::Verify(args) => verify_cmd::verify(args),
@@ -207,5 +230,33 @@ fn keygen(out: &std::path::Path, producer: &str, role: RoleArg) -> Result<u8, Er
         "trust      {} (give this to verifiers)",
         trust_path.display()
     );
+    Ok(EXIT_OK)
+}
+
+/// `keygen --c2pa DIR`: a TEST ONLY CA, a signing certificate it issued, and the signing key.
+#[cfg(feature = "c2pa")]
+fn keygen_c2pa(dir: &std::path::Path) -> Result<u8, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let (ca, chain, key) = (
+        dir.join("c2pa-ca.pem"),
+        dir.join("c2pa-chain.pem"),
+        dir.join("c2pa-signing.key"),
+    );
+    for p in [&ca, &chain, &key] {
+        if p.exists() {
+            return Err(Error::Refused(format!(
+                "{} exists; refusing to overwrite",
+                p.display()
+            )));
+        }
+    }
+    let certs = aigcmark::c2pa_test_certificates()?;
+    aigcmark::io::write_atomic(&ca, certs.ca_pem.as_bytes())?;
+    aigcmark::io::write_atomic(&chain, certs.chain_pem.as_bytes())?;
+    aigcmark::io::write_atomic_private(&key, certs.key_pem.as_bytes())?;
+    println!("C2PA TEST ONLY certificates (never use them outside tests and demos):");
+    println!("trust anchor {} (verify --c2pa-trust)", ca.display());
+    println!("chain        {} (label --c2pa-cert)", chain.display());
+    println!("signing key  {} (label --c2pa-key)", key.display());
     Ok(EXIT_OK)
 }

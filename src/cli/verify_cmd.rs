@@ -49,6 +49,11 @@ pub struct VerifyArgs {
     /// Resource limits as a JSON object (fields of `Limits`, e.g. '{"max_pixels":50000000}').
     #[arg(long)]
     limits: Option<String>,
+    /// C2PA trust anchors (PEM certificates; e.g. the `c2pa-ca.pem` of `keygen --c2pa`); given
+    /// more than once, all are trusted. Without it a sound C2PA manifest is `untrusted`.
+    #[cfg(feature = "c2pa")]
+    #[arg(long)]
+    c2pa_trust: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +68,22 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
         trust.merge(TrustStore::load_path(p)?)?;
     }
     let mut opts = VerifyOptions::new(trust);
+    #[cfg(feature = "c2pa")]
+    if !a.c2pa_trust.is_empty() {
+        let mut pem = String::new();
+        for p in &a.c2pa_trust {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+            if !text.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(Error::Refused(format!(
+                    "--c2pa-trust {}: no PEM certificate in it",
+                    p.display()
+                )));
+            }
+            pem.push_str(&text);
+            pem.push('\n');
+        }
+        opts.c2pa_trust = Some(pem);
+    }
     if a.no_watermark {
         opts.watermark_key = None;
     }
@@ -297,6 +318,9 @@ fn detailed(r: &Report, verbose: bool) -> String {
         }
     }
     line("watermark", watermark_text(&r.watermark));
+    if r.c2pa.status != aigcmark::C2paStatus::Absent {
+        line("c2pa", clean(&c2pa_text(&r.c2pa)));
+    }
     if r.explicit.is_empty() {
         line("explicit", "none found".into());
     }
@@ -359,6 +383,35 @@ fn binding_text(b: BindingStatus) -> String {
         BindingStatus::Absent => "nothing to compare".into(),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// The C2PA manifest in one line: status, signer, source type, agreement.
+fn c2pa_text(c: &aigcmark::C2paReport) -> String {
+    let status = serde_json::to_value(c.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut parts = vec![status];
+    if let Some(s) = &c.signer {
+        parts.push(format!("signed by {s}"));
+    }
+    if let Some(g) = &c.claim_generator {
+        parts.push(format!("made with {g}"));
+    }
+    if let Some(d) = &c.digital_source_type {
+        parts.push(format!("source {}", d.rsplit('/').next().unwrap_or(d)));
+    }
+    match c.agrees_with_label {
+        Some(true) => parts.push("agrees with the label".into()),
+        Some(false) => parts.push("DISAGREES with the label".into()),
+        None => {}
+    }
+    match c.agrees_with_watermark {
+        Some(true) => parts.push("agrees with the watermark".into()),
+        Some(false) => parts.push("DISAGREES with the watermark".into()),
+        None => {}
+    }
+    parts.join("; ")
 }
 
 fn watermark_text(w: &WatermarkCheck) -> String {

@@ -276,9 +276,16 @@ fn layout(input: &[u8], limits: &Limits, findings: &mut Vec<Finding>) -> Result<
     })
 }
 
-/// The label carriers in one tag.
+/// The label carriers in one tag, and a C2PA manifest store in a `GEOB` frame (inside the tag,
+/// so outside the binding: it must be well-formed JUMBF).
 fn carriers_in(tag: &id3v2::Tag, where_: &str, scan: &mut Scan) {
     for f in &tag.frames {
+        if f.id == "GEOB"
+            && let Some(store) = f.body.as_deref().and_then(crate::c2pa::geob_store)
+        {
+            crate::c2pa::note_store(scan, &format!("ID3v2.{} GEOB{where_}", tag.major), store);
+            continue;
+        }
         if f.is_aigc() {
             let Some(t) = f.txxx() else { continue };
             if t.description != id3v2::AIGC_DESCRIPTION {

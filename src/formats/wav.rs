@@ -209,6 +209,8 @@ const INERT: &[&[u8; 4]] = &[
     b"PAD ", b"FLLR", b"fact", b"smpl", b"inst", b"_PMX", b"axml", b"cart", b"acid", b"plst",
     b"DISP", b"PEAK", b"levl", b"umid", b"minf", b"elm1", b"regn", b"ovwf", b"ResU", b"chna",
     b"dbmd", b"afsp", b"SyLp", b"MD5 ", b"labl", b"note", b"ltxt", b"olym", b"ds64",
+    // A C2PA manifest store, accepted only when well-formed JUMBF (see the scan).
+    b"C2PA",
 ];
 
 fn role(input: &[u8], c: &Chunk) -> Role {
@@ -414,6 +416,8 @@ impl Handler for Wav {
                     value: text_of(c.body(input)),
                     kind: CarrierKind::Metadata,
                 });
+            } else if &c.id == b"C2PA" {
+                crate::c2pa::note_store(&mut scan, "RIFF C2PA chunk", c.body(input));
             } else if &c.id == b"_PMX" {
                 match pmx_labels(input, c, limits) {
                     Ok(values) => {

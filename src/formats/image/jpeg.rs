@@ -25,8 +25,8 @@ use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
 use crate::findings::Finding;
 use crate::format::{
-    CarrierChoice, ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format,
-    Handler, Scan, ScanOptions, WriteOptions,
+    CarrierChoice, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions,
+    WriteOptions,
 };
 use crate::limits::Limits;
 
@@ -157,12 +157,21 @@ impl Handler for Jpeg {
             return Err(Error::malformed("jpeg", f.message.clone()));
         }
         if parsed.segments.iter().any(|s| is_c2pa_start(s, input)) {
-            scan.declarations.push(Declaration {
-                kind: DeclarationKind::C2paManifest,
-                value: String::new(),
-                location: "JUMBF (APP11)".into(),
-                ai_generated: false,
-            });
+            // The store is left out of the binding with the other APPn segments; it must be
+            // well-formed JUMBF to count as a manifest rather than a hiding place.
+            let app11 = parsed
+                .segments
+                .iter()
+                .filter(|s| s.marker == APP11)
+                .map(|s| s.body(input));
+            match crate::c2pa::jpeg_xt_store(app11) {
+                Some(store) => crate::c2pa::note_store(&mut scan, "JUMBF (APP11)", &store),
+                None => scan.findings.push(Finding::error(
+                    "c2pa.store_malformed",
+                    "the C2PA manifest store's APP11 segments are out of sequence; they lie \
+                     outside the content binding, so their bytes are not proved inert",
+                )),
+            }
         }
         scan.digest = Some(digest(&parsed, input));
         super::watermark_into(&mut scan, input, Format::Jpeg, opts);

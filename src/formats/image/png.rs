@@ -16,8 +16,8 @@ use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
 use crate::findings::Finding;
 use crate::format::{
-    CarrierKind, ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler,
-    Scan, ScanOptions, WriteOptions,
+    CarrierKind, ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions,
+    WriteOptions,
 };
 use crate::limits::Limits;
 
@@ -169,13 +169,9 @@ impl Handler for Png {
                 super::scan_exif(c.body(input), "PNG eXIf", &mut scan);
                 continue;
             }
-            if c.is(b"caBX") && !scan.declarations.iter().any(|d| d.location == CABX) {
-                scan.declarations.push(Declaration {
-                    kind: DeclarationKind::C2paManifest,
-                    value: String::new(),
-                    location: CABX.into(),
-                    ai_generated: false,
-                });
+            if c.is(b"caBX") {
+                // Left out of the binding (ancillary); a manifest only when well-formed JUMBF.
+                crate::c2pa::note_store(&mut scan, CABX, c.body(input));
                 continue;
             }
             let Some(t) = text_chunk(c, input, opts.limits) else {

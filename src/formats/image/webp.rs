@@ -24,8 +24,7 @@ use crate::binding::ContentHasher;
 use crate::error::{Error, Result};
 use crate::findings::{Finding, Severity};
 use crate::format::{
-    ContentEdits, Declaration, DeclarationKind, Edited, ExplicitMark, Format, Handler, Scan,
-    ScanOptions, WriteOptions,
+    ContentEdits, Edited, ExplicitMark, Format, Handler, Scan, ScanOptions, WriteOptions,
 };
 use crate::limits::Limits;
 
@@ -275,12 +274,8 @@ impl Handler for Webp {
                     super::scan_xmp(c.body(input), "WebP XMP chunk", opts.limits, &mut scan);
                 }
                 b"EXIF" => super::scan_exif(c.body(input), "WebP EXIF chunk", &mut scan),
-                b"C2PA" => scan.declarations.push(Declaration {
-                    kind: DeclarationKind::C2paManifest,
-                    value: String::new(),
-                    location: "WebP C2PA chunk".into(),
-                    ai_generated: false,
-                }),
+                // Left out of the binding; a manifest only when well-formed JUMBF.
+                b"C2PA" => crate::c2pa::note_store(&mut scan, "WebP C2PA chunk", c.body(input)),
                 _ => {}
             }
         }
