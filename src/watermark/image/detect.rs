@@ -15,7 +15,7 @@ use super::stats::{weighted_fpp, z_threshold};
 use super::sync::{Geometry, candidates};
 use super::{Detection, WatermarkKey, WmError};
 
-/// Short side of the working image (images at least this large; smaller ones are used as they are).
+/// Short side of the working image of images at least twice as large (see `detect_inner`).
 const WORK_SIDE: u32 = 256;
 
 struct Ctx<'a> {
@@ -227,9 +227,18 @@ pub(super) fn detect_inner(
             min_side: MIN_DETECT_SIDE,
         });
     }
-    // Working image: short side brought to WORK_SIDE (area averaging; images smaller than that
-    // are used as they are), one cell of an unchanged marked image = one working pixel.
-    let d = (w.min(h) as f64 / WORK_SIDE as f64).max(1.0);
+    // Working image: an image whose short side is at least 2·WORK_SIDE is brought to a short
+    // side of exactly WORK_SIDE (area averaging; one cell of an unchanged marked image = one
+    // working pixel), so the cost follows the pixel count, not the accident of an integer
+    // factor (1024×640 used to be worked on at 512×320, 1024×1024 at 256×256). Smaller images
+    // (often crops or downscaled copies, where every pixel of the mark counts: a 60 % crop of a
+    // densely textured 512-px photo is found at full size, not at 256 px) are used as they are.
+    let short = w.min(h) as f64;
+    let d = if short >= 2.0 * WORK_SIDE as f64 {
+        short / WORK_SIDE as f64
+    } else {
+        1.0
+    };
     let (planes, ww, wh) = if d.fract() == 0.0 {
         downsampled_ycc(buf, w as usize, h as usize, ch, d as usize)
     } else {

@@ -113,7 +113,7 @@ fn area_taps(n_out: usize, f: f64) -> Vec<(usize, usize, f32)> {
 }
 
 /// [`downsampled_ycc`] by a fractional factor `f` ≥ 1 (area averaging): the working image of
-/// every image at least 256 px on its short side then has a short side of exactly 256 px, so
+/// every image at least 512 px on its short side then has a short side of exactly 256 px, so
 /// the detector's cost follows the aspect ratio, not the accident of an integer factor
 /// (1024×640 used to be worked on at 512×320, 1024×1024 at 256×256).
 pub(super) fn downsampled_ycc_area(
