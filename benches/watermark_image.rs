@@ -1,7 +1,8 @@
 //! Criterion benchmarks (single thread): embed into 1024×1024, detect unchanged, detect after
 //! resize 0.5, after crop 80 % (centred) and 60 % (off-centre), after resize 0.5 + crop 80 %,
 //! detect in the unmarked image (full search), and plain PNG decode of the same image as a
-//! baseline.
+//! baseline; then unmarked detection at 1024×640, 1536×1024 and 1920×1080 (each against the
+//! PNG decode of that image).
 //! Uses corpus photo mate/Garden.jpg (resized/cropped to 1024×1024); falls back to a synthetic
 //! textured picture with a warning when the corpus is missing.
 
@@ -11,6 +12,19 @@ use aigcmark::watermark::image::{EmbedOptions, WatermarkKey, detect, embed_rgb};
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::RgbImage;
 use image::imageops::{self, FilterType};
+
+/// The corpus photograph at full size (2560×1600), when present.
+fn photo() -> Option<RgbImage> {
+    let root = std::env::var("AIGCMARK_CORPUS").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/aigcmark-corpus/images",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    image::open(format!("{root}/mate/Garden.jpg"))
+        .ok()
+        .map(|i| i.to_rgb8())
+}
 
 fn source() -> RgbImage {
     let root = std::env::var("AIGCMARK_CORPUS").unwrap_or_else(|_| {
@@ -97,6 +111,37 @@ fn benches(c: &mut Criterion) {
             image::load_from_memory_with_format(black_box(&png), image::ImageFormat::Png).unwrap()
         })
     });
+    g.finish();
+
+    // Unmarked detection (the common case at upload) on photographs of common shapes: 16:10,
+    // 3:2, 16:9. Time should follow the pixel count smoothly (the working image has a 256-px
+    // short side whatever the shape), against a PNG decode of the same image as the baseline.
+    let mut g = c.benchmark_group("wm_image_shapes");
+    g.sample_size(20);
+    let full = photo().unwrap_or_else(|| img.clone());
+    for (w, h) in [(1024u32, 640u32), (1536, 1024), (1920, 1080)] {
+        let (sw, sh) = full.dimensions();
+        let s = (w as f64 / sw as f64).max(h as f64 / sh as f64);
+        let (rw, rh) = (
+            ((sw as f64 * s).ceil() as u32).max(w),
+            ((sh as f64 * s).ceil() as u32).max(h),
+        );
+        let r = imageops::resize(&full, rw, rh, FilterType::Triangle);
+        let shaped = imageops::crop_imm(&r, (rw - w) / 2, (rh - h) / 2, w, h).to_image();
+        let mut png = Vec::new();
+        shaped
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        g.bench_function(format!("detect_unmarked_{w}x{h}"), |b| {
+            b.iter(|| detect(black_box(&shaped), &key).unwrap())
+        });
+        g.bench_function(format!("baseline_png_decode_{w}x{h}"), |b| {
+            b.iter(|| {
+                image::load_from_memory_with_format(black_box(&png), image::ImageFormat::Png)
+                    .unwrap()
+            })
+        });
+    }
     g.finish();
 }
 

@@ -127,6 +127,49 @@ fn resize(img: &RgbImage, f: f64) -> RgbImage {
     imageops::resize(img, nw, nh, FilterType::CatmullRom)
 }
 
+fn resize_xy(img: &RgbImage, fx: f64, fy: f64) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let nw = ((w as f64 * fx).round() as u32).max(1);
+    let nh = ((h as f64 * fy).round() as u32).max(1);
+    imageops::resize(img, nw, nh, FilterType::CatmullRom)
+}
+
+/// A corner, chosen by the seed: (0 or 1, 0 or 1) as fractions of the free margin.
+fn corner(seed: u64) -> (f64, f64) {
+    let mut r = Rng(seed ^ 0xc0);
+    let k = r.next();
+    ((k & 1) as f64, ((k >> 1) & 1) as f64)
+}
+
+/// Any position, chosen by the seed (fractions of the free margin).
+fn anywhere(seed: u64) -> (f64, f64) {
+    let mut r = Rng(seed ^ 0xa7);
+    (
+        (r.next() % 1001) as f64 / 1000.0,
+        (r.next() % 1001) as f64 / 1000.0,
+    )
+}
+
+/// Crop keeping `keep` of each side, placed at `pos` (fractions of the free margin).
+fn crop_at(img: &RgbImage, keep: f64, pos: (f64, f64)) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (cw, ch) = (
+        ((w as f64 * keep).round() as u32).max(1),
+        ((h as f64 * keep).round() as u32).max(1),
+    );
+    let x0 = ((w - cw) as f64 * pos.0).round() as u32;
+    let y0 = ((h - ch) as f64 * pos.1).round() as u32;
+    imageops::crop_imm(img, x0, y0, cw, ch).to_image()
+}
+
+/// Rotation by `deg`, then the largest centred crop of the same aspect free of blank corners.
+fn rotate_cropped(img: &RgbImage, deg: f64) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (c, s) = (deg.to_radians().cos(), deg.to_radians().sin().abs());
+    let a = w.max(h) as f64 / w.min(h) as f64;
+    crop(&rotate(img, deg), 1.0 / (c + s * a), true)
+}
+
 fn crop(img: &RgbImage, keep: f64, centred: bool) -> RgbImage {
     let (w, h) = img.dimensions();
     let (cw, ch) = (
@@ -305,6 +348,50 @@ fn transforms(small: bool) -> Vec<Tf> {
             "hflip",
             0.80,
             Box::new(|i, _| Some(imageops::flip_horizontal(i))),
+        ),
+    ]);
+    // Round two (issue #18), report only until they hold: non-uniform resizing, deep crops,
+    // larger rotations (cropped to remove the blank corners), combinations.
+    v.extend::<Vec<Tf>>(vec![
+        (
+            "r2 resize 0.8w x 0.6h",
+            0.0,
+            Box::new(|i, _| Some(resize_xy(i, 0.8, 0.6))),
+        ),
+        (
+            "r2 resize 0.6w x 0.9h",
+            0.0,
+            Box::new(|i, _| Some(resize_xy(i, 0.6, 0.9))),
+        ),
+        (
+            "r2 crop40 corner",
+            0.0,
+            Box::new(|i, s| Some(crop_at(i, 0.4, corner(s)))),
+        ),
+        (
+            "r2 crop35 anywhere",
+            0.0,
+            Box::new(|i, s| Some(crop_at(i, 0.35, anywhere(s)))),
+        ),
+        (
+            "r2 rotate10+crop",
+            0.0,
+            Box::new(|i, _| Some(rotate_cropped(i, 10.0))),
+        ),
+        (
+            "r2 rotate15+crop",
+            0.0,
+            Box::new(|i, _| Some(rotate_cropped(i, 15.0))),
+        ),
+        (
+            "r2 rotate10+crop+jpeg70",
+            0.0,
+            Box::new(|i, _| Some(jpeg(&rotate_cropped(i, 10.0), 70))),
+        ),
+        (
+            "r2 jpeg50+resize0.5+crop60",
+            0.0,
+            Box::new(|i, _| Some(crop(&resize(&jpeg(i, 50), 0.5), 0.6, true))),
         ),
     ]);
     if small {

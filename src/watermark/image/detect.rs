@@ -8,14 +8,14 @@ use super::embed::cell_size;
 use super::fft2::Fft2;
 use super::fold::{FOLD, fold, fold_grid};
 use super::keyed::Layout;
-use super::luma::{downsampled_ycc, whiten};
+use super::luma::{downsampled_ycc, downsampled_ycc_area, whiten};
 use super::params::*;
 use super::pattern::{band_response, pilot_correlator, sym};
 use super::stats::{weighted_fpp, z_threshold};
 use super::sync::{Geometry, candidates};
 use super::{Detection, WatermarkKey, WmError};
 
-/// Short side of the working image is brought into [WORK_SIDE, 2·WORK_SIDE) by box averaging.
+/// Short side of the working image of images at least twice as large (see `detect_inner`).
 const WORK_SIDE: u32 = 256;
 
 struct Ctx<'a> {
@@ -227,8 +227,23 @@ pub(super) fn detect_inner(
             min_side: MIN_DETECT_SIDE,
         });
     }
-    let d = (w.min(h) / WORK_SIDE).max(1) as usize;
-    let (planes, ww, wh) = downsampled_ycc(buf, w as usize, h as usize, ch, d);
+    // Working image: an image whose short side is at least 2·WORK_SIDE is brought to a short
+    // side of exactly WORK_SIDE (area averaging; one cell of an unchanged marked image = one
+    // working pixel), so the cost follows the pixel count, not the accident of an integer
+    // factor (1024×640 used to be worked on at 512×320, 1024×1024 at 256×256). Smaller images
+    // (often crops or downscaled copies, where every pixel of the mark counts: a 60 % crop of a
+    // densely textured 512-px photo is found at full size, not at 256 px) are used as they are.
+    let short = w.min(h) as f64;
+    let d = if short >= 2.0 * WORK_SIDE as f64 {
+        short / WORK_SIDE as f64
+    } else {
+        1.0
+    };
+    let (planes, ww, wh) = if d.fract() == 0.0 {
+        downsampled_ycc(buf, w as usize, h as usize, ch, d as usize)
+    } else {
+        downsampled_ycc_area(buf, w as usize, h as usize, ch, d)
+    };
     let n = whiten(&planes, ww, wh);
     drop(planes);
     let layout = Layout::new(&key.0);
@@ -257,7 +272,7 @@ pub(super) fn detect_inner(
     // Hypothesis 0: the image has the geometry it was marked with (unchanged, recompressed,
     // resized, recoloured): tile = a quarter of the short side, no rotation.
     let prior = Geometry {
-        cell: cell_size(w, h) / d as f64,
+        cell: cell_size(w, h) / d,
         theta: 0.0,
     };
     search.run(&mut ctx, prior, false);
@@ -317,7 +332,7 @@ pub(super) fn detect_inner(
         // Images smaller than 256 px may be downscaled copies (cell < 1 px, while the prior
         // assumes they were marked at this size): the scan then starts from the cell size of a
         // downscaled copy, short side / 256.
-        let natural = w.min(h) as f64 / CELL_DIVISOR / d as f64;
+        let natural = w.min(h) as f64 / CELL_DIVISOR / d;
         let base = prior.cell.min(natural);
         let scale = |i: usize| base * SCAN_MIN * SCAN_STEP.powi(i as i32);
         for i in 0..SCAN_STEPS {
@@ -364,7 +379,7 @@ pub(super) fn detect_inner(
         payload[i / 8] |= (pbits[i] ^ layout.payload_mask[i]) << (7 - i % 8);
     }
     let fpp = weighted_fpp(best.z as f64, TRIALS);
-    let cell_px = geo_best.geo.cell * d as f64;
+    let cell_px = geo_best.geo.cell * d;
     Ok(Some(Detection {
         payload,
         matching_bits: best.matches,
@@ -475,27 +490,25 @@ const IN_BAND: f32 = 0.05;
 /// close to a matched filter in coloured noise. Uses the fold only, never the key.
 pub(super) fn whiten_spectrum(spec: &mut [Complex32], band: &[f32]) {
     let p: Vec<f32> = spec.iter().map(|v| v.norm_sqr()).collect();
-    let r = SPEC_SMOOTH as isize;
-    let t = TILE as isize;
+    // Neighbour indices on the torus (direct sums: a running sum would cancel catastrophically
+    // next to the strong low frequencies).
+    let nb: Vec<[usize; 2 * SPEC_SMOOTH + 1]> = (0..TILE)
+        .map(|k| std::array::from_fn(|d| (k + TILE + d - SPEC_SMOOTH) % TILE))
+        .collect();
     // Separable box sum on the torus: rows, then columns.
     let mut tmp = vec![0f32; CELLS];
-    for ky in 0..TILE {
-        for kx in 0..TILE {
-            let mut a = 0f32;
-            for d in -r..=r {
-                a += p[ky * TILE + (kx as isize + d).rem_euclid(t) as usize];
-            }
-            tmp[ky * TILE + kx] = a;
+    for (trow, prow) in tmp.chunks_exact_mut(TILE).zip(p.chunks_exact(TILE)) {
+        for (t, ix) in trow.iter_mut().zip(&nb) {
+            *t = ix.iter().map(|&i| prow[i]).sum();
         }
     }
     let mut q = vec![0f32; CELLS];
-    for ky in 0..TILE {
-        for kx in 0..TILE {
-            let mut a = 0f32;
-            for d in -r..=r {
-                a += tmp[(ky as isize + d).rem_euclid(t) as usize * TILE + kx];
+    for (ky, iy) in nb.iter().enumerate() {
+        let qrow = &mut q[ky * TILE..(ky + 1) * TILE];
+        for &y in iy {
+            for (a, &v) in qrow.iter_mut().zip(&tmp[y * TILE..(y + 1) * TILE]) {
+                *a += v;
             }
-            q[ky * TILE + kx] = a;
         }
     }
     // Floor: a fraction of the mean in-band power, so frequencies that hold (almost) nothing

@@ -74,7 +74,9 @@ pub(super) fn embed_buf(
     let cell = cell_size(w, h);
     // Texture mask: local luma standard deviation over a window of about ±cell pixels, from exact
     // per-block moments (blocks of q×q pixels) box-filtered on the block grid.
-    let q = ((cell / 2.0).floor() as usize).max(1);
+    // q = cell/2 rounded (not floored: with floor, cells of 3–4 px took 1-px blocks, so a
+    // 1536×960 image cost more than a 1920×1080 one).
+    let q = ((cell / 2.0).round() as usize).max(1);
     let (bw, bh) = (wu.div_ceil(q), hu.div_ceil(q));
     let mut s1 = vec![0f32; bw * bh];
     let mut s2 = vec![0f32; bw * bh];

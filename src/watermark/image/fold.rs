@@ -21,6 +21,8 @@ pub(super) fn fold(
 }
 
 /// Fold into a `grid`×`grid` sum covering one tile (grid = TILE or FOLD, a power of two).
+/// Unrotated hypotheses (the size prior, its mirror, the scale scan: most trials, and all of
+/// them on most unmarked images) take the separable path [`fold_axes`].
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fold_grid(
     n: &[f32],
@@ -33,6 +35,25 @@ pub(super) fn fold_grid(
     grid: usize,
 ) {
     out.iter_mut().for_each(|v| *v = 0.0);
+    if theta == 0.0 {
+        fold_axes(n, w, h, cell * TILE as f64 / grid as f64, flip, out, grid);
+    } else {
+        fold_general(n, w, h, cell, theta, flip, out, grid);
+    }
+}
+
+/// The general (rotated) fold: four scattered adds per pixel. `out` must be zeroed.
+#[allow(clippy::too_many_arguments)]
+fn fold_general(
+    n: &[f32],
+    w: usize,
+    h: usize,
+    cell: f64,
+    theta: f64,
+    flip: bool,
+    out: &mut [f32],
+    grid: usize,
+) {
     let cell = cell * TILE as f64 / grid as f64; // pixels per bin
     let (c, s) = (theta.cos() / cell, theta.sin() / cell);
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
@@ -69,6 +90,80 @@ pub(super) fn fold_grid(
                 out[v1 * grid + u1] += a1 * av;
                 uf += du;
                 vf += dv;
+            }
+        }
+    }
+}
+
+/// Bilinear taps of one axis: for every pixel index, the two bins it splats into and its weights.
+fn taps(len: usize, centre: f64, sign: f64, cell: f64, grid: usize) -> Vec<(u32, u32, f32, f32)> {
+    let t = grid as f64;
+    let mask = grid - 1;
+    (0..len)
+        .map(|i| {
+            let u = (sign * (i as f64 + 0.5 - centre) / cell).rem_euclid(t);
+            let f = u.floor();
+            let a = (u - f) as f32;
+            let u0 = (f as usize) & mask;
+            (u0 as u32, ((u0 + 1) & mask) as u32, 1.0 - a, a)
+        })
+        .collect()
+}
+
+/// Unrotated fold, separably: the bilinear weight of a pixel is (row weight) × (column weight),
+/// so rows are first summed into `grid` bin rows (contiguous, vectorised), then the columns of
+/// those `grid` rows are splatted. Same sums as the general path up to rounding, at a fraction
+/// of its cost (`grid`·`w` scattered adds instead of 4 per pixel).
+fn fold_axes(n: &[f32], w: usize, h: usize, cell: f64, flip: bool, out: &mut [f32], grid: usize) {
+    let fx = if flip { -1.0 } else { 1.0 };
+    let cols = taps(w, w as f64 / 2.0, fx, cell, grid);
+    let rows = taps(h, h as f64 / 2.0, 1.0, cell, grid);
+    let mut acc = vec![0f32; grid * w];
+    for (y, &(v0, v1, b0, b1)) in rows.iter().enumerate() {
+        let row = &n[y * w..(y + 1) * w];
+        for (a, &v) in acc[v0 as usize * w..(v0 as usize + 1) * w]
+            .iter_mut()
+            .zip(row)
+        {
+            *a += v * b0;
+        }
+        for (a, &v) in acc[v1 as usize * w..(v1 as usize + 1) * w]
+            .iter_mut()
+            .zip(row)
+        {
+            *a += v * b1;
+        }
+    }
+    for (v, arow) in acc.chunks_exact(w).enumerate() {
+        let orow = &mut out[v * grid..(v + 1) * grid];
+        for (&a, &(u0, u1, a0, a1)) in arow.iter().zip(&cols) {
+            orow[u0 as usize] += a * a0;
+            orow[u1 as usize] += a * a1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The separable path gives the sums of the general one (at θ = 0, flipped or not).
+    #[test]
+    fn separable_fold_matches_general() {
+        let (w, h) = (203usize, 150usize);
+        let n: Vec<f32> = (0..w * h)
+            .map(|i| (((i * 7919) % 1013) as f32 / 506.0) - 1.0)
+            .collect();
+        for (grid, cell, flip) in [(TILE, 1.37, false), (FOLD, 0.91, true), (TILE, 2.6, true)] {
+            let mut a = vec![0f32; grid * grid];
+            let mut b = vec![0f32; grid * grid];
+            fold_grid(&n, w, h, cell, 0.0, flip, &mut a, grid);
+            fold_general(&n, w, h, cell, 0.0, flip, &mut b, grid);
+            let scale = b.iter().map(|v| v.abs()).fold(0f32, f32::max);
+            assert!(scale > 0.0);
+            for (x, y) in a.iter().zip(&b) {
+                // The general path steps its coordinates in f32 (≈ 1e-3 of a bin).
+                assert!((x - y).abs() <= 3e-3 * scale, "{x} vs {y}");
             }
         }
     }

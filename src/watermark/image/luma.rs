@@ -94,6 +94,75 @@ pub(super) fn downsampled_ycc(
     (out, ow, oh)
 }
 
+/// Area-average taps of a downsampling by `f` ≥ 1 along one axis: (source index, output index,
+/// weight), ordered by output then source index; the weights of an output sum to 1.
+fn area_taps(n_out: usize, f: f64) -> Vec<(usize, usize, f32)> {
+    let mut taps = Vec::with_capacity(n_out * (f.ceil() as usize + 1));
+    for o in 0..n_out {
+        let (lo, hi) = (o as f64 * f, (o + 1) as f64 * f);
+        let mut s = lo.floor() as usize;
+        while (s as f64) < hi {
+            let wgt = (hi.min(s as f64 + 1.0) - lo.max(s as f64)) / f;
+            if wgt > 0.0 {
+                taps.push((s, o, wgt as f32));
+            }
+            s += 1;
+        }
+    }
+    taps
+}
+
+/// [`downsampled_ycc`] by a fractional factor `f` ≥ 1 (area averaging): the working image of
+/// every image at least 512 px on its short side then has a short side of exactly 256 px, so
+/// the detector's cost follows the aspect ratio, not the accident of an integer factor
+/// (1024×640 used to be worked on at 512×320, 1024×1024 at 256×256).
+pub(super) fn downsampled_ycc_area(
+    buf: &[u8],
+    w: usize,
+    h: usize,
+    ch: usize,
+    f: f64,
+) -> ([Vec<f32>; 3], usize, usize) {
+    let ow = ((w as f64 / f).floor() as usize).max(1);
+    let oh = ((h as f64 / f).floor() as usize).max(1);
+    let (xt, yt) = (area_taps(ow, f), area_taps(oh, f));
+    let mut out = [
+        vec![0f32; ow * oh],
+        vec![0f32; ow * oh],
+        vec![0f32; ow * oh],
+    ];
+    let mut rows = vec![0f32; w * 3];
+    let mut cols = vec![0f32; ow * 3];
+    let mut t = 0;
+    for oy in 0..oh {
+        rows.iter_mut().for_each(|v| *v = 0.0);
+        while t < yt.len() && yt[t].1 == oy {
+            let (sy, _, wy) = yt[t];
+            let src = &buf[sy * w * ch..(sy + 1) * w * ch];
+            for (a, p) in rows.chunks_exact_mut(3).zip(src.chunks_exact(ch)) {
+                a[0] += p[0] as f32 * wy;
+                a[1] += p[1] as f32 * wy;
+                a[2] += p[2] as f32 * wy;
+            }
+            t += 1;
+        }
+        cols.iter_mut().for_each(|v| *v = 0.0);
+        for &(sx, ox, wx) in &xt {
+            cols[ox * 3] += rows[sx * 3] * wx;
+            cols[ox * 3 + 1] += rows[sx * 3 + 1] * wx;
+            cols[ox * 3 + 2] += rows[sx * 3 + 2] * wx;
+        }
+        for (ox, c) in cols.chunks_exact(3).enumerate() {
+            let l = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+            let i = oy * ow + ox;
+            out[0][i] = l;
+            out[1][i] = c[2] - l;
+            out[2][i] = c[0] - l;
+        }
+    }
+    (out, ow, oh)
+}
+
 /// Radius of the local mean removed from every plane (window 2r+1 working pixels).
 const MEAN_RADIUS: usize = 2;
 /// Radius of the window of the local luma-on-colour regression.
@@ -160,4 +229,30 @@ fn cancel_colour(ry: &[f32], rb: &[f32], rr: &[f32], w: usize, h: usize) -> Vec<
         out[i] = ry[i] - kb * rb[i] - kr * rr[i];
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Area averaging by an integer factor is the block mean; a fractional factor keeps the mean
+    /// level and gives a short side of exactly `short / f` pixels.
+    #[test]
+    fn area_downsampling() {
+        let (w, h, ch) = (37usize, 29usize, 3usize);
+        let buf: Vec<u8> = (0..w * h * ch).map(|i| ((i * 131) % 251) as u8).collect();
+        let (a, aw, ah) = downsampled_ycc(&buf, w, h, ch, 3);
+        let (b, bw, bh) = downsampled_ycc_area(&buf, w, h, ch, 3.0);
+        assert_eq!((aw, ah), (bw, bh));
+        for (pa, pb) in a.iter().zip(&b) {
+            for (x, y) in pa.iter().zip(pb) {
+                assert!((x - y).abs() < 1e-3, "{x} vs {y}");
+            }
+        }
+        let flat = vec![100u8; 300 * 200 * 4];
+        let (c, cw, chh) = downsampled_ycc_area(&flat, 300, 200, 4, 200.0 / 128.0);
+        assert_eq!((cw, chh), (192, 128));
+        assert!(c[0].iter().all(|v| (v - 100.0).abs() < 1e-3));
+        assert!(c[1].iter().chain(&c[2]).all(|v| v.abs() < 1e-3));
+    }
 }

@@ -24,13 +24,15 @@
 //!   region is unchanged, so flat areas of such images get no more than before. Small images
 //!   are seen at full size: the target is 3 % lower at a short side of 256 px and below, rising
 //!   linearly to the full target at 512 px (≈ 40.1 dB mean on 256-px photographs).
-//! * **Detection.** Box-downsample luma and the colour differences B − Y, R − Y to a short side
-//!   of 256–511 px and subtract the local mean of each; cancel the part of the luma residual that
+//! * **Detection.** Area-average luma and the colour differences B − Y, R − Y to a short side
+//!   of exactly 256 px (images whose short side is under 512 px are used at full size) and
+//!   subtract the local mean of each; cancel the part of the luma residual that
 //!   a local (17×17, ridge) least-squares regression on the two colour residuals predicts (the
 //!   mark is grey, so it is uncorrelated with colour, while shading of coloured texture moves
 //!   luma and colour together; grey images are unaffected); divide by the local RMS of what is
 //!   left and clip (whitening; also makes brightness/contrast irrelevant). For a geometry
-//!   hypothesis (cell size, rotation, flip) *fold* all pixels into one
+//!   hypothesis (cell size, rotation, flip) *fold* all pixels (separably for unrotated
+//!   hypotheses: rows into bin rows, then columns) into one
 //!   tile-sized sum at half-cell resolution (all copies add up; cost independent of the crop),
 //!   low-pass it onto the 64×64 cell grid, *prewhiten its spectrum* (each coefficient divided by
 //!   the RMS of its 5×5 frequency neighbourhood, floored at 10 % of the mean in-band power so

@@ -75,19 +75,19 @@ fn candidates_at(n: &[f32], w: usize, h: usize, k: usize, l_lo: f64) -> Vec<Geom
     let nb = fft_n / 2 + 1;
     let mut rsum = vec![0f64; nb];
     let mut rcnt = vec![0u32; nb];
+    // Distance of a frequency index from 0 on the circle, per axis (precomputed once).
+    let fold: Vec<f64> = (0..fft_n)
+        .map(|k| {
+            let k = k as f64;
+            if k > fft_n as f64 / 2.0 {
+                fft_n as f64 - k
+            } else {
+                k
+            }
+        })
+        .collect();
     let radius = |i: usize| -> f64 {
-        let ky = (i / fft_n) as f64;
-        let kx = (i % fft_n) as f64;
-        let ky = if ky > fft_n as f64 / 2.0 {
-            fft_n as f64 - ky
-        } else {
-            ky
-        };
-        let kx = if kx > fft_n as f64 / 2.0 {
-            fft_n as f64 - kx
-        } else {
-            kx
-        };
+        let (kx, ky) = (fold[i % fft_n], fold[i / fft_n]);
         (kx * kx + ky * ky).sqrt()
     };
     for (i, v) in buf.iter_mut().enumerate() {
