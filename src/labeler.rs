@@ -305,6 +305,7 @@ pub struct PropagateOptions {
 }
 
 impl PropagateOptions {
+    /// Options for `content_propagator` (a platform's code or name): fresh PropagateID, XMP carrier.
     pub fn new(content_propagator: &str) -> Self {
         PropagateOptions {
             content_propagator: content_propagator.to_string(),

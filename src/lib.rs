@@ -19,6 +19,7 @@
 //! assert_eq!(report.verdict, Verdict::LabeledIntact);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 // The facade: what a user names. Everything else is private and may change in any release.
 pub mod audio;

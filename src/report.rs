@@ -44,6 +44,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's stable name, as in JSON (`labeled_intact`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::LabeledIntact => "labeled_intact",
@@ -105,9 +106,13 @@ impl Verdict {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum SignatureStatus {
+    /// The seal verifies and its key is trusted for this use.
     Valid,
+    /// The seal is damaged or its signature does not verify.
     Invalid,
+    /// The signature verifies, but the key is not trusted for this use (unknown, outside its window, revoked, another role or owner).
     Untrusted,
+    /// There is no seal.
     Absent,
 }
 
@@ -130,6 +135,7 @@ pub enum TimestampStatus {
 /// The `timestamp` field of a report: what a timestamp authority vouches for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimestampReport {
+    /// Whether the token holds and covers this seal.
     pub status: TimestampStatus,
     /// The time the authority vouches for (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,6 +165,7 @@ pub struct SignatureReport {
 }
 
 impl SignatureReport {
+    /// The part of a report for a label without a seal.
     pub fn absent() -> Self {
         SignatureReport {
             status: SignatureStatus::Absent,
@@ -174,8 +181,11 @@ impl SignatureReport {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum BindingStatus {
+    /// The content's digest is the sealed one.
     Match,
+    /// The content changed since sealing.
     Mismatch,
+    /// There is no seal to compare with.
     Absent,
 }
 

@@ -41,26 +41,36 @@ const PLATFORM_DOMAIN: &[u8] = b"AIGCMARK-COUNTERSIGN-1\0";
 /// What a seal states besides the label fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
+    /// The format the content was bound as.
     pub format: Format,
+    /// The content digest (SHA-256 over what the format binds).
     pub content_digest: [u8; 32],
     /// Unix seconds.
     pub signed_at: u64,
+    /// The watermark id embedded in the content, when there is one.
     pub watermark_id: Option<String>,
+    /// The explicit label added, as the format records it (allowed characters only).
     pub explicit: Option<String>,
 }
 
 /// A parsed seal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seal {
+    /// The signer's Ed25519 public key.
     pub public_key: [u8; 32],
+    /// Signing time, Unix seconds (the signer's own claim).
     pub signed_at: u64,
     /// The `f=` field as written (a format name; unknown names are kept).
     pub format: String,
+    /// The content digest sealed.
     pub content_digest: [u8; 32],
+    /// The watermark id sealed, when there is one.
     pub watermark_id: Option<String>,
+    /// The explicit label sealed, when there is one.
     pub explicit: Option<String>,
     /// Fields this version does not know, in order; signed like the rest.
     pub unknown: Vec<(String, String)>,
+    /// The Ed25519 signature over the record and these claims.
     pub signature: [u8; 64],
     header: String,
 }
@@ -75,6 +85,7 @@ pub enum SealError {
 }
 
 impl Seal {
+    /// The key id: the first 8 bytes of SHA-256 of the public key, hex.
     pub fn key_id(&self) -> String {
         keys::key_id(&self.public_key)
     }

@@ -36,9 +36,12 @@ use crate::keys;
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Role {
+    /// A provider: may seal `ReservedCode1` for its own ContentProducer.
     Provider,
+    /// A platform: may countersign `ReservedCode2` for its own ContentPropagator.
     Platform,
     #[default]
+    /// Either role.
     Any,
 }
 
@@ -47,17 +50,23 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustEntry {
+    /// The key id (16 hex digits), checked against the public key.
     pub key_id: String,
+    /// The Ed25519 public key, base64url.
     pub public_key: String,
     /// The provider code or name (for platforms, the propagator code or name) the key belongs to.
     pub owner: String,
     #[serde(default)]
+    /// What the key may sign.
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Seals before this time (RFC 3339) are not trusted.
     pub not_before: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Seals after this time (RFC 3339) are not trusted.
     pub not_after: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Free text for people.
     pub comment: Option<String>,
     /// When the key was revoked (RFC 3339): seals made from then on are untrusted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,9 +79,11 @@ pub struct TrustEntry {
 /// A key's revocation, as [`TrustStore::revocation`] finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {
+    /// The key's owner.
     pub owner: String,
     /// Unix seconds.
     pub revoked_at: u64,
+    /// Why it was revoked, for people.
     pub reason: Option<String>,
 }
 
@@ -102,15 +113,29 @@ struct FileForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrustDecision {
     /// The key is trusted for this use; its owner.
-    Trusted { owner: String },
+    Trusted {
+        /// The key's owner.
+        owner: String,
+    },
     /// The key is not in the store.
     Unknown,
     /// The key is in the store but the signing time is outside its validity window.
-    OutsideWindow { owner: String },
+    OutsideWindow {
+        /// The key's owner.
+        owner: String,
+    },
     /// The key is in the store for another role (a platform key sealing as provider, say).
-    WrongRole { owner: String },
+    WrongRole {
+        /// The key's owner.
+        owner: String,
+    },
     /// The key is trusted, but for another owner than the label names.
-    WrongOwner { owner: String, claimed: String },
+    WrongOwner {
+        /// The key's owner.
+        owner: String,
+        /// The owner the label names.
+        claimed: String,
+    },
     /// The key was revoked at or before the signing time.
     Revoked(Revocation),
 }
@@ -294,10 +319,12 @@ impl TrustStore {
         }
     }
 
+    /// Every entry, in the order loaded.
     pub fn entries(&self) -> impl Iterator<Item = &TrustEntry> {
         self.keys.iter().map(|l| &l.entry)
     }
 
+    /// True when the store trusts no key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -42,6 +42,7 @@ pub struct VerifyOptions {
 }
 
 impl VerifyOptions {
+    /// Options with this trust store, the public watermark key and the default limits.
     pub fn new(trust: TrustStore) -> Self {
         VerifyOptions {
             trust,

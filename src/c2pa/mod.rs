@@ -50,29 +50,35 @@ pub enum C2paStatus {
 /// One soft binding a manifest names (a watermark or fingerprint).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SoftBindingInfo {
+    /// The soft-binding algorithm's name.
     pub alg: String,
+    /// The values it binds (for ours, the payload in hex).
     pub values: Vec<String>,
 }
 
 /// The `c2pa` field of a report: the active manifest, as validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct C2paReport {
+    /// Whether the manifest validates and its signer is trusted.
     pub status: C2paStatus,
     /// The signing certificate's subject (`CN=…, O=…`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The software that made the claim.
     pub claim_generator: Option<String>,
     /// The `digitalSourceType` of the `c2pa.created` (or first) action that has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digital_source_type: Option<String>,
     /// The action names, in order (`c2pa.created`, `c2pa.watermarked`, …).
     pub actions: Vec<String>,
+    /// Soft bindings (watermarks) the manifest names.
     pub soft_bindings: Vec<SoftBindingInfo>,
     /// `ContentProducer` and `ProduceID` from our GB assertion, when the manifest has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_producer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The ProduceID in our GB 45438 assertion, when there is one.
     pub produce_id: Option<String>,
     /// Same producer and ProduceID as the GB label, and an AI source type exactly when the
     /// label's `Label` is 1/2/3; null when there is no GB label or nothing to compare.

@@ -54,7 +54,11 @@ impl C2paSigner {
         let key = Signer::from_pem(key_pem)?;
         Self::new(
             chain_pem.as_bytes().to_vec(),
-            Arc::new(move |data: &[u8]| key.sign(data).map(|s| s.to_vec()).map_err(|e| e.to_string())),
+            Arc::new(move |data: &[u8]| {
+                key.sign(data)
+                    .map(|s| s.to_vec())
+                    .map_err(|e| e.to_string())
+            }),
         )
     }
 

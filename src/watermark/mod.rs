@@ -72,9 +72,11 @@ impl Payload {
         Some(Payload(p))
     }
 
+    /// The 16-bit public producer tag.
     pub fn producer_tag(&self) -> [u8; 2] {
         [self.0[0], self.0[1]]
     }
+    /// The 32-bit public content tag.
     pub fn content_tag(&self) -> [u8; 4] {
         [self.0[2], self.0[3], self.0[4], self.0[5]]
     }

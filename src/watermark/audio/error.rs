@@ -8,7 +8,12 @@ pub enum WmError {
     NoChannels,
     /// The sample buffer length is not a multiple of the channel count.
     #[error("sample buffer length {len} is not a multiple of {channels} channels")]
-    RaggedBuffer { len: usize, channels: usize },
+    RaggedBuffer {
+        /// Samples given.
+        len: usize,
+        /// Channels said.
+        channels: usize,
+    },
     /// Sample rate outside the supported range.
     #[error("sample rate {0} Hz is outside the supported range 8000..=192000 Hz")]
     UnsupportedSampleRate(u32),
@@ -17,7 +22,12 @@ pub enum WmError {
     NonFinite,
     /// Not enough audio to carry any part of the mark.
     #[error("audio too short: {got_seconds:.3} s, at least {need_seconds:.3} s needed")]
-    TooShort { got_seconds: f64, need_seconds: f64 },
+    TooShort {
+        /// Seconds given.
+        got_seconds: f64,
+        /// Seconds needed.
+        need_seconds: f64,
+    },
     /// The requested strength is not a positive finite number.
     #[error("embedding strength must be finite and > 0 (got {0})")]
     BadStrength(f32),

@@ -174,6 +174,7 @@ pub struct Detection {
     pub payload: [u8; 8],
     /// Keyed pilot bits that matched, out of `compared_bits` (presence test).
     pub matching_bits: u32,
+    /// Keyed bits compared in the presence test.
     pub compared_bits: u32,
     /// Probability that unmarked audio passes this test, every offset/phase/speed tried included.
     pub false_positive_probability: f64,

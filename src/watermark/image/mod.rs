@@ -134,6 +134,7 @@ pub struct EmbedReport {
     pub psnr_db: f64,
     /// Pixels per tile cell and per tile period.
     pub cell_px: f32,
+    /// The tile's side in pixels of the image as found.
     pub tile_px: f32,
     /// RMS of the added luma signal before rounding (8-bit levels).
     pub mark_rms: f32,
@@ -149,6 +150,7 @@ pub struct Detection {
     /// Keyed pilot bits whose sign agreed in the trial that passed the presence test, out of
     /// `compared_bits` (informative: the test itself weighs the bits, see the module docs).
     pub matching_bits: u32,
+    /// Keyed bits compared in the presence test.
     pub compared_bits: u32,
     /// Union bound over all trials the detector may run: N · P(z ≥ z_found) for the weighted
     /// pilot score z of the trial that passed (module docs).
@@ -166,14 +168,20 @@ pub struct Detection {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
+/// Why an image watermark could not be embedded or looked for.
 pub enum WmError {
     #[error("image {width}x{height} too small: the short side must be at least {min_side} px")]
+    /// The image is smaller than the watermark needs.
     ImageTooSmall {
+        /// The image's width, px.
         width: u32,
+        /// The image's height, px.
         height: u32,
+        /// The shortest side the watermark needs, px.
         min_side: u32,
     },
     #[error("strength {0} out of range (0, 10]")]
+    /// The strength is outside the range the embedder accepts.
     InvalidStrength(f32),
 }
 
