@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// The signature algorithm of a key.
+/// The signature algorithm of a key (`aigcmark::SignatureAlgorithm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// Ed25519 (RFC 8032), 64-byte signatures over the message itself.
     Ed25519,
