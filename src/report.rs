@@ -44,6 +44,21 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, most serious first within each exit class.
+    pub const ALL: [Verdict; 11] = [
+        Verdict::LabeledIntact,
+        Verdict::LabeledUnsigned,
+        Verdict::WatermarkOnly,
+        Verdict::C2paOnly,
+        Verdict::ExplicitOnly,
+        Verdict::Unlabeled,
+        Verdict::Conflicting,
+        Verdict::Forged,
+        Verdict::Untrusted,
+        Verdict::Altered,
+        Verdict::Error,
+    ];
+
     /// The verdict's stable name, as in JSON (`labeled_intact`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -317,5 +332,37 @@ impl Report {
     /// True when any finding has the given code.
     pub fn has_finding(&self, code: &str) -> bool {
         self.findings.iter().any(|f| f.code == code)
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::Verdict;
+
+    #[test]
+    fn all_lists_every_verdict_once() {
+        // No wildcard: a new verdict does not compile here until it has a number, and a number
+        // past the end of `ALL` fails below until `ALL` lists it.
+        let number = |v: Verdict| match v {
+            Verdict::LabeledIntact => 0,
+            Verdict::LabeledUnsigned => 1,
+            Verdict::Altered => 2,
+            Verdict::Untrusted => 3,
+            Verdict::Forged => 4,
+            Verdict::Conflicting => 5,
+            Verdict::WatermarkOnly => 6,
+            Verdict::C2paOnly => 7,
+            Verdict::ExplicitOnly => 8,
+            Verdict::Unlabeled => 9,
+            Verdict::Error => 10,
+        };
+        let mut seen = [false; Verdict::ALL.len()];
+        for v in Verdict::ALL {
+            assert!(
+                !std::mem::replace(&mut seen[number(v)], true),
+                "{v:?} twice"
+            );
+        }
+        assert!(seen.iter().all(|&s| s));
     }
 }

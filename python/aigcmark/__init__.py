@@ -68,18 +68,7 @@ __all__ = [
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-_EXIT_CLASS = {
-    "labeled_intact": 0,
-    "labeled_unsigned": 1,
-    "watermark_only": 1,
-    "explicit_only": 1,
-    "unlabeled": 1,
-    "altered": 2,
-    "untrusted": 2,
-    "forged": 2,
-    "conflicting": 2,
-    "error": 3,
-}
+_EXIT_CLASS = _native.EXIT_CLASSES
 
 
 class Keys(NamedTuple):

@@ -58,8 +58,6 @@ class Summary:
     """Counts over report lines, as the CLI's batch summary (files, by_verdict, by_format,
     seconds, files_per_second, exit_class)."""
 
-    _EXIT = {"labeled_intact": 0, "altered": 2, "untrusted": 2, "forged": 2, "conflicting": 2,
-             "error": 3}
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -73,7 +71,7 @@ class Summary:
         v, f = report["verdict"], report["format"]
         self.by_verdict[v] = self.by_verdict.get(v, 0) + 1
         self.by_format[f] = self.by_format.get(f, 0) + 1
-        self.exit_class = max(self.exit_class, self._EXIT.get(v, 1))
+        self.exit_class = max(self.exit_class, _native.EXIT_CLASSES.get(v, 3))
 
     def to_dict(self, seconds: Optional[float] = None) -> Dict[str, Any]:
         s = time.perf_counter() - self.start if seconds is None else seconds

@@ -861,6 +861,13 @@ impl TextLabelStream {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The verdicts' exit classes, from the library (one table, for Report and the cluster
+    // summary alike).
+    let exit = pyo3::types::PyDict::new(m.py());
+    for v in aigcmark::Verdict::ALL {
+        exit.set_item(v.as_str(), v.exit_class())?;
+    }
+    m.add("EXIT_CLASSES", exit)?;
     m.add_class::<Signer>()?;
     m.add_class::<TrustStore>()?;
     m.add_class::<TextLabelStream>()?;

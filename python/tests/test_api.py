@@ -186,3 +186,12 @@ def test_unreadable_path_is_an_error_report_as_the_cli(cli, tmp_path):
     assert r.verdict == "error" and r.exit_class == 3
     line = run_cli(cli, "verify", "--jsonl", missing, check_codes=(3,)).stdout.decode()
     assert r.to_json() + "\n" == line
+
+
+def test_exit_classes_come_from_the_library():
+    # One table (Rust's Verdict::exit_class) for Report.exit_class and the cluster summary.
+    classes = aigcmark._native.EXIT_CLASSES
+    assert classes["labeled_intact"] == 0
+    assert classes["c2pa_only"] == 1 and classes["unlabeled"] == 1
+    assert classes["conflicting"] == 2 and classes["error"] == 3
+    assert len(classes) == 11
