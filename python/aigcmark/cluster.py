@@ -1,9 +1,11 @@
 """Verifying an archive on a cluster engine (Dask, Ray, Spark): the pieces every engine shares.
 
-Each engine runs :func:`verify_partition` on a slice of the paths, in its own worker processes,
-and gets back the JSON lines ``aigcmark verify --jsonl`` prints for those files. The driver
-concatenates them in input order (so the output is the CLI's, line for line) and adds them up with
-:class:`Summary`. Only paths, the trust store's JSON and strings cross process boundaries.
+Each engine runs :func:`verify_partition` on a share of the paths, in its own worker processes,
+and gets back the JSON lines ``aigcmark verify --jsonl`` prints for those files. The shares are
+strided (every n-th path), not contiguous: an archive listed in sorted order keeps its long
+recordings and large photos together, and a contiguous slice of them would leave one worker busy
+while the others idle. The driver puts the lines back in input order with :func:`in_input_order`
+(so the output is the CLI's, line for line) and adds them up with :class:`Summary`. Only paths, the trust store's JSON and strings cross process boundaries.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from . import TrustStore, _native, _trust, verify_many
 
-__all__ = ["collect_paths", "partitions", "verify_partition", "Summary"]
+__all__ = ["collect_paths", "partitions", "in_input_order", "verify_partition", "Summary"]
 
 
 def collect_paths(paths: Iterable[Union[str, "os.PathLike[str]"]], recursive: bool = True) -> List[str]:
@@ -24,15 +26,23 @@ def collect_paths(paths: Iterable[Union[str, "os.PathLike[str]"]], recursive: bo
 
 
 def partitions(items: Sequence[Any], count: int) -> List[Sequence[Any]]:
-    """``items`` cut into at most ``count`` contiguous, nearly equal slices (input order kept)."""
+    """``items`` dealt into at most ``count`` nearly equal shares, every ``count``-th item to the
+    same share (``items[i::count]``), so that expensive files spread over all of them.
+    :func:`in_input_order` undoes it."""
     count = max(1, min(count, len(items)))
-    step, extra = divmod(len(items), count)
-    out, start = [], 0
-    for i in range(count):
-        end = start + step + (1 if i < extra else 0)
-        out.append(items[start:end])
-        start = end
-    return [p for p in out if len(p)]
+    return [items[i::count] for i in range(count) if len(items[i::count])]
+
+
+def in_input_order(results: Sequence[Sequence[Any]]) -> List[Any]:
+    """The per-share results of :func:`partitions`' shares (in share order), back in the order
+    of the items they were made from."""
+    out: List[Any] = []
+    longest = max((len(r) for r in results), default=0)
+    for j in range(longest):
+        for r in results:
+            if j < len(r):
+                out.append(r[j])
+    return out
 
 
 def verify_partition(

@@ -3,7 +3,7 @@
     python verify_with_dask.py --trust trust.json [--workers 2 | --scheduler tcp://HOST:8786]
         [--no-watermark] [--out reports.jsonl] PATH_OR_FOLDER... (or a list of paths on stdin: -)
 
-Each Dask task verifies a contiguous slice of the paths in a worker process (Rust, one thread,
+Each Dask task verifies a share of the paths (every n-th one, so that large files spread out) in a worker process (Rust, one thread,
 GIL released) and returns its JSON lines; the driver writes them in input order. Exit code as the
 CLI: 0 all intact, 1 some not verifiably labeled, 2 some label bad, 3 some file unreadable.
 """
@@ -16,7 +16,7 @@ import sys
 from typing import List, Optional, Sequence, Tuple
 
 import aigcmark
-from aigcmark.cluster import Summary, collect_paths, partitions, verify_partition
+from aigcmark.cluster import Summary, collect_paths, in_input_order, partitions, verify_partition
 
 
 def verify_with_dask(
@@ -29,11 +29,9 @@ def verify_with_dask(
     parts = partitions(list(paths), workers * tasks_per_worker)
     trust_json = trust.to_json()
     futures = [client.submit(verify_partition, p, trust_json, watermark, pure=False) for p in parts]
-    lines: List[str] = []
-    for f in futures:  # input order
-        for line in f.result():
-            summary.add(json.loads(line))
-            lines.append(line)
+    lines = in_input_order(client.gather(futures))
+    for line in lines:
+        summary.add(json.loads(line))
     return lines, summary
 
 

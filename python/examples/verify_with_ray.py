@@ -3,8 +3,8 @@
     python verify_with_ray.py --trust trust.json [--address auto] [--cpus 2]
         [--no-watermark] [--out reports.jsonl] PATH_OR_FOLDER... (or a list of paths on stdin: -)
 
-Each Ray task verifies a contiguous slice of the paths (Rust, one thread, GIL released) and
-returns its JSON lines; the driver writes them in input order. Exit code as the CLI's.
+Each Ray task verifies a share of the paths (every n-th one, so that large files spread out;
+Rust, one thread, GIL released) and returns its JSON lines; the driver writes them in input order. Exit code as the CLI's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from typing import List, Optional, Sequence, Tuple
 
 import aigcmark
-from aigcmark.cluster import Summary, collect_paths, partitions, verify_partition
+from aigcmark.cluster import Summary, collect_paths, in_input_order, partitions, verify_partition
 
 
 def verify_with_ray(
@@ -30,11 +30,9 @@ def verify_with_ray(
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     trust_ref = ray.put(trust.to_json())
     refs = [task.remote(p, trust_ref, watermark) for p in partitions(list(paths), cpus * tasks_per_cpu)]
-    lines: List[str] = []
-    for part in ray.get(refs):  # input order
-        for line in part:
-            summary.add(json.loads(line))
-            lines.append(line)
+    lines = in_input_order(ray.get(refs))
+    for line in lines:
+        summary.add(json.loads(line))
     return lines, summary
 
 

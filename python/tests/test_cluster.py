@@ -108,3 +108,16 @@ def test_dask_example_script_writes_the_clis_lines(keys, archive, cli_lines, tmp
     assert p.returncode in (1, 2, 3), p.stderr.decode()
     assert out.read_text().splitlines() == cli_lines[:40]
     assert b"40 files in" in p.stderr
+
+
+@pytest.mark.parametrize("n, count", [(0, 4), (1, 4), (7, 3), (8, 4), (300, 8), (5, 9)])
+def test_strided_partitions_come_back_in_input_order(n, count):
+    from aigcmark.cluster import in_input_order, partitions
+
+    items = list(range(n))
+    parts = partitions(items, count)
+    assert len(parts) == min(max(count, 1), n)
+    assert all(parts) and max(map(len, parts), default=0) - min(map(len, parts), default=0) <= 1
+    if n >= count:  # every share holds items from all over the list, not a slice of it
+        assert all(p[0] < count and p[-1] >= n - count for p in parts)
+    assert in_input_order(parts) == items
