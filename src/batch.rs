@@ -3,9 +3,13 @@
 //! Each worker reads one file, verifies it and drops the bytes before taking the next, so memory
 //! stays at about one file per core whatever the archive's size. Reports are handed to the caller
 //! as they finish; in [`Order::Input`] they are held back only until every earlier file is done.
+//! The caller may stop the batch at any report ([`verify_many_until`]): files not yet started are
+//! skipped, and the summary counts what was reported.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -64,6 +68,22 @@ pub fn verify_many(
     order: Order,
     mut each: impl FnMut(Report),
 ) -> Summary {
+    verify_many_until(paths, opts, threads, order, |r| {
+        each(r);
+        ControlFlow::Continue(())
+    })
+}
+
+/// [`verify_many`], stopping when `each` returns [`ControlFlow::Break`]: no file is started
+/// after that, the reports of files already being verified are dropped, and the summary counts
+/// the reports `each` was given.
+pub fn verify_many_until(
+    paths: &[PathBuf],
+    opts: &VerifyOptions,
+    threads: usize,
+    order: Order,
+    mut each: impl FnMut(Report) -> ControlFlow<()>,
+) -> Summary {
     let start = Instant::now();
     let mut summary = Summary::default();
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -73,38 +93,55 @@ pub fn verify_many(
             for p in paths {
                 let r = verify_file(p, opts);
                 summary.add(&r);
-                each(r);
+                if each(r).is_break() {
+                    break;
+                }
             }
             return finish(summary, start.elapsed());
         }
     };
+    let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::sync_channel::<(usize, Report)>(256);
     std::thread::scope(|scope| {
+        let stop = &stop;
         scope.spawn(move || {
             pool.install(|| {
                 paths
                     .par_iter()
                     .enumerate()
                     .for_each_with(tx, |tx, (i, p)| {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        // A closed channel means the caller stopped: the report goes nowhere.
                         let _ = tx.send((i, verify_file(p, opts)));
                     });
             });
         });
         let mut next = 0usize;
         let mut held: HashMap<usize, Report> = HashMap::new();
-        for (i, r) in rx {
-            summary.add(&r);
+        'reports: for (i, r) in rx {
             match order {
-                Order::Completion => each(r),
+                Order::Completion => {
+                    summary.add(&r);
+                    if each(r).is_break() {
+                        break 'reports;
+                    }
+                }
                 Order::Input => {
                     held.insert(i, r);
                     while let Some(r) = held.remove(&next) {
-                        each(r);
                         next += 1;
+                        summary.add(&r);
+                        if each(r).is_break() {
+                            break 'reports;
+                        }
                     }
                 }
             }
         }
+        // Leaving the loop dropped the receiver; the workers skip what they have not started.
+        stop.store(true, Ordering::Relaxed);
     });
     finish(summary, start.elapsed())
 }

@@ -54,9 +54,10 @@ pub fn label_str(text: &str, signer: &Signer, opts: &LabelOptions) -> Result<Str
     Ok(out)
 }
 
-/// Labels text as it is produced.
-pub struct TextLabelStream<'a> {
-    signer: &'a Signer,
+/// Labels text as it is produced. It holds its own handle on the signer (a clone: a local key's
+/// bytes, or a shared handle on an external signer), so it can live as long as the answer streams.
+pub struct TextLabelStream {
+    signer: Signer,
     record: LabelRecord,
     signed_at: Option<u64>,
     max_bytes: u64,
@@ -90,10 +91,10 @@ pub struct TextLabelStream<'a> {
     error: Option<Error>,
 }
 
-impl<'a> TextLabelStream<'a> {
+impl TextLabelStream {
     /// A stream for plain text labeled with `opts` (kind, producer, ProduceID, explicit prompt,
     /// signing time, limits; watermark and carrier options do not apply to text).
-    pub fn new(signer: &'a Signer, opts: &LabelOptions) -> Result<Self> {
+    pub fn new(signer: &Signer, opts: &LabelOptions) -> Result<Self> {
         let record = new_record(opts)?;
         let produce_id = record.produce_id.clone().unwrap_or_default();
         let default =
@@ -115,7 +116,7 @@ impl<'a> TextLabelStream<'a> {
             paragraph: 0,
         };
         Ok(TextLabelStream {
-            signer,
+            signer: signer.clone(),
             record,
             signed_at: opts.signed_at,
             max_bytes: opts.limits.max_text_bytes,
@@ -342,7 +343,7 @@ impl<'a> TextLabelStream<'a> {
         });
         let mut record = self.record.clone();
         seal_record(
-            self.signer,
+            &self.signer,
             &mut record,
             Claims {
                 format: Format::Text,

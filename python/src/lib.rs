@@ -733,11 +733,13 @@ fn verify_many(
         .name("aigcmark-verify-many".into())
         .spawn(move || {
             let mut open = true;
-            let summary = aigcmark::batch::verify_many(&paths, &opts, jobs, order, |r| {
-                // Once the Python iterator is gone, the rest is verified but not sent.
-                if open && tx.send(Msg::Report(report_json(&r))).is_err() {
+            let summary = aigcmark::batch::verify_many_until(&paths, &opts, jobs, order, |r| {
+                // Once the Python iterator is gone, the batch stops: no file is started after.
+                if tx.send(Msg::Report(report_json(&r))).is_err() {
                     open = false;
+                    return std::ops::ControlFlow::Break(());
                 }
+                std::ops::ControlFlow::Continue(())
             });
             if open {
                 let _ = tx.send(Msg::Done(
@@ -792,20 +794,11 @@ fn _bench_verify_rust(
 // ---------------------------------------------------------------------------------------------
 // Streaming text
 
-self_cell::self_cell!(
-    struct StreamCell {
-        owner: Arc<aigcmark::Signer>,
-        #[not_covariant]
-        dependent: StreamSlot,
-    }
-);
-
-type StreamSlot<'a> = Option<RsStream<'a>>;
-
 /// Labels a chat answer as it streams: `push` returns what may be sent now, `finish` the tail.
 #[pyclass(module = "aigcmark._native")]
 pub struct TextLabelStream {
-    cell: StreamCell,
+    /// `None` once finished.
+    stream: Option<RsStream>,
     produce_id: String,
 }
 
@@ -814,41 +807,29 @@ impl TextLabelStream {
     #[new]
     fn new(signer: &Signer, args: LabelArgs) -> PyResult<Self> {
         let opts = label_options(args)?;
-        let mut err = None;
-        let cell = StreamCell::new(Arc::clone(&signer.inner), |s| {
-            match RsStream::new(s, &opts) {
-                Ok(st) => Some(st),
-                Err(e) => {
-                    err = Some(e);
-                    None
-                }
-            }
-        });
-        if let Some(e) = err {
-            return Err(to_py(e));
-        }
-        let produce_id = cell.with_dependent(|_, d| {
-            d.as_ref()
-                .map(|s| s.produce_id().to_string())
-                .unwrap_or_default()
-        });
-        Ok(TextLabelStream { cell, produce_id })
+        let stream = RsStream::new(&signer.inner, &opts).map_err(to_py)?;
+        let produce_id = stream.produce_id().to_string();
+        Ok(TextLabelStream {
+            stream: Some(stream),
+            produce_id,
+        })
     }
 
     /// Adds generated text; returns what to send now.
     fn push(&mut self, py: Python<'_>, text: &str) -> PyResult<String> {
-        let cell = &mut self.cell;
-        py.allow_threads(|| cell.with_dependent_mut(|_, d| d.as_mut().map(|s| s.push(text))))
-            .ok_or_else(|| to_py(RsError::Refused("the stream is finished".into())))
+        let stream = self
+            .stream
+            .as_mut()
+            .ok_or_else(|| to_py(RsError::Refused("the stream is finished".into())))?;
+        Ok(py.allow_threads(|| stream.push(text)))
     }
 
     /// Ends the text; returns the rest to send (the sealed record and the end prompt).
     fn finish(&mut self, py: Python<'_>) -> PyResult<String> {
-        let cell = &mut self.cell;
-        let stream = cell.with_dependent_mut(|_, d| d.take());
-        let Some(stream) = stream else {
-            return Err(to_py(RsError::Refused("the stream is finished".into())));
-        };
+        let stream = self
+            .stream
+            .take()
+            .ok_or_else(|| to_py(RsError::Refused("the stream is finished".into())))?;
         py.allow_threads(move || stream.finish()).map_err(to_py)
     }
 
