@@ -14,8 +14,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use aigcmark::watermark::image::{
-    EmbedOptions, WatermarkKey, detect, detect_best_effort, detect_dynamic, embed_rgb,
-    presence_threshold,
+    EmbedOptions, WatermarkKey, detect, detect_best_effort, detect_dynamic, detect_full_search,
+    embed_rgb, presence_threshold,
 };
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, RgbImage};
@@ -168,6 +168,44 @@ fn rotate_cropped(img: &RgbImage, deg: f64) -> RgbImage {
     let (c, s) = (deg.to_radians().cos(), deg.to_radians().sin().abs());
     let a = w.max(h) as f64 / w.min(h) as f64;
     crop(&rotate(img, deg), 1.0 / (c + s * a), true)
+}
+
+/// Mild perspective (keystone): the output is the projective image of a trapezoid of the source
+/// whose top side keeps the middle `1 - 2·inset` of the width and whose bottom side is the full
+/// width (as if photographed tilted back); bilinear sampling, no blank areas.
+fn perspective(img: &RgbImage, inset: f64) -> RgbImage {
+    let (w, h) = img.dimensions();
+    // Unit square (u, v) -> source quad, closed form (Heckbert 1989).
+    let (x0, y0, x1, y1, x2, y2, x3, y3) = (inset, 0.0, 1.0 - inset, 0.0, 1.0, 1.0, 0.0, 1.0);
+    let (dx1, dx2, dx3) = (x1 - x2, x3 - x2, x0 - x1 + x2 - x3);
+    let (dy1, dy2, dy3) = (y1 - y2, y3 - y2, y0 - y1 + y2 - y3);
+    let den = dx1 * dy2 - dx2 * dy1;
+    let g = (dx3 * dy2 - dx2 * dy3) / den;
+    let hh = (dx1 * dy3 - dx3 * dy1) / den;
+    let (a, b, c) = (x1 - x0 + g * x1, x3 - x0 + hh * x3, x0);
+    let (d, e, f) = (y1 - y0 + g * y1, y3 - y0 + hh * y3, y0);
+    let mut o = RgbImage::new(w, h);
+    for y in 0..h {
+        for x in 0..w {
+            let (u, v) = ((x as f64 + 0.5) / w as f64, (y as f64 + 0.5) / h as f64);
+            let q = g * u + hh * v + 1.0;
+            let sx = ((a * u + b * v + c) / q * w as f64 - 0.5).clamp(0.0, (w - 1) as f64);
+            let sy = ((d * u + e * v + f) / q * h as f64 - 0.5).clamp(0.0, (h - 1) as f64);
+            let (xa, ya) = (sx.floor() as u32, sy.floor() as u32);
+            let (xb, yb) = ((xa + 1).min(w - 1), (ya + 1).min(h - 1));
+            let (fx, fy) = (sx - xa as f64, sy - ya as f64);
+            let mut px = [0u8; 3];
+            for (k, p) in px.iter_mut().enumerate() {
+                let v = img.get_pixel(xa, ya)[k] as f64 * (1.0 - fx) * (1.0 - fy)
+                    + img.get_pixel(xb, ya)[k] as f64 * fx * (1.0 - fy)
+                    + img.get_pixel(xa, yb)[k] as f64 * (1.0 - fx) * fy
+                    + img.get_pixel(xb, yb)[k] as f64 * fx * fy;
+                *p = v.round() as u8;
+            }
+            o.put_pixel(x, y, image::Rgb(px));
+        }
+    }
+    o
 }
 
 fn crop(img: &RgbImage, keep: f64, centred: bool) -> RgbImage {
@@ -389,6 +427,11 @@ fn transforms(small: bool) -> Vec<Tf> {
             Box::new(|i, _| Some(jpeg(&rotate_cropped(i, 10.0), 70))),
         ),
         (
+            "r2 perspective (keystone 8%)",
+            0.0,
+            Box::new(|i, _| Some(perspective(i, 0.04))),
+        ),
+        (
             "r2 jpeg50+resize0.5+crop60",
             0.0,
             Box::new(|i, _| Some(crop(&resize(&jpeg(i, 50), 0.5), 0.6, true))),
@@ -467,6 +510,8 @@ struct Row {
     fp: u32,
     required: f64,
     fails: Vec<String>,
+    /// Misses that the search without early rejects finds.
+    early_miss: u32,
 }
 
 fn main() {
@@ -605,6 +650,7 @@ fn main() {
                     t.elapsed().as_secs_f64() * 1e3
                 );
             }
+            let att_copy = att.clone();
             match detect_dynamic(&DynamicImage::ImageRgb8(att), &key) {
                 Ok(Some(d)) => {
                     row.detected += 1;
@@ -626,7 +672,12 @@ fn main() {
                 }
                 Ok(None) => {
                     row.bit_acc_sum += 0.5;
-                    row.fails.push(name.clone())
+                    row.fails.push(name.clone());
+                    // What the early rejects cost: the search without them.
+                    if let Ok(Some(_)) = detect_full_search(&att_copy, &key) {
+                        row.early_miss += 1;
+                        eprintln!("    EARLY-REJECT MISS {name} {tname}");
+                    }
                 }
                 Err(e) => {
                     row.bit_acc_sum += 0.5;
@@ -654,9 +705,9 @@ fn main() {
             }
         );
         println!(
-            "| transformation | required | detected | rate | bit accuracy | false positives (unmarked) |"
+            "| transformation | required | detected | rate | bit accuracy | false positives (unmarked) | early-reject misses |"
         );
-        println!("|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|");
         for ((s, _), (name, r)) in rows.iter() {
             if *s != small {
                 continue;
@@ -668,14 +719,15 @@ fn main() {
                 " **below target**"
             };
             println!(
-                "| {name} | {:.0}% | {}/{} | {:.1}%{flag} | {:.4} | {}/{} |",
+                "| {name} | {:.0}% | {}/{} | {:.1}%{flag} | {:.4} | {}/{} | {} |",
                 r.required * 100.0,
                 r.detected,
                 r.tried,
                 rate * 100.0,
                 r.bit_acc_sum / r.tried.max(1) as f64,
                 r.fp,
-                r.fp_tried
+                r.fp_tried,
+                r.early_miss
             );
         }
         let ps: Vec<f64> = psnrs.iter().filter(|p| p.0 == small).map(|p| p.1).collect();

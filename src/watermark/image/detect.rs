@@ -209,7 +209,7 @@ pub(super) fn detect_buf(
     ch: usize,
     key: &WatermarkKey,
 ) -> Result<Option<Detection>, WmError> {
-    detect_inner(buf, w, h, ch, key, false)
+    detect_inner(buf, w, h, ch, key, false, false)
 }
 
 pub(super) fn detect_inner(
@@ -219,6 +219,7 @@ pub(super) fn detect_inner(
     ch: usize,
     key: &WatermarkKey,
     report_best: bool,
+    full_search: bool,
 ) -> Result<Option<Detection>, WmError> {
     if w.min(h) < MIN_DETECT_SIDE {
         return Err(WmError::ImageTooSmall {
@@ -327,7 +328,7 @@ pub(super) fn detect_inner(
             }
             false
         };
-        let mut scan: Vec<(f32, usize)> = Vec::with_capacity(SCAN_STEPS);
+        let mut scan: Vec<(f32, usize, f32)> = Vec::with_capacity(SCAN_STEPS);
         let mut done: Vec<usize> = Vec::new();
         // Images smaller than 256 px may be downscaled copies (cell < 1 px, while the prior
         // assumes they were marked at this size): the scan then starts from the cell size of a
@@ -337,7 +338,7 @@ pub(super) fn detect_inner(
         let scale = |i: usize| base * SCAN_MIN * SCAN_STEP.powi(i as i32);
         for i in 0..SCAN_STEPS {
             let (score, z) = ctx.scan_score(scale(i));
-            scan.push((score, i));
+            scan.push((score, i, z));
             if z >= SCAN_EARLY_Z && done.len() < SCAN_KEEP {
                 done.push(i);
                 if fine_trials(&mut search, &mut ctx, scale(i)) {
@@ -346,9 +347,13 @@ pub(super) fn detect_inner(
             }
         }
         if !search.found() {
+            // Early reject: a best-ranked scale gets its full trials only when its scan
+            // correlation reaches SCAN_REST_MIN_Z (unmarked content: ≈ 4.8 median, 5.2 at the
+            // 95th percentile). Skipping trials can only lower the false-positive bound.
             scan.sort_by(|a, b| b.0.total_cmp(&a.0));
             let rest: Vec<usize> = scan
                 .iter()
+                .filter(|s| full_search || s.2 >= SCAN_REST_MIN_Z)
                 .map(|s| s.1)
                 .filter(|i| !done.contains(i))
                 .take(SCAN_KEEP - done.len())

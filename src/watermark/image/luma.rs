@@ -1,28 +1,42 @@
 //! Luminance extraction, box filters and the detector's working image.
 
 /// Separable box mean with radius `r` (window 2r+1, shrinking at the borders).
+/// The horizontal pass runs four rows side by side (independent running sums, so the adds of
+/// one row do not wait on each other); both passes multiply by the reciprocal window size.
 pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let mut tmp = vec![0f32; w * h];
-    // horizontal
-    for y in 0..h {
-        let row = &src[y * w..(y + 1) * w];
-        let out = &mut tmp[y * w..(y + 1) * w];
-        let mut acc = 0f64;
-        let mut lo = 0usize;
-        let mut hi = 0usize; // window is [lo, hi)
-        for (x, o) in out.iter_mut().enumerate() {
-            let want_hi = (x + r + 1).min(w);
-            let want_lo = x.saturating_sub(r);
+    // Window [lo, hi) of every column, and the reciprocal of its size.
+    let win: Vec<(usize, usize, f64)> = (0..w)
+        .map(|x| {
+            let (lo, hi) = (x.saturating_sub(r), (x + r + 1).min(w));
+            (lo, hi, 1.0 / (hi - lo) as f64)
+        })
+        .collect();
+    // horizontal, four rows at a time
+    const R: usize = 4;
+    let mut y = 0;
+    while y < h {
+        let nr = R.min(h - y);
+        let mut acc = [0f64; R];
+        let (mut lo, mut hi) = (0usize, 0usize);
+        for (x, &(want_lo, want_hi, inv)) in win.iter().enumerate() {
             while hi < want_hi {
-                acc += row[hi] as f64;
+                for (k, a) in acc.iter_mut().enumerate().take(nr) {
+                    *a += src[(y + k) * w + hi] as f64;
+                }
                 hi += 1;
             }
             while lo < want_lo {
-                acc -= row[lo] as f64;
+                for (k, a) in acc.iter_mut().enumerate().take(nr) {
+                    *a -= src[(y + k) * w + lo] as f64;
+                }
                 lo += 1;
             }
-            *o = (acc / (hi - lo) as f64) as f32;
+            for (k, a) in acc.iter().enumerate().take(nr) {
+                tmp[(y + k) * w + x] = (a * inv) as f32;
+            }
         }
+        y += nr;
     }
     // vertical
     let mut out = vec![0f32; w * h];
@@ -44,9 +58,9 @@ pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
             }
             lo += 1;
         }
-        let n = (hi - lo) as f64;
+        let inv = 1.0 / (hi - lo) as f64;
         for (o, a) in out[y * w..(y + 1) * w].iter_mut().zip(&acc) {
-            *o = (*a / n) as f32;
+            *o = (*a * inv) as f32;
         }
     }
     out
@@ -234,6 +248,31 @@ fn cancel_colour(ry: &[f32], rb: &[f32], rr: &[f32], w: usize, h: usize) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The box mean equals the direct window average (borders shrink the window).
+    #[test]
+    fn box_mean_matches_direct() {
+        for (w, h, r) in [(37usize, 29usize, 2usize), (10, 7, 8), (5, 9, 1)] {
+            let src: Vec<f32> = (0..w * h)
+                .map(|i| ((i * 7919) % 251) as f32 - 125.0)
+                .collect();
+            let m = box_mean(&src, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+                    let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+                    let mut s = 0f64;
+                    for yy in y0..y1 {
+                        for xx in x0..x1 {
+                            s += src[yy * w + xx] as f64;
+                        }
+                    }
+                    let d = s / ((x1 - x0) * (y1 - y0)) as f64;
+                    assert!((m[y * w + x] as f64 - d).abs() < 1e-3, "{x},{y}");
+                }
+            }
+        }
+    }
 
     /// Area averaging by an integer factor is the block mean; a fractional factor keeps the mean
     /// level and gives a short side of exactly `short / f` pixels.
