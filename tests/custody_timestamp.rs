@@ -371,7 +371,7 @@ fn label_with_tsa(
 fn vopts(seed: u8, tsa: Option<&Path>) -> VerifyOptions {
     let mut o = VerifyOptions::new(demo_keys(seed, PRODUCER).1);
     o.watermark_key = None;
-    o.tsa_trust = tsa.map(|d| trust(d));
+    o.tsa_trust = tsa.map(trust);
     o
 }
 

@@ -517,7 +517,7 @@ pub(crate) fn with_tsa_token(
     if let Some(f) = riff.findings.iter().find(|f| f.severity == Severity::Error) {
         return Err(Error::malformed("webp", f.message.clone()));
     }
-    if !riff.chunks.first().is_some_and(|c| &c.id == b"VP8X") {
+    if riff.chunks.first().is_none_or(|c| &c.id != b"VP8X") {
         return Err(Error::Unsupported(
             "a timestamp token goes only into an extended (VP8X) WebP file, as a labeled one is"
                 .into(),
