@@ -325,6 +325,28 @@ fn detailed(r: &Report, verbose: bool) -> String {
             )),
         );
         line("seal", signature_text(&r.signature));
+        if let Some(t) = &r.timestamp {
+            let status = serde_json::to_value(t.status).unwrap_or_default();
+            line(
+                "timestamp",
+                clean(&format!(
+                    "{}{}{}{}",
+                    status.as_str().unwrap_or("?"),
+                    t.time
+                        .as_deref()
+                        .map(|at| format!(", {at}"))
+                        .unwrap_or_default(),
+                    t.authority
+                        .as_deref()
+                        .map(|a| format!(", by {a}"))
+                        .unwrap_or_default(),
+                    t.message
+                        .as_deref()
+                        .map(|m| format!(" ({m})"))
+                        .unwrap_or_default()
+                )),
+            );
+        }
         line("binding", binding_text(r.binding.status));
         if let Some(p) = &r.propagation {
             line(
