@@ -645,6 +645,26 @@ pub const FINDING_CODES: &[FindingCode] = &[
         "only per-paragraph markers were found, not the sealed record: this is part of a labeled text; the label it names cannot be checked against the seal",
     ),
     code(
+        "timestamp.malformed",
+        &[Severity::Warning],
+        "the timestamp token cannot be read or its signature does not verify; it is ignored",
+    ),
+    code(
+        "timestamp.mismatch",
+        &[Severity::Warning],
+        "the timestamp token vouches for another signature than this seal's; it is ignored",
+    ),
+    code(
+        "timestamp.time_far",
+        &[Severity::Warning],
+        "the seal's own time is far from the time the timestamp authority vouches for",
+    ),
+    code(
+        "timestamp.untrusted",
+        &[Severity::Info, Severity::Warning],
+        "the timestamp token's authority is not trusted (info when no authority is trusted at all, warning otherwise); it is ignored",
+    ),
+    code(
         "watermark.mismatch",
         &[Severity::Error],
         "the watermark (…) does not agree with the sealed label",

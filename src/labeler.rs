@@ -50,6 +50,11 @@ pub struct LabelOptions {
     /// label and the watermark.
     #[cfg(feature = "c2pa")]
     pub c2pa: Option<crate::c2pa::sdk::C2paSigner>,
+    /// Ask this RFC 3161 timestamp authority for a token over the seal's signature, after
+    /// sealing and before writing: the token goes into the file's token carrier (see
+    /// [`crate::timestamp::carried_in_file`]), or into [`Labeled::timestamp_token`] for formats
+    /// without one. An authority that fails makes labeling fail.
+    pub tsa: Option<crate::timestamp::TsaRequest>,
 }
 
 impl LabelOptions {
@@ -71,6 +76,7 @@ impl LabelOptions {
             limits: Limits::default(),
             #[cfg(feature = "c2pa")]
             c2pa: None,
+            tsa: None,
         }
     }
 }
@@ -88,6 +94,9 @@ pub struct Labeled {
     pub watermark_id: Option<String>,
     /// What was done besides writing metadata (re-encoding, format change).
     pub notes: Vec<Finding>,
+    /// The timestamp token (DER) when one was asked for ([`LabelOptions::tsa`]); it is also in
+    /// `bytes` when the format carries it, else the caller keeps it beside the file.
+    pub timestamp_token: Option<Vec<u8>>,
 }
 
 /// Labels `input` as AI-generated content and seals the label with `signer`.
@@ -164,6 +173,9 @@ pub fn label(
             limits: &opts.limits,
         },
     )?;
+    // The timestamp token over the new seal, in the file before a C2PA manifest binds it; a
+    // replaced label's old token (over the old seal) goes.
+    let (bytes, timestamp_token) = timestamp_into(bytes, edited.format, &record, opts)?;
     #[allow(unused_mut)]
     let mut notes = edited.notes;
     // Last: the C2PA manifest, whose hard binding covers the bytes as they now are (the GB
@@ -198,7 +210,39 @@ pub fn label(
         record,
         watermark_id,
         notes,
+        timestamp_token,
     })
+}
+
+/// Asks [`LabelOptions::tsa`] for a token over the provider's seal in `record` and puts it into
+/// `bytes` where the format carries one; returns the bytes and the token.
+fn timestamp_into(
+    bytes: Vec<u8>,
+    format: Format,
+    record: &LabelRecord,
+    opts: &LabelOptions,
+) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+    use crate::timestamp;
+    let in_file = timestamp::carried_in_file(format);
+    let Some(req) = &opts.tsa else {
+        return Ok(if opts.replace && in_file {
+            (
+                timestamp::embed_token(format, &bytes, None, &opts.limits)?,
+                None,
+            )
+        } else {
+            (bytes, None)
+        });
+    };
+    let seal = crate::seal::Seal::parse(record.reserved_code1.as_deref().unwrap_or(""))
+        .map_err(|_| Error::Refused("the new seal cannot be read back".into()))?;
+    let token = timestamp::request(&req.url, &seal.signature, req.timeout)?;
+    let bytes = if in_file {
+        timestamp::embed_token(format, &bytes, Some(&token), &opts.limits)?
+    } else {
+        bytes
+    };
+    Ok((bytes, Some(token)))
 }
 
 /// The first stage of every labeling (files, streamed text, PCM): the record with the
@@ -407,6 +451,7 @@ pub fn propagate(
         record,
         watermark_id: None,
         notes,
+        timestamp_token: None,
     })
 }
 

@@ -60,6 +60,7 @@ pub use labeler::{
 pub use limits::Limits;
 pub use report::{Finding, Report, Severity, Verdict};
 pub use signer::{Algorithm as SignatureAlgorithm, CommandSigner, SignatureProvider};
+pub use timestamp::{TimestampReport, TimestampStatus, TsaRequest, TsaTrust};
 pub use trust::TrustStore;
 pub use verifier::{
     InspectedCarrier, Inspection, VerifyOptions, detect_watermark, inspect, verify, verify_file,

@@ -240,6 +240,10 @@ pub struct Report {
     pub label: Option<LabelRecord>,
     /// The provider's seal (`ReservedCode1`).
     pub signature: SignatureReport,
+    /// The RFC 3161 timestamp token over the provider's seal, when the file (or the caller)
+    /// gives one; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<TimestampReport>,
     /// Whether the content still matches what the provider sealed.
     pub binding: BindingReport,
     /// The platform's countersignature (`ReservedCode2`), when present.
@@ -267,6 +271,7 @@ impl Report {
             verdict: Verdict::Error,
             label: None,
             signature: SignatureReport::absent(),
+            timestamp: None,
             binding: BindingReport {
                 status: BindingStatus::Absent,
                 sealed: None,

@@ -28,6 +28,8 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate;
 
 use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::limits::Limits;
 pub use crate::report::{TimestampReport, TimestampStatus};
 
 const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
@@ -383,6 +385,108 @@ impl TimestampReport {
         self.message = Some(message.to_string());
         self
     }
+}
+
+/// What labeling asks a timestamp authority for (`LabelOptions::tsa`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TsaRequest {
+    /// The authority's `http://host[:port]/path`.
+    pub url: String,
+    /// Timeout for connecting, sending and receiving.
+    pub timeout: Duration,
+}
+
+impl TsaRequest {
+    /// A request to `url` with a 30-second timeout.
+    pub fn new(url: &str) -> Self {
+        TsaRequest {
+            url: url.to_string(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The largest token a file's carrier may hold (real tokens are a few kilobytes).
+pub const MAX_TOKEN: usize = 32 << 10;
+
+/// Whether files of `format` carry a token in the file (elsewhere: plain text and Markdown
+/// keep it in a sidecar file; Ogg is not labeled).
+pub fn carried_in_file(format: Format) -> bool {
+    matches!(
+        format,
+        Format::Png | Format::Jpeg | Format::Webp | Format::Wav | Format::Mp3 | Format::Flac
+    )
+}
+
+/// A token as text, for carriers that hold text (PNG `tEXt`, ID3 `TXXX`, Vorbis comments):
+/// standard base64.
+pub fn token_to_text(token: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(token)
+}
+
+/// The inverse of [`token_to_text`]; text that is not base64, or too long, is an error.
+pub fn token_from_text(text: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    if text.len() > MAX_TOKEN * 4 / 3 + 4 {
+        return Err(Error::malformed(
+            "RFC 3161",
+            "the token carrier is too large",
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| Error::malformed("RFC 3161", format!("the token carrier is not base64: {e}")))
+}
+
+/// `input` (a labeled file of `format`) with `token` in the format's token carrier (see
+/// `docs/binding.md`), replacing any token there; `None` removes it. The carrier lies outside
+/// the content binding, so the label stays intact.
+pub fn embed_token(
+    format: Format,
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    if token.is_some_and(|t| t.len() > MAX_TOKEN) {
+        return Err(Error::Limit(format!(
+            "a timestamp token of more than {MAX_TOKEN} bytes is not stored"
+        )));
+    }
+    use crate::formats::{flac, image, mp3, wav};
+    match format {
+        Format::Png => image::tsa::with_png(input, token, limits),
+        Format::Jpeg => image::tsa::with_jpeg(input, token, limits),
+        Format::Webp => image::tsa::with_webp(input, token, limits),
+        Format::Wav => wav::with_tsa_token(input, token, limits),
+        Format::Mp3 => mp3::with_tsa_token(input, token, limits),
+        Format::Flac => flac::with_tsa_token(input, token, limits),
+        _ if token.is_none() => Ok(input.to_vec()),
+        _ => Err(Error::Unsupported(format!(
+            "{format} files carry no timestamp token; keep it in a sidecar file"
+        ))),
+    }
+}
+
+/// The token in `input`'s token carrier, if any; a carrier that cannot be read is an error.
+pub fn find_token(format: Format, input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    use crate::formats::{flac, image, mp3, wav};
+    let token = match format {
+        Format::Png => image::tsa::png(input, limits),
+        Format::Jpeg => image::tsa::jpeg(input, limits),
+        Format::Webp => image::tsa::webp(input, limits),
+        Format::Wav => wav::tsa_token(input, limits),
+        Format::Mp3 => mp3::tsa_token(input, limits),
+        Format::Flac => flac::tsa_token(input, limits),
+        _ => Ok(None),
+    }?;
+    if token.as_ref().is_some_and(|t| t.len() > MAX_TOKEN) {
+        return Err(Error::malformed(
+            "RFC 3161",
+            "the token carrier is too large",
+        ));
+    }
+    Ok(token)
 }
 
 /// The time a token vouches for (Unix seconds), without checking anything else.

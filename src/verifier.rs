@@ -19,11 +19,13 @@ use crate::formats;
 use crate::io::read_limited;
 use crate::label::LabelRecord;
 use crate::limits::Limits;
+use crate::report::TimestampStatus;
 use crate::report::{
     BindingReport, BindingStatus, Finding, PropagationReport, Report, Severity, SignatureReport,
     SignatureStatus, Verdict,
 };
 use crate::seal::{Seal, SealError};
+use crate::timestamp::{self, TimestampReport, TsaTrust};
 use crate::trust::{Role, TrustDecision, TrustStore, format_time};
 use crate::watermark::{Payload, WatermarkKey, producer_tag};
 
@@ -39,6 +41,12 @@ pub struct VerifyOptions {
     /// Trust anchors (PEM certificates) for C2PA manifests; `None` trusts no C2PA signer (a
     /// sound manifest is then `untrusted`).
     pub c2pa_trust: Option<String>,
+    /// Certificates trusted to issue RFC 3161 timestamp tokens; `None` trusts no authority (a
+    /// token is then `untrusted` and the seal is judged by its own time, as without one).
+    pub tsa_trust: Option<TsaTrust>,
+    /// A timestamp token given beside the file (plain text and Markdown keep theirs in a
+    /// sidecar, `OUT.tsr`); it takes the place of any token in the file.
+    pub tsa_token: Option<Vec<u8>>,
 }
 
 impl VerifyOptions {
@@ -49,6 +57,8 @@ impl VerifyOptions {
             watermark_key: Some(WatermarkKey::public_default()),
             limits: Limits::default(),
             c2pa_trust: None,
+            tsa_trust: None,
+            tsa_token: None,
         }
     }
 }
@@ -245,6 +255,7 @@ impl Checker<'_> {
             verdict: Verdict::Unlabeled,
             label: records.first().map(|r| r.0.clone()),
             signature: SignatureReport::absent(),
+            timestamp: None,
             binding: unbound(computed),
             propagation: None,
             watermark: WatermarkCheck::NotChecked,
@@ -284,7 +295,16 @@ impl Checker<'_> {
 
         // The provider's seal.
         let provider = record.reserved_code1.as_deref().map(Seal::parse);
-        let (signature, seal) = self.check_seal(provider, record, Role::Provider, &mut findings);
+        let vouched_at = match &provider {
+            Some(Ok(seal)) => {
+                let (stamp, at) = self.check_timestamp(seal, &mut findings);
+                report.timestamp = stamp;
+                at
+            }
+            _ => None,
+        };
+        let (signature, seal) =
+            self.check_seal(provider, record, Role::Provider, vouched_at, &mut findings);
         report.signature = signature;
         if let Some(seal) = &seal {
             report.binding = self.check_binding(seal, computed, "binding", &mut findings);
@@ -489,8 +509,13 @@ impl Checker<'_> {
             }
             return (None, false);
         };
-        let (signature, seal) =
-            self.check_seal(Some(Seal::parse(rc2)), record, Role::Platform, findings);
+        let (signature, seal) = self.check_seal(
+            Some(Seal::parse(rc2)),
+            record,
+            Role::Platform,
+            None,
+            findings,
+        );
         let binding = match &seal {
             Some(s) => self.check_binding(s, computed, "propagation.binding", findings),
             None => unbound(computed),
@@ -719,11 +744,94 @@ impl Checker<'_> {
         }
     }
 
+    /// The timestamp token over the provider's seal (given beside the file, else in its token
+    /// carrier): its report, and the time it vouches for when it is valid, trusted and over
+    /// this seal. A token that is not is reported and ignored: the seal is then judged by its
+    /// own time, as without one, so a token can neither make a genuine seal fail nor rescue a
+    /// revoked key.
+    fn check_timestamp(
+        &self,
+        seal: &Seal,
+        findings: &mut Vec<Finding>,
+    ) -> (Option<TimestampReport>, Option<u64>) {
+        let found = match &self.opts.tsa_token {
+            Some(t) => Ok(Some(t.clone())),
+            None => timestamp::find_token(self.format, self.input, &self.opts.limits),
+        };
+        let token = match found {
+            Ok(None) => return (None, None),
+            Ok(Some(t)) => t,
+            Err(e) => {
+                findings.push(Finding::warning(
+                    "timestamp.malformed",
+                    format!("the timestamp token cannot be read ({e}); it is ignored"),
+                ));
+                let r = TimestampReport {
+                    status: TimestampStatus::Invalid,
+                    time: None,
+                    authority: None,
+                    message: Some(e.to_string()),
+                };
+                return (Some(r), None);
+            }
+        };
+        let empty = TsaTrust::default();
+        let trust = self.opts.tsa_trust.as_ref().unwrap_or(&empty);
+        let r = timestamp::check(&token, &seal.signature, trust);
+        let why = r.message.clone().unwrap_or_default();
+        let ignored = "it is ignored, and the seal is judged by its own time";
+        match r.status {
+            TimestampStatus::Valid => {
+                let at = timestamp::token_time(&token).ok();
+                if let Some(at) = at
+                    && let Some(d) = timestamp::compare_times(seal.signed_at, at)
+                {
+                    findings.push(Finding::warning(
+                        "timestamp.time_far",
+                        format!(
+                            "the seal says it was made at {}, {d} s from the time a timestamp \
+                             authority vouches for ({}); the key is judged at the authority's time",
+                            format_time(seal.signed_at),
+                            format_time(at)
+                        ),
+                    ));
+                }
+                return (Some(r), at);
+            }
+            TimestampStatus::Mismatch => findings.push(Finding::warning(
+                "timestamp.mismatch",
+                format!(
+                    "the timestamp token vouches for another signature than this seal's (taken \
+                     from another file?); {ignored}"
+                ),
+            )),
+            TimestampStatus::Untrusted if self.opts.tsa_trust.is_none() => {
+                findings.push(Finding::info(
+                    "timestamp.untrusted",
+                    format!(
+                        "the file carries a timestamp token, but no timestamp authority is \
+                         trusted (--tsa-trust); {ignored}"
+                    ),
+                ))
+            }
+            TimestampStatus::Untrusted => findings.push(Finding::warning(
+                "timestamp.untrusted",
+                format!("the timestamp token is not from a trusted authority ({why}); {ignored}"),
+            )),
+            TimestampStatus::Invalid | TimestampStatus::Absent => findings.push(Finding::warning(
+                "timestamp.malformed",
+                format!("the timestamp token is damaged ({why}); {ignored}"),
+            )),
+        }
+        (Some(r), None)
+    }
+
     fn check_seal(
         &self,
         parsed: Option<Result<Seal, SealError>>,
         record: &LabelRecord,
         role: Role,
+        vouched_at: Option<u64>,
         findings: &mut Vec<Finding>,
     ) -> (SignatureReport, Option<Seal>) {
         let field = if role == Role::Provider {
@@ -797,74 +905,101 @@ impl Checker<'_> {
             findings.push(Finding::new(code, bad, msg));
             SignatureStatus::Untrusted
         };
-        report.status =
-            match self
-                .opts
-                .trust
-                .decide(&seal.public_key, role, seal.signed_at, claimed)
-            {
-                TrustDecision::Trusted { .. } => SignatureStatus::Valid,
-                TrustDecision::Unknown => untrusted(
-                    "seal.key_unknown",
-                    format!(
-                        "{field} is validly signed by key {}, which is not in the trust store",
-                        seal.key_id()
-                    ),
-                    findings,
+        // The time the key is judged at: a trusted timestamp token's, else the seal's own.
+        let at = vouched_at.unwrap_or(seal.signed_at);
+        report.status = match self.opts.trust.decide(&seal.public_key, role, at, claimed) {
+            TrustDecision::Trusted { .. } => {
+                if vouched_at.is_none()
+                    && let Some(r) = self.opts.trust.revocation(&seal.public_key, u64::MAX)
+                {
+                    // A revoked key's seal that says it predates the revocation: only the
+                    // signer says so.
+                    findings.push(Finding::info(
+                        "seal.time_self_claimed",
+                        format!(
+                            "key {} was revoked at {}; this seal's signing time {} is the \
+                                 signer's own claim; no timestamp authority vouches for it",
+                            seal.key_id(),
+                            format_time(r.revoked_at),
+                            format_time(seal.signed_at)
+                        ),
+                    ));
+                }
+                SignatureStatus::Valid
+            }
+            TrustDecision::Unknown => untrusted(
+                "seal.key_unknown",
+                format!(
+                    "{field} is validly signed by key {}, which is not in the trust store",
+                    seal.key_id()
                 ),
-                TrustDecision::OutsideWindow { owner } => untrusted(
-                    "seal.key_outside_validity",
-                    format!(
-                        "key {} ({owner}) was not valid at the signing time {}",
-                        seal.key_id(),
-                        format_time(seal.signed_at)
-                    ),
-                    findings,
+                findings,
+            ),
+            TrustDecision::OutsideWindow { owner } => untrusted(
+                "seal.key_outside_validity",
+                format!(
+                    "key {} ({owner}) was not valid at the signing time {}{}",
+                    seal.key_id(),
+                    format_time(at),
+                    if vouched_at.is_some() {
+                        " (vouched for by a timestamp authority)"
+                    } else {
+                        ""
+                    }
                 ),
-                TrustDecision::Revoked(r) => {
-                    // No timestamp token vouches for the sealed time here: it is the signer's
-                    // own claim, and a thief's seal may claim any time before the revocation.
+                findings,
+            ),
+            TrustDecision::Revoked(r) => {
+                // Without a trusted timestamp token the sealed time is the signer's own
+                // claim, and a thief's seal may claim any time before the revocation.
+                if vouched_at.is_none() {
                     findings.push(Finding::info(
                         "seal.time_self_claimed",
                         format!(
                             "the signing time {} is the signer's own claim; no timestamp \
-                             authority vouches for it",
+                                 authority vouches for it",
                             format_time(seal.signed_at)
                         ),
                     ));
-                    untrusted(
-                        "seal.key_revoked",
-                        format!(
-                            "key {} ({}) was revoked at {}{}; this seal says it was made at {}",
-                            seal.key_id(),
-                            r.owner,
-                            format_time(r.revoked_at),
-                            r.reason
-                                .as_deref()
-                                .map(|why| format!(" ({why})"))
-                                .unwrap_or_default(),
-                            format_time(seal.signed_at)
-                        ),
-                        findings,
-                    )
                 }
-                TrustDecision::WrongRole { owner } => untrusted(
-                    "seal.key_wrong_role",
+                untrusted(
+                    "seal.key_revoked",
                     format!(
-                        "key {} ({owner}) is not trusted to sign {field}",
-                        seal.key_id()
+                        "key {} ({}) was revoked at {}{}; {} {}",
+                        seal.key_id(),
+                        r.owner,
+                        format_time(r.revoked_at),
+                        r.reason
+                            .as_deref()
+                            .map(|why| format!(" ({why})"))
+                            .unwrap_or_default(),
+                        if vouched_at.is_some() {
+                            "a timestamp authority first vouches for this seal at"
+                        } else {
+                            "this seal says it was made at"
+                        },
+                        format_time(at)
                     ),
                     findings,
+                )
+            }
+            TrustDecision::WrongRole { owner } => untrusted(
+                "seal.key_wrong_role",
+                format!(
+                    "key {} ({owner}) is not trusted to sign {field}",
+                    seal.key_id()
                 ),
-                TrustDecision::WrongOwner { owner, claimed } => untrusted(
-                    "seal.producer_mismatch",
-                    format!(
-                        "key {} belongs to {owner}, but the label names {claimed}",
-                        seal.key_id()
-                    ),
-                    findings,
+                findings,
+            ),
+            TrustDecision::WrongOwner { owner, claimed } => untrusted(
+                "seal.producer_mismatch",
+                format!(
+                    "key {} belongs to {owner}, but the label names {claimed}",
+                    seal.key_id()
                 ),
-            };
+                findings,
+            ),
+        };
         if report.status == SignatureStatus::Valid
             && seal.signed_at > crate::util::unix_now().saturating_add(MAX_CLOCK_SKEW_SECS)
         {

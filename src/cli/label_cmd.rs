@@ -71,8 +71,9 @@ pub struct LabelArgs {
     #[arg(long)]
     overwrite: bool,
     /// Ask this RFC 3161 timestamp authority (http:// URL) for a token over the seal's
-    /// signature and write it beside the output as OUT.tsr (DER, `openssl ts -verify -token_in`
-    /// reads it). Without a token the seal's time is the signer's own claim.
+    /// signature. Images and audio carry it in the file, beside the label; plain text and
+    /// Markdown get it beside the output as OUT.tsr (DER, `openssl ts -verify -token_in` reads
+    /// it; `verify --tsa-token` too). Without a token the seal's time is the signer's own claim.
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
     /// Also write a C2PA manifest (JPEG, PNG, WebP, WAV, MP3) signed with this certificate
@@ -209,6 +210,16 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
              to get one, or pass --no-watermark to silence this note)"
         );
     }
+    if let Some(url) = &a.tsa {
+        // The token is asked for inside labeling, before anything is written: a TSA that
+        // fails leaves no output.
+        if a.output == Path::new("-") && !aigcmark::timestamp::carried_in_file(format) {
+            return Err(Error::Refused(format!(
+                "--tsa writes OUT.tsr beside a {format} output; give a file name, not -"
+            )));
+        }
+        opts.tsa = Some(aigcmark::timestamp::TsaRequest::new(url));
+    }
     let out = aigcmark::label(&input, format, &signer, &opts)?;
     for note in &out.notes {
         eprintln!("note: {}", note.message);
@@ -223,31 +234,16 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
             extension(out.format)
         )));
     }
-    // The token is asked for before anything is written: a TSA that fails leaves no output.
-    let token = match &a.tsa {
-        None => None,
-        Some(_) if a.output == Path::new("-") => {
-            return Err(Error::Refused(
-                "--tsa writes OUT.tsr beside the output; give a file name, not -".into(),
-            ));
-        }
-        Some(url) => {
-            let rc1 = out.record.reserved_code1.as_deref().unwrap_or("");
-            let seal = aigcmark::seal::Seal::parse(rc1)
-                .map_err(|_| Error::Refused("the new seal cannot be read back".into()))?;
-            Some(aigcmark::timestamp::request(
-                url,
-                &seal.signature,
-                std::time::Duration::from_secs(30),
-            )?)
-        }
-    };
     write_output(&a.output, &out.bytes)?;
-    if let Some(token) = token {
-        let mut name = a.output.clone().into_os_string();
-        name.push(".tsr");
-        aigcmark::io::write_atomic(Path::new(&name), &token)?;
-        println!("{}: timestamp token", Path::new(&name).display());
+    if let Some(token) = &out.timestamp_token {
+        if aigcmark::timestamp::carried_in_file(out.format) {
+            println!("{}: timestamp token in the file", a.output.display());
+        } else {
+            let mut name = a.output.clone().into_os_string();
+            name.push(".tsr");
+            aigcmark::io::write_atomic(Path::new(&name), token)?;
+            println!("{}: timestamp token", Path::new(&name).display());
+        }
     }
     if a.output != Path::new("-") {
         println!(

@@ -54,6 +54,14 @@ pub struct VerifyArgs {
     #[cfg(feature = "c2pa")]
     #[arg(long)]
     c2pa_trust: Vec<PathBuf>,
+    /// Certificates (PEM) trusted to issue RFC 3161 timestamp tokens. A valid token from them
+    /// makes the key's validity window and revocation judged at the token's time.
+    #[arg(long, value_name = "CERTS.pem")]
+    tsa_trust: Option<PathBuf>,
+    /// A timestamp token (DER, the `OUT.tsr` that `label --tsa` writes for plain text and
+    /// Markdown) for the one file verified; it takes the place of any token in the file.
+    #[arg(long, value_name = "FILE")]
+    tsa_token: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,6 +95,15 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
     if a.no_watermark {
         opts.watermark_key = None;
     }
+    if let Some(p) = &a.tsa_trust {
+        opts.tsa_trust = Some(aigcmark::timestamp::TsaTrust::load(p)?);
+    }
+    if let Some(p) = &a.tsa_token {
+        opts.tsa_token = Some(aigcmark::io::read_limited(
+            p,
+            aigcmark::timestamp::MAX_TOKEN as u64,
+        )?);
+    }
     if let Some(l) = &a.limits {
         opts.limits = serde_json::from_str::<Limits>(l).map_err(|e| {
             Error::Refused(format!(
@@ -111,6 +128,11 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
     }
     let paths =
         batch::collect_paths(&args, a.recursive).map_err(|e| Error::Refused(e.to_string()))?;
+    if opts.tsa_token.is_some() && paths.len() != 1 {
+        return Err(Error::Refused(
+            "--tsa-token belongs to one file; verify that file alone".into(),
+        ));
+    }
     let order = match a.order {
         OrderArg::Input => Order::Input,
         OrderArg::Completion => Order::Completion,
@@ -303,6 +325,28 @@ fn detailed(r: &Report, verbose: bool) -> String {
             )),
         );
         line("seal", signature_text(&r.signature));
+        if let Some(t) = &r.timestamp {
+            let status = serde_json::to_value(t.status).unwrap_or_default();
+            line(
+                "timestamp",
+                clean(&format!(
+                    "{}{}{}{}",
+                    status.as_str().unwrap_or("?"),
+                    t.time
+                        .as_deref()
+                        .map(|at| format!(", {at}"))
+                        .unwrap_or_default(),
+                    t.authority
+                        .as_deref()
+                        .map(|a| format!(", by {a}"))
+                        .unwrap_or_default(),
+                    t.message
+                        .as_deref()
+                        .map(|m| format!(" ({m})"))
+                        .unwrap_or_default()
+                )),
+            );
+        }
         line("binding", binding_text(r.binding.status));
         if let Some(p) = &r.propagation {
             line(

@@ -371,3 +371,71 @@ impl Handler for Flac {
         super::mp3::compressed_check(input, "flac", record, limits)
     }
 }
+
+/// The Vorbis comment key that carries an RFC 3161 timestamp token (base64) beside the label's
+/// `AIGC` entry; comment blocks are outside the binding.
+pub(crate) const TSA_KEY: &str = "AIGC_TSA";
+
+/// The timestamp token in the first Vorbis comment block, if any.
+pub(crate) fn tsa_token(input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let l = layout(input, limits, &mut Vec::new())?;
+    for b in l.blocks.iter().filter(|b| b.kind == VORBIS_COMMENT) {
+        let c = Comments::parse(b.body(input), "flac", limits)?;
+        if let Some(v) = c.value_of(TSA_KEY) {
+            return crate::timestamp::token_from_text(&String::from_utf8_lossy(v)).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// `input` with the token entry of every Vorbis comment block replaced: one `AIGC_TSA` entry in
+/// the first block when `token` is given, none otherwise. The first padding block gives up the
+/// room the entry takes when it can, so the frames usually stay where they were.
+pub(crate) fn with_tsa_token(
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let mut findings = Vec::new();
+    let l = layout(input, limits, &mut findings)?;
+    if let Some(f) = findings.iter().find(|f| f.code == "flac.truncated") {
+        return Err(Error::malformed("flac", f.message.clone()));
+    }
+    let first_vc = l
+        .blocks
+        .iter()
+        .position(|b| b.kind == VORBIS_COMMENT)
+        .ok_or_else(|| Error::malformed("flac", "no Vorbis comment block holds the label"))?;
+    let text = token.map(crate::timestamp::token_to_text);
+    let mut bodies: Vec<(u8, Vec<u8>)> = Vec::with_capacity(l.blocks.len());
+    for (i, b) in l.blocks.iter().enumerate() {
+        if b.kind == VORBIS_COMMENT {
+            let mut c = Comments::parse(b.body(input), "flac", limits)?;
+            c.set_value(TSA_KEY, if i == first_vc { text.as_deref() } else { None });
+            bodies.push((b.kind, c.to_bytes()?));
+        } else {
+            bodies.push((b.kind, b.body(input).to_vec()));
+        }
+    }
+    let old: usize = l.blocks.iter().map(|b| 4 + b.len).sum();
+    let new: usize = bodies.iter().map(|(_, b)| 4 + b.len()).sum();
+    if new > old
+        && let Some((_, pad)) = bodies.iter_mut().find(|(k, _)| *k == PADDING)
+    {
+        let keep = pad.len().saturating_sub(new - old);
+        pad.truncate(keep);
+    } else if new < old
+        && let Some((_, pad)) = bodies.iter_mut().find(|(k, _)| *k == PADDING)
+    {
+        pad.resize(pad.len() + (old - new), 0);
+    }
+    let mut out = Vec::with_capacity(input.len() + text.as_ref().map_or(0, String::len) + 16);
+    out.extend_from_slice(&input[..l.magic + 4]);
+    let n = bodies.len();
+    for (i, (kind, body)) in bodies.iter().enumerate() {
+        block_header(&mut out, *kind, i + 1 == n, body.len())?;
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(&input[l.frames..]);
+    Ok(out)
+}

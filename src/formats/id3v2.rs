@@ -443,6 +443,16 @@ const GROW_PADDING: usize = 512;
 /// would no longer hold) and tag-level unsynchronisation are dropped; the padding keeps the tag's
 /// size when the frames still fit, so the audio does not move.
 pub fn rewrite(tag: &Tag, new_frame: Option<&[u8]>) -> Result<Vec<u8>> {
+    rewrite_replacing(tag, Frame::holds_label, new_frame)
+}
+
+/// [`rewrite`] for any kind of frame: every frame `replaced` picks is removed, and `new_frame`
+/// (if any) takes the place of the first one (or is appended).
+pub fn rewrite_replacing(
+    tag: &Tag,
+    replaced: impl Fn(&Frame) -> bool,
+    new_frame: Option<&[u8]>,
+) -> Result<Vec<u8>> {
     if tag.major == 2 {
         return Err(Error::Unsupported(
             "writing into an ID3v2.2 tag is not supported".into(),
@@ -451,7 +461,7 @@ pub fn rewrite(tag: &Tag, new_frame: Option<&[u8]>) -> Result<Vec<u8>> {
     let mut frames = Vec::new();
     let mut placed = false;
     for f in &tag.frames {
-        if f.holds_label() {
+        if replaced(f) {
             if let (false, Some(nf)) = (placed, new_frame) {
                 frames.extend_from_slice(nf);
                 placed = true;

@@ -447,3 +447,55 @@ pub(crate) fn compressed_check(
         Err(_) => Vec::new(),
     }
 }
+
+/// The `TXXX` description that carries an RFC 3161 timestamp token (base64) beside the label's
+/// `TXXX:AIGC` frame in the leading ID3v2 tag, which the binding leaves out.
+pub(crate) const TSA_DESCRIPTION: &str = "AIGC_TSA";
+
+fn is_tsa(f: &id3v2::Frame) -> bool {
+    f.txxx()
+        .is_some_and(|t| t.description.eq_ignore_ascii_case(TSA_DESCRIPTION))
+}
+
+/// The timestamp token in a leading tag's `TXXX:AIGC_TSA` frame, if any.
+pub(crate) fn tsa_token(input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let l = layout(input, limits, &mut Vec::new())?;
+    for tag in &l.tags {
+        if let Some(t) = tag
+            .frames
+            .iter()
+            .filter(|f| is_tsa(f))
+            .find_map(|f| f.txxx())
+        {
+            return crate::timestamp::token_from_text(&t.value).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// `input` with the first leading tag's `TXXX:AIGC_TSA` frames replaced by one holding `token`,
+/// or removed when `token` is `None`. The label's tag must be there.
+pub(crate) fn with_tsa_token(
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let l = layout(input, limits, &mut Vec::new())?;
+    let first = l
+        .tags
+        .first()
+        .ok_or_else(|| Error::malformed("mp3", "no ID3v2 tag holds the label"))?;
+    let frame = match token {
+        Some(t) => Some(id3v2::txxx_frame(
+            first.major,
+            TSA_DESCRIPTION,
+            &crate::timestamp::token_to_text(t),
+        )?),
+        None => None,
+    };
+    let mut out = Vec::with_capacity(input.len() + frame.as_ref().map_or(0, Vec::len) + 16);
+    out.extend_from_slice(&input[..first.offset]);
+    out.extend_from_slice(&id3v2::rewrite_replacing(first, is_tsa, frame.as_deref())?);
+    out.extend_from_slice(&input[first.offset + first.len..]);
+    Ok(out)
+}

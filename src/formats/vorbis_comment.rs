@@ -112,6 +112,24 @@ impl Comments {
         }
     }
 
+    /// The value of the first entry whose key is `key` (any case).
+    pub fn value_of(&self, key: &str) -> Option<&[u8]> {
+        self.entries.iter().find_map(|e| {
+            Self::key(e)
+                .filter(|k| k.eq_ignore_ascii_case(key.as_bytes()))
+                .map(|k| &e[k.len() + 1..])
+        })
+    }
+
+    /// Removes every entry whose key is `key` (any case), then appends `key=value` when given.
+    pub fn set_value(&mut self, key: &str, value: Option<&str>) {
+        self.entries
+            .retain(|e| !Self::key(e).is_some_and(|k| k.eq_ignore_ascii_case(key.as_bytes())));
+        if let Some(v) = value {
+            self.entries.push(format!("{key}={v}").into_bytes());
+        }
+    }
+
     /// Serialises the list (with the trailing bytes as found).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let len32 = |n: usize| {

@@ -209,6 +209,8 @@ const INERT: &[&[u8; 4]] = &[
     b"PAD ", b"FLLR", b"fact", b"smpl", b"inst", b"_PMX", b"axml", b"cart", b"acid", b"plst",
     b"DISP", b"PEAK", b"levl", b"umid", b"minf", b"elm1", b"regn", b"ovwf", b"ResU", b"chna",
     b"dbmd", b"afsp", b"SyLp", b"MD5 ", b"labl", b"note", b"ltxt", b"olym", b"ds64",
+    // An RFC 3161 timestamp token over the seal (`TSA_CHUNK`).
+    b"AITS",
     // A C2PA manifest store, accepted only when well-formed JUMBF (see the scan).
     b"C2PA",
 ];
@@ -678,4 +680,46 @@ impl Wav {
             &wins.iter().collect::<Vec<_>>(),
         ))
     }
+}
+
+/// The chunk that carries an RFC 3161 timestamp token (DER) beside the label's `AIGC` chunk:
+/// description only (listed in `INERT`), outside the binding.
+pub(crate) const TSA_CHUNK: &[u8; 4] = b"AITS";
+
+/// The timestamp token in an `AITS` chunk, if any.
+pub(crate) fn tsa_token(input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let l = layout(input, limits)?;
+    Ok(l.chunks
+        .iter()
+        .find(|c| &c.id == TSA_CHUNK)
+        .map(|c| c.body(input).to_vec()))
+}
+
+/// `input` with its `AITS` chunks replaced by one holding `token` (appended after the last
+/// chunk, so `data` never moves), or removed when `token` is `None`.
+pub(crate) fn with_tsa_token(
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let l = layout(input, limits)?;
+    if &l.header.magic == b"RF64" {
+        return Err(Error::Unsupported(
+            "writing into RF64 files is not supported".into(),
+        ));
+    }
+    if let Some(end) = &l.walk_end {
+        return Err(Error::malformed("wav", end.describe()));
+    }
+    let mut out = Vec::with_capacity(input.len() + token.map_or(0, <[u8]>::len) + 16);
+    out.extend_from_slice(&input[..12]);
+    for c in l.chunks.iter().filter(|c| &c.id != TSA_CHUNK) {
+        riff::copy_chunk(&mut out, input, c);
+    }
+    if let Some(t) = token {
+        riff::write_chunk(&mut out, TSA_CHUNK, t)?;
+    }
+    riff::fix_riff_size(&mut out)?;
+    out.extend_from_slice(input.get(l.riff_end..).unwrap_or(&[]));
+    Ok(out)
 }

@@ -328,3 +328,55 @@ fn exif_segment(
         _ => Ok(None),
     }
 }
+
+/// The identifier that starts the `APP15` segment carrying an RFC 3161 timestamp token (DER)
+/// beside the label: an `APPn` segment, which decoders skip by its length and the binding
+/// leaves out like every other.
+pub(crate) const TSA_ID: &[u8] = b"AIGC-TSA\0";
+
+fn is_tsa(s: &Segment, file: &[u8]) -> bool {
+    s.marker == jpeg_segments::APP15 && s.body(file).starts_with(TSA_ID)
+}
+
+/// The timestamp token in an `APP15 AIGC-TSA` segment, if any.
+pub(crate) fn tsa_token(input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let parsed = jpeg_segments::parse(input, limits)?;
+    Ok(parsed
+        .segments
+        .iter()
+        .find(|s| is_tsa(s, input))
+        .map(|s| s.body(input)[TSA_ID.len()..].to_vec()))
+}
+
+/// `input` with its `APP15 AIGC-TSA` segments replaced by one holding `token` (after the leading
+/// `APP0`/`APP1` run, where the label's XMP is), or removed when `token` is `None`.
+pub(crate) fn with_tsa_token(
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let parsed = jpeg_segments::parse(input, limits)?;
+    if let Some(f) = parsed.damage() {
+        return Err(Error::malformed("jpeg", f.message.clone()));
+    }
+    let segs = &parsed.segments;
+    let insert_at = segs
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, s)| s.marker != APP0 && s.marker != APP1)
+        .map_or(segs.len(), |(i, _)| i);
+    let mut out = Vec::with_capacity(input.len() + token.map_or(0, <[u8]>::len) + 16);
+    for (i, s) in segs.iter().enumerate() {
+        if i == insert_at
+            && let Some(t) = token
+        {
+            push_segment(&mut out, jpeg_segments::APP15, &[TSA_ID, t].concat())?;
+        }
+        if !is_tsa(s, input) {
+            out.extend_from_slice(s.raw(input));
+        }
+    }
+    out.extend_from_slice(&input[parsed.trailer.clone()]);
+    Ok(out)
+}

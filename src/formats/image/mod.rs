@@ -43,6 +43,13 @@ mod png_chunks;
 mod reencode;
 mod visible;
 mod webp;
+
+/// The timestamp-token carriers, for `crate::timestamp`.
+pub(crate) mod tsa {
+    pub(crate) use super::jpeg::{tsa_token as jpeg, with_tsa_token as with_jpeg};
+    pub(crate) use super::png::{tsa_token as png, with_tsa_token as with_png};
+    pub(crate) use super::webp::{tsa_token as webp, with_tsa_token as with_webp};
+}
 pub mod xmp;
 
 use std::io::Cursor;

@@ -377,3 +377,61 @@ impl Handler for Png {
         super::check_explicit_marks(Format::Png, input, record, limits)
     }
 }
+
+/// The keyword of the `tEXt` chunk that carries an RFC 3161 timestamp token (base64) beside the
+/// label: ancillary, outside the binding like every text chunk, and never read as a label.
+pub(crate) const TSA_KEYWORD: &str = "AIGC-TSA";
+
+/// The timestamp token in a `tEXt AIGC-TSA` chunk, if any; a damaged one is an error.
+pub(crate) fn tsa_token(input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let parsed = png_chunks::parse(input, limits)?;
+    for c in parsed.chunks.iter().filter(|c| c.is(b"tEXt")) {
+        let body = c.body(input);
+        if let Some(text) = body
+            .strip_prefix(TSA_KEYWORD.as_bytes())
+            .and_then(|r| r.strip_prefix(b"\0"))
+        {
+            return crate::timestamp::token_from_text(&latin1(text)).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// `input` with its `tEXt AIGC-TSA` chunks replaced by one holding `token` (placed before the
+/// first `IDAT`, beside the label), or removed when `token` is `None`.
+pub(crate) fn with_tsa_token(
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let parsed = png_chunks::parse(input, limits)?;
+    if let Some(f) = parsed.damage() {
+        return Err(Error::malformed("png", f.message.clone()));
+    }
+    let is_token = |c: &Chunk| {
+        c.is(b"tEXt") && {
+            let b = c.body(input);
+            b.starts_with(TSA_KEYWORD.as_bytes()) && b.get(TSA_KEYWORD.len()) == Some(&0)
+        }
+    };
+    let mut out = Vec::with_capacity(input.len() + token.map_or(0, |t| t.len() * 4 / 3 + 32));
+    out.extend_from_slice(png_chunks::SIGNATURE);
+    let mut placed = token.is_none();
+    for c in &parsed.chunks {
+        if c.is(b"IDAT") && !placed {
+            let mut body = format!("{TSA_KEYWORD}\0").into_bytes();
+            body.extend_from_slice(
+                crate::timestamp::token_to_text(token.unwrap_or_default()).as_bytes(),
+            );
+            push_chunk(&mut out, b"tEXt", &body)?;
+            placed = true;
+        }
+        if !is_token(c) {
+            out.extend_from_slice(c.raw(input));
+        }
+    }
+    if !placed {
+        return Err(Error::malformed("png", "no IDAT chunk"));
+    }
+    Ok(out)
+}

@@ -491,3 +491,46 @@ pub(super) fn carry_metadata(original: &[u8], encoded: &[u8], limits: &Limits) -
     }
     riff::write(b"WEBP", &pieces)
 }
+
+/// The RIFF chunk that carries an RFC 3161 timestamp token (DER) beside the label: an unknown
+/// chunk to decoders (the container specification makes them skip it), outside the binding.
+pub(crate) const TSA_CHUNK: &[u8; 4] = b"AITS";
+
+/// The timestamp token in an `AITS` chunk, if any.
+pub(crate) fn tsa_token(input: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let riff = parse(input, limits)?;
+    Ok(riff
+        .chunks
+        .iter()
+        .find(|c| &c.id == TSA_CHUNK)
+        .map(|c| c.body(input).to_vec()))
+}
+
+/// `input` with its `AITS` chunks replaced by one holding `token` (at the end, after the
+/// label's XMP chunk), or removed when `token` is `None`.
+pub(crate) fn with_tsa_token(
+    input: &[u8],
+    token: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let riff = read(input, limits)?;
+    if let Some(f) = riff.findings.iter().find(|f| f.severity == Severity::Error) {
+        return Err(Error::malformed("webp", f.message.clone()));
+    }
+    if riff.chunks.first().is_none_or(|c| &c.id != b"VP8X") {
+        return Err(Error::Unsupported(
+            "a timestamp token goes only into an extended (VP8X) WebP file, as a labeled one is"
+                .into(),
+        ));
+    }
+    let mut pieces: Vec<Piece<'_>> = riff
+        .chunks
+        .iter()
+        .filter(|c| &c.id != TSA_CHUNK)
+        .map(|c| Piece::Raw(riff.raw(c, input)))
+        .collect();
+    if let Some(t) = token {
+        pieces.push(Piece::New(*TSA_CHUNK, t));
+    }
+    riff::write(b"WEBP", &pieces)
+}
