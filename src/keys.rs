@@ -592,8 +592,8 @@ mod tests {
         let t = Signer::from_pem(&pem).unwrap();
         assert_eq!(s.public_key(), t.public_key());
         let sig = s.sign(b"hello").unwrap();
-        assert!(verify_signature(&s.public_key(), b"hello", &sig));
-        assert!(!verify_signature(&s.public_key(), b"hellO", &sig));
+        assert!(s.public_key().verify(b"hello", &sig));
+        assert!(!s.public_key().verify(b"hellO", &sig));
         assert_ne!(Signer::generate().public_key(), s.public_key());
     }
 
@@ -602,9 +602,9 @@ mod tests {
         let s = Signer::from_seed(&[1u8; 32]);
         assert_eq!(s.key_id().len(), 16);
         assert_eq!(s.key_id(), Signer::from_seed(&[1u8; 32]).key_id());
-        let enc = encode_public_key(&s.public_key());
+        let enc = s.public_key().encode();
         assert_eq!(enc.len(), 43);
-        assert_eq!(decode_public_key(&enc).unwrap(), s.public_key());
+        assert_eq!(s.public_key(), decode_public_key(&enc).unwrap());
         assert!(decode_public_key("abc").is_err());
         assert!(Signer::from_pem("garbage").is_err());
     }
@@ -620,7 +620,7 @@ mod tests {
         assert!(ext.is_external());
         assert_eq!(ext.key_id(), inner.key_id());
         let sig = ext.sign(b"msg").unwrap();
-        assert!(verify_signature(&inner.public_key(), b"msg", &sig));
+        assert!(inner.public_key().verify(b"msg", &sig));
         assert_ne!(
             ext.seed(),
             inner.seed(),
