@@ -48,16 +48,32 @@ fn bench(c: &mut Criterion) {
     });
     let pk = signer.public_key();
     c.bench_function("ed25519: verify seal message", |b| {
-        b.iter(|| {
-            assert!(aigcmark::keys::verify_signature(
-                &pk,
-                black_box(message),
-                &sig
-            ))
-        })
+        b.iter(|| assert!(pk.verify(black_box(message), &sig)))
     });
     #[cfg(feature = "sm")]
     {
+        // The same record sealed (AM2) and verified with SM2 instead of Ed25519.
+        let sm2 = Signer::generate_with(aigcmark::SignatureAlgorithm::Sm2).unwrap();
+        c.bench_function("seal sm2: sign + serialise record", |b| {
+            b.iter(|| {
+                let mut r = record.clone();
+                r.reserved_code1 = Some(seal_provider(&sm2, black_box(&r), &claims).unwrap());
+                black_box(r.to_json().unwrap())
+            })
+        });
+        let mut r = record.clone();
+        r.reserved_code1 = Some(seal_provider(&sm2, &r, &claims).unwrap());
+        let json2 = r.to_json().unwrap();
+        c.bench_function(
+            "verify sm2: parse record + parse seal + check signature",
+            |b| {
+                b.iter(|| {
+                    let parsed = LabelRecord::parse(black_box(&json2), 64).record.unwrap();
+                    let seal = Seal::parse(parsed.reserved_code1.as_deref().unwrap()).unwrap();
+                    assert!(seal.verify_provider(&parsed));
+                })
+            },
+        );
         use aigcmark::sm;
         let key = sm::Sm2Signer::generate().unwrap();
         let public = key.public_key();

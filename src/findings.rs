@@ -570,6 +570,11 @@ pub const FINDING_CODES: &[FindingCode] = &[
         "the label has no …: nothing binds it to this content",
     ),
     code(
+        "seal.algorithm_unsupported",
+        &[Severity::Warning, Severity::Error],
+        "the seal is signed with an algorithm this build cannot check (SM2 without the cargo feature `sm`); not verified (error for ReservedCode1, warning for ReservedCode2)",
+    ),
+    code(
         "seal.foreign",
         &[Severity::Info],
         "… holds data in a scheme aigcmark does not know; not checked",

@@ -1,10 +1,13 @@
-//! Ed25519 keys: generation from the operating system's randomness, a stable short key id, and
-//! key files a person can handle; or a key held elsewhere (KMS, HSM, a signing command) behind
-//! [`crate::signer::SignatureProvider`], whose every signature is checked before use.
+//! Signing keys: Ed25519, or SM2 (GB/T 32918, with the cargo feature `sm`), generated from the
+//! operating system's randomness or read from key files a person can handle; or a key held
+//! elsewhere (KMS, HSM, a signing command) behind [`crate::signer::SignatureProvider`], whose
+//! every signature is checked before use. A stable short key id names each public key.
 //!
 //! The secret key file is PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), the form OpenSSL and most
 //! tools read (`openssl pkey -in signing.key -pubout`). Public keys travel as base64url text in
-//! trust stores and inside every seal.
+//! trust stores and inside every seal, tagged with their algorithm ([`PublicKey`]): an SM2 key is
+//! known without the `sm` feature (a store that lists one still loads, a seal by one is reported
+//! as uncheckable), but only a build with `sm` can sign or verify with it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +21,206 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::signer::{Algorithm, CommandSigner, SignatureProvider};
+
+/// A public key tagged with its algorithm (`aigcmark::PublicKey`).
+///
+/// Ed25519 keys are the 32-byte RFC 8032 encoding; SM2 keys the 65-byte uncompressed SEC1 point
+/// (`04 ‖ x ‖ y`), as OpenSSL's SubjectPublicKeyInfo holds it. Dereferences to those bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicKey {
+    /// An Ed25519 public key.
+    Ed25519([u8; 32]),
+    /// An SM2 public key, SEC1 uncompressed.
+    Sm2([u8; 65]),
+}
+
+impl From<[u8; 32]> for PublicKey {
+    fn from(key: [u8; 32]) -> Self {
+        PublicKey::Ed25519(key)
+    }
+}
+
+impl From<&[u8; 32]> for PublicKey {
+    fn from(key: &[u8; 32]) -> Self {
+        PublicKey::Ed25519(*key)
+    }
+}
+
+impl From<&PublicKey> for PublicKey {
+    fn from(key: &PublicKey) -> Self {
+        *key
+    }
+}
+
+impl std::ops::Deref for PublicKey {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for PublicKey {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl PartialEq<[u8; 32]> for PublicKey {
+    fn eq(&self, other: &[u8; 32]) -> bool {
+        matches!(self, PublicKey::Ed25519(k) if k == other)
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PublicKey({}, {})",
+            self.algorithm().name(),
+            self.encode()
+        )
+    }
+}
+
+impl PublicKey {
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Ed25519(_) => Algorithm::Ed25519,
+            PublicKey::Sm2(_) => Algorithm::Sm2,
+        }
+    }
+
+    /// The raw key bytes (32 for Ed25519, 65 for SM2).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            PublicKey::Ed25519(k) => k,
+            PublicKey::Sm2(k) => k,
+        }
+    }
+
+    /// The Ed25519 key, when it is one.
+    pub fn as_ed25519(&self) -> Option<[u8; 32]> {
+        match self {
+            PublicKey::Ed25519(k) => Some(*k),
+            PublicKey::Sm2(_) => None,
+        }
+    }
+
+    /// The short id (16 hex digits): for Ed25519 [`key_id`]; for SM2 the first 8 bytes of
+    /// SHA-256(`"aigcmark/key-id/sm2\0"` ‖ point), a domain of its own.
+    pub fn key_id(&self) -> String {
+        match self {
+            PublicKey::Ed25519(k) => key_id(k),
+            PublicKey::Sm2(k) => {
+                let mut h = Sha256::new();
+                h.update(b"aigcmark/key-id/sm2\0");
+                h.update(k);
+                crate::util::hex(&h.finalize()[..8])
+            }
+        }
+    }
+
+    /// The key as base64url without padding (43 characters for Ed25519, 87 for SM2).
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.as_bytes())
+    }
+
+    /// Decodes a key of `algorithm` written by [`PublicKey::encode`] and checks it. An SM2 key is
+    /// checked to be a curve point when the `sm` feature is built, for shape only otherwise.
+    pub fn decode(algorithm: Algorithm, text: &str) -> Result<Self> {
+        match algorithm {
+            Algorithm::Ed25519 => decode_public_key(text).map(PublicKey::Ed25519),
+            Algorithm::Sm2 => {
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(text.trim().trim_end_matches('='))
+                    .map_err(|e| Error::Key(format!("public key is not base64url: {e}")))?;
+                Self::sm2_from_sec1(&bytes)
+            }
+        }
+    }
+
+    /// An SM2 key from its 65-byte uncompressed SEC1 encoding.
+    pub fn sm2_from_sec1(bytes: &[u8]) -> Result<Self> {
+        let arr: [u8; 65] = bytes.try_into().map_err(|_| {
+            Error::Key("an SM2 public key is a 65-byte uncompressed point (04 ‖ x ‖ y)".into())
+        })?;
+        if arr[0] != 4 {
+            return Err(Error::Key(
+                "an SM2 public key must be an uncompressed point (first byte 04)".into(),
+            ));
+        }
+        #[cfg(feature = "sm")]
+        if crate::sm::public_key_to_pem(&arr).is_err() {
+            return Err(Error::Key(
+                "not a valid SM2 public key (not a curve point)".into(),
+            ));
+        }
+        Ok(PublicKey::Sm2(arr))
+    }
+
+    /// Checks `signature` over `message` (raw, 64 bytes: Ed25519 `R ‖ S`, SM2 `r ‖ s`). Always
+    /// false for an SM2 key in a build without the `sm` feature.
+    pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        match self {
+            PublicKey::Ed25519(k) => verify_signature(k, message, signature),
+            #[cfg(feature = "sm")]
+            PublicKey::Sm2(k) => crate::sm::verify(k, message, signature),
+            #[cfg(not(feature = "sm"))]
+            PublicKey::Sm2(_) => false,
+        }
+    }
+
+    /// True when this build can check signatures by this key (SM2 needs the `sm` feature).
+    pub fn is_supported(&self) -> bool {
+        self.algorithm().is_supported()
+    }
+
+    /// The key as SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn to_pem(&self) -> Result<String> {
+        match self {
+            PublicKey::Ed25519(k) => {
+                use ed25519_dalek::pkcs8::EncodePublicKey;
+                VerifyingKey::from_bytes(k)
+                    .map_err(|_| Error::Key("not a valid Ed25519 public key".into()))?
+                    .to_public_key_pem(LineEnding::LF)
+                    .map_err(|e| Error::Key(format!("cannot encode the public key: {e}")))
+            }
+            #[cfg(feature = "sm")]
+            PublicKey::Sm2(k) => crate::sm::public_key_to_pem(k),
+            #[cfg(not(feature = "sm"))]
+            PublicKey::Sm2(_) => Err(sm_unsupported()),
+        }
+    }
+
+    /// Reads a public key from SubjectPublicKeyInfo PEM, Ed25519 or SM2 (the latter needs the
+    /// `sm` feature).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        public_key_from_pem(pem)
+    }
+}
+
+/// The error for SM2 work in a build without the `sm` feature.
+#[cfg(not(feature = "sm"))]
+fn sm_unsupported() -> Error {
+    Error::Key(
+        "this is an SM2 key; this build of aigcmark has no SM2 support (cargo feature `sm`)".into(),
+    )
+}
+
+/// True when `pem` is a PKCS#8 or SubjectPublicKeyInfo of an SM2 key: its DER names the SM2
+/// curve (OID 1.2.156.10197.1.301). Used to pick the reader and to explain refusals.
+fn pem_names_sm2(pem: &str) -> bool {
+    const SM2_CURVE_OID: &[u8] = &[0x06, 0x08, 0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D];
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.trim().chars())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .is_ok_and(|der| der.windows(SM2_CURVE_OID.len()).any(|w| w == SM2_CURVE_OID))
+}
 
 /// The short id of a public key: the first 8 bytes of SHA-256(`"aigcmark/key-id\0"` ‖ key),
 /// as 16 lowercase hex digits.
@@ -55,8 +258,8 @@ pub fn verify_signature(public_key: &[u8; 32], message: &[u8], signature: &[u8; 
         .is_ok()
 }
 
-/// A provider's or platform's signing key: a local Ed25519 key, or an external signer with the
-/// public key it must sign for.
+/// A provider's or platform's signing key: a local Ed25519 or SM2 key, or an external signer with
+/// the public key it must sign for.
 #[derive(Clone)]
 pub struct Signer {
     inner: Inner,
@@ -65,8 +268,10 @@ pub struct Signer {
 #[derive(Clone)]
 enum Inner {
     Local(SigningKey),
+    #[cfg(feature = "sm")]
+    LocalSm2(Arc<crate::sm::Sm2Signer>),
     External {
-        public_key: [u8; 32],
+        public_key: PublicKey,
         provider: Arc<dyn SignatureProvider>,
         /// Derived once from the provider's signature over a fixed message (see [`Signer::seed`]).
         seed: [u8; 32],
@@ -84,6 +289,25 @@ impl Signer {
         Signer::local(key)
     }
 
+    /// A new key of `algorithm` from the operating system's randomness (SM2 needs the `sm`
+    /// feature).
+    pub fn generate_with(algorithm: Algorithm) -> Result<Self> {
+        match algorithm {
+            Algorithm::Ed25519 => Ok(Self::generate()),
+            #[cfg(feature = "sm")]
+            Algorithm::Sm2 => Ok(Signer {
+                inner: Inner::LocalSm2(Arc::new(crate::sm::Sm2Signer::generate()?)),
+            }),
+            #[cfg(not(feature = "sm"))]
+            Algorithm::Sm2 => Err(sm_unsupported()),
+        }
+    }
+
+    /// The algorithm this signer signs with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.public_key().algorithm()
+    }
+
     fn local(key: SigningKey) -> Self {
         Signer {
             inner: Inner::Local(key),
@@ -91,23 +315,32 @@ impl Signer {
     }
 
     /// A signer whose secret key stays with `provider` (a KMS, an HSM, a signing service);
-    /// `public_key` is the Ed25519 key it must sign for.
+    /// `public_key` is the key it must sign for (an Ed25519 `[u8; 32]` or a [`PublicKey`]); the
+    /// provider must declare the same algorithm ([`SignatureProvider::algorithm`]).
     ///
     /// The provider is asked once here, to sign a fixed message from which the watermark's keyed
     /// tag secret is derived; that signature and every later one are checked against
     /// `public_key`, so a provider that signs with another key, or returns anything but a valid
     /// signature, fails with [`Error::Key`] before anything is written.
     pub fn external(
-        public_key: [u8; 32],
+        public_key: impl Into<PublicKey>,
         provider: impl SignatureProvider + 'static,
     ) -> Result<Self> {
-        decode_public_key(&encode_public_key(&public_key))?;
-        let provider: Arc<dyn SignatureProvider> = Arc::new(provider);
-        if provider.algorithm() != Algorithm::Ed25519 {
+        let public_key: PublicKey = public_key.into();
+        PublicKey::decode(public_key.algorithm(), &public_key.encode())?;
+        if !public_key.is_supported() {
             return Err(Error::Key(format!(
-                "{} signs with {:?}; this key is Ed25519",
+                "this build cannot check {} signatures (cargo feature `sm`)",
+                public_key.algorithm().name()
+            )));
+        }
+        let provider: Arc<dyn SignatureProvider> = Arc::new(provider);
+        if provider.algorithm() != public_key.algorithm() {
+            return Err(Error::Key(format!(
+                "{} signs with {}; this key is {}",
                 provider.describe(),
-                provider.algorithm()
+                provider.algorithm().name(),
+                public_key.algorithm().name()
             )));
         }
         let sig =
@@ -126,12 +359,14 @@ impl Signer {
     }
 
     /// A signer that runs `sh -c command` for every signature (message on standard input, the
-    /// raw 64-byte signature on standard output, 30-second timeout), for the Ed25519 public key
-    /// in `public_key_pem` (SubjectPublicKeyInfo PEM, as `openssl pkey -pubout` writes).
+    /// signature on standard output, 30-second timeout), for the Ed25519 or SM2 public key in
+    /// `public_key_pem` (SubjectPublicKeyInfo PEM, as `openssl pkey -pubout` writes). Ed25519
+    /// signatures are raw (64 bytes); SM2 ones raw `r ‖ s` or DER, as `openssl pkeyutl` prints.
     pub fn from_command(command: &str, public_key_pem: &str) -> Result<Self> {
+        let public_key = public_key_from_pem(public_key_pem)?;
         Self::external(
-            public_key_from_pem(public_key_pem)?,
-            CommandSigner::new(command),
+            public_key,
+            CommandSigner::new(command).with_algorithm(public_key.algorithm()),
         )
     }
 
@@ -145,7 +380,8 @@ impl Signer {
         Signer::local(SigningKey::from_bytes(seed))
     }
 
-    /// Reads a PKCS#8 PEM secret key.
+    /// Reads a PKCS#8 PEM secret key: Ed25519, or SM2 as `openssl genpkey -algorithm SM2`
+    /// writes it (SM2 needs the `sm` feature).
     pub fn from_pem(pem: &str) -> Result<Self> {
         if !pem.contains("-----BEGIN PRIVATE KEY-----") {
             let what = if pem.contains("-----BEGIN PUBLIC KEY-----") {
@@ -159,6 +395,14 @@ impl Signer {
                 "{what}; expected an Ed25519 secret key (-----BEGIN PRIVATE KEY-----, PKCS#8), \
                  as `aigcmark keygen` writes"
             )));
+        }
+        if pem_names_sm2(pem) {
+            #[cfg(feature = "sm")]
+            return Ok(Signer {
+                inner: Inner::LocalSm2(Arc::new(crate::sm::Sm2Signer::from_pem(pem)?)),
+            });
+            #[cfg(not(feature = "sm"))]
+            return Err(sm_unsupported());
         }
         let key = SigningKey::from_pkcs8_pem(pem)
             .map_err(|e| Error::Key(format!("not an Ed25519 PKCS#8 PEM private key: {e}")))?;
@@ -177,10 +421,16 @@ impl Signer {
 
     /// The PKCS#8 PEM text of the secret key (a local key only).
     pub fn to_pem(&self) -> Result<String> {
-        let Inner::Local(key) = &self.inner else {
-            return Err(Error::Key(
-                "the secret key is held by an external signer; there is nothing to write".into(),
-            ));
+        let key = match &self.inner {
+            Inner::Local(key) => key,
+            #[cfg(feature = "sm")]
+            Inner::LocalSm2(key) => return key.to_pem(),
+            Inner::External { .. } => {
+                return Err(Error::Key(
+                    "the secret key is held by an external signer; there is nothing to write"
+                        .into(),
+                ));
+            }
         };
         // PKCS#8 v1 (no embedded public key): the form OpenSSL 3.0 and most tools read.
         let pair = ed25519_dalek::pkcs8::KeypairBytes {
@@ -205,41 +455,49 @@ impl Signer {
         crate::io::write_atomic_private(path, self.to_pem()?.as_bytes())
     }
 
-    pub fn public_key(&self) -> [u8; 32] {
+    /// The public key, tagged with its algorithm.
+    pub fn public_key(&self) -> PublicKey {
         match &self.inner {
-            Inner::Local(key) => key.verifying_key().to_bytes(),
+            Inner::Local(key) => PublicKey::Ed25519(key.verifying_key().to_bytes()),
+            #[cfg(feature = "sm")]
+            Inner::LocalSm2(key) => PublicKey::Sm2(key.public_key_point()),
             Inner::External { public_key, .. } => *public_key,
         }
     }
 
     /// The public key as SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`).
     pub fn public_key_pem(&self) -> Result<String> {
-        use ed25519_dalek::pkcs8::EncodePublicKey;
-        VerifyingKey::from_bytes(&self.public_key())
-            .map_err(|_| Error::Key("not a valid Ed25519 public key".into()))?
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| Error::Key(format!("cannot encode the public key: {e}")))
+        self.public_key().to_pem()
     }
 
+    /// The short id of the public key ([`PublicKey::key_id`]).
     pub fn key_id(&self) -> String {
-        key_id(&self.public_key())
+        self.public_key().key_id()
     }
 
-    /// The 32-byte secret the watermark's keyed tag is derived from: a local key's secret seed;
-    /// for an external signer, SHA-256 of its (deterministic, never published) Ed25519 signature
-    /// over a fixed message, so the same key gives the same tags wherever it is held.
+    /// The 32-byte secret the watermark's keyed tag is derived from: a local Ed25519 key's secret
+    /// seed; a local SM2 key's SHA-256(domain ‖ secret scalar); for an external signer, SHA-256
+    /// of its (never published) signature over a fixed message. Ed25519 signatures are
+    /// deterministic, so the same external key gives the same tags wherever it is held; an SM2
+    /// signer that draws a random nonce per signature (OpenSSL does) gives other tags each time
+    /// it is set up.
     pub fn seed(&self) -> [u8; 32] {
         match &self.inner {
             Inner::Local(key) => key.to_bytes(),
+            #[cfg(feature = "sm")]
+            Inner::LocalSm2(key) => key.watermark_seed(),
             Inner::External { seed, .. } => *seed,
         }
     }
 
-    /// Signs `message`. An external signer's answer is checked against the public key first: a
-    /// signature that does not verify is an error, never a seal.
+    /// Signs `message` (raw 64 bytes: Ed25519 `R ‖ S`, SM2 `r ‖ s`). An external signer's answer
+    /// is checked against the public key first: a signature that does not verify is an error,
+    /// never a seal.
     pub fn sign(&self, message: &[u8]) -> Result<[u8; 64]> {
         match &self.inner {
             Inner::Local(key) => Ok(key.sign(message).to_bytes()),
+            #[cfg(feature = "sm")]
+            Inner::LocalSm2(key) => Ok(key.sign(message)),
             Inner::External {
                 public_key,
                 provider,
@@ -249,33 +507,46 @@ impl Signer {
     }
 }
 
-/// Asks `provider` to sign and checks the answer against `public_key`.
+/// Asks `provider` to sign and checks the answer against `public_key`. An SM2 answer may be raw
+/// `r ‖ s` or DER (OpenSSL's form); it is normalised to raw.
 fn checked_external_signature(
-    public_key: &[u8; 32],
+    public_key: &PublicKey,
     provider: &dyn SignatureProvider,
     message: &[u8],
 ) -> Result<[u8; 64]> {
-    let sig = provider.sign(message)?;
-    let sig: [u8; 64] = sig.as_slice().try_into().map_err(|_| {
+    let answer = provider.sign(message)?;
+    let raw: Option<[u8; 64]> = match public_key.algorithm() {
+        Algorithm::Ed25519 => answer.as_slice().try_into().ok(),
+        #[cfg(feature = "sm")]
+        Algorithm::Sm2 => crate::sm::signature_to_raw(&answer),
+        #[cfg(not(feature = "sm"))]
+        Algorithm::Sm2 => None,
+    };
+    let sig = raw.ok_or_else(|| {
         Error::Key(format!(
-            "{} returned {} bytes, not a 64-byte Ed25519 signature; nothing was signed",
+            "{} returned {} bytes, not {}; nothing was signed",
             provider.describe(),
-            sig.len()
+            answer.len(),
+            match public_key.algorithm() {
+                Algorithm::Ed25519 => "a 64-byte Ed25519 signature",
+                Algorithm::Sm2 => "an SM2 signature (raw 64-byte r ‖ s, or DER)",
+            }
         ))
     })?;
-    if !verify_signature(public_key, message, &sig) {
+    if !public_key.verify(message, &sig) {
         return Err(Error::Key(format!(
             "{} returned a signature that does not verify under public key {}: it signs with \
              another key or is broken; nothing was signed",
             provider.describe(),
-            key_id(public_key)
+            public_key.key_id()
         )));
     }
     Ok(sig)
 }
 
-/// Reads an Ed25519 public key from SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`).
-pub fn public_key_from_pem(pem: &str) -> Result<[u8; 32]> {
+/// Reads an Ed25519 or SM2 public key from SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC
+/// KEY-----`, as `openssl pkey -pubout` writes). SM2 keys need the `sm` feature.
+pub fn public_key_from_pem(pem: &str) -> Result<PublicKey> {
     use ed25519_dalek::pkcs8::DecodePublicKey;
     if !pem.contains("-----BEGIN PUBLIC KEY-----") {
         let what = if pem.contains("-----BEGIN PRIVATE KEY-----") {
@@ -284,12 +555,18 @@ pub fn public_key_from_pem(pem: &str) -> Result<[u8; 32]> {
             "not a public key PEM file"
         };
         return Err(Error::Key(format!(
-            "{what}; expected an Ed25519 public key (-----BEGIN PUBLIC KEY-----)"
+            "{what}; expected an Ed25519 or SM2 public key (-----BEGIN PUBLIC KEY-----)"
         )));
     }
+    if pem_names_sm2(pem) {
+        #[cfg(feature = "sm")]
+        return PublicKey::sm2_from_sec1(&crate::sm::public_key_from_pem(pem)?);
+        #[cfg(not(feature = "sm"))]
+        return Err(sm_unsupported());
+    }
     let vk = VerifyingKey::from_public_key_pem(pem)
-        .map_err(|e| Error::Key(format!("not an Ed25519 public key: {e}")))?;
-    Ok(vk.to_bytes())
+        .map_err(|e| Error::Key(format!("not an Ed25519 or SM2 public key: {e}")))?;
+    Ok(PublicKey::Ed25519(vk.to_bytes()))
 }
 
 impl std::fmt::Debug for Signer {
@@ -315,8 +592,8 @@ mod tests {
         let t = Signer::from_pem(&pem).unwrap();
         assert_eq!(s.public_key(), t.public_key());
         let sig = s.sign(b"hello").unwrap();
-        assert!(verify_signature(&s.public_key(), b"hello", &sig));
-        assert!(!verify_signature(&s.public_key(), b"hellO", &sig));
+        assert!(s.public_key().verify(b"hello", &sig));
+        assert!(!s.public_key().verify(b"hellO", &sig));
         assert_ne!(Signer::generate().public_key(), s.public_key());
     }
 
@@ -325,9 +602,9 @@ mod tests {
         let s = Signer::from_seed(&[1u8; 32]);
         assert_eq!(s.key_id().len(), 16);
         assert_eq!(s.key_id(), Signer::from_seed(&[1u8; 32]).key_id());
-        let enc = encode_public_key(&s.public_key());
+        let enc = s.public_key().encode();
         assert_eq!(enc.len(), 43);
-        assert_eq!(decode_public_key(&enc).unwrap(), s.public_key());
+        assert_eq!(s.public_key(), decode_public_key(&enc).unwrap());
         assert!(decode_public_key("abc").is_err());
         assert!(Signer::from_pem("garbage").is_err());
     }
@@ -343,7 +620,7 @@ mod tests {
         assert!(ext.is_external());
         assert_eq!(ext.key_id(), inner.key_id());
         let sig = ext.sign(b"msg").unwrap();
-        assert!(verify_signature(&inner.public_key(), b"msg", &sig));
+        assert!(inner.public_key().verify(b"msg", &sig));
         assert_ne!(
             ext.seed(),
             inner.seed(),

@@ -52,6 +52,7 @@ pub use self::c2pa::{C2paReport, C2paStatus, SoftBindingInfo};
 pub use error::{Error, Result};
 pub use format::{CarrierChoice, ExplicitOptions, Format, Placement, unsupported_reason};
 pub use formats::image::encode_image;
+pub use keys::PublicKey;
 pub use keys::Signer;
 pub use label::{LabelKind, LabelRecord, check_value as check_label_value};
 pub use labeler::{

@@ -1,13 +1,21 @@
-//! The seal: an Ed25519 signature that binds a label to its content, stored as compact text in
-//! `ReservedCode1` (the provider's) or `ReservedCode2` (a platform's countersignature).
+//! The seal: an Ed25519 or SM2 signature that binds a label to its content, stored as compact
+//! text in `ReservedCode1` (the provider's) or `ReservedCode2` (a platform's countersignature).
 //!
-//! Text form (every character inside the Annex E set; about 230 characters):
+//! Text form (every character inside the Annex E set; about 230 characters, 275 with SM2):
 //!
 //! ```text
 //! AM1;k=<public key>;t=<unix seconds>;f=<format>;cd=<content digest>[;wm=<watermark id>][;ex=<explicit>];s=<signature>
 //! ```
 //!
-//! `k`, `cd` and `s` are base64url without padding (32, 32 and 64 bytes); `t` is decimal; `f` is
+//! The version prefix names the signature algorithm: `AM1` Ed25519 (`k` 32 bytes, `s` the raw
+//! 64-byte `R ‖ S`), `AM2` SM2 (GB/T 32918.2 over SM3, distinguishing identifier
+//! `1234567812345678`; `k` the 65-byte uncompressed point, `s` the raw 64-byte `r ‖ s`, not DER).
+//! Everything else is the same in both, the content digest included (SHA-256: it is what every
+//! format's binding computes, before the seal is read). The prefix is signed with the rest, so a
+//! seal cannot be moved to the other algorithm, and a key of the wrong length for its prefix is
+//! a damaged seal.
+//!
+//! `k`, `cd` and `s` are base64url without padding (32 or 65, 32 and 64 bytes); `t` is decimal; `f` is
 //! the format's name (`png`, `text`, …); `wm` is 16 hex digits; `ex` is the format's record of an
 //! explicit label. Fields other than `s` may be added later: readers keep unknown fields, which
 //! are covered by the signature like the rest. The *header* is the text before `;s=`.
@@ -29,11 +37,23 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::keys::{self, Signer};
+use crate::keys::{PublicKey, Signer};
 use crate::label::LabelRecord;
+use crate::signer::Algorithm;
 
 /// The version prefix: Ed25519 signatures, SHA-256 content digests.
 pub const PREFIX: &str = "AM1";
+
+/// The version prefix of SM2 seals: SM2/SM3 signatures, SHA-256 content digests.
+pub const PREFIX_SM2: &str = "AM2";
+
+/// The version prefix for seals by `algorithm`.
+pub fn prefix_for(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::Ed25519 => PREFIX,
+        Algorithm::Sm2 => PREFIX_SM2,
+    }
+}
 
 const PROVIDER_DOMAIN: &[u8] = b"AIGCMARK-SEAL-1\0";
 const PLATFORM_DOMAIN: &[u8] = b"AIGCMARK-COUNTERSIGN-1\0";
@@ -56,8 +76,8 @@ pub struct Claims {
 /// A parsed seal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seal {
-    /// The signer's Ed25519 public key.
-    pub public_key: [u8; 32],
+    /// The signer's public key (its algorithm is the seal's: `AM1` Ed25519, `AM2` SM2).
+    pub public_key: PublicKey,
     /// Signing time, Unix seconds (the signer's own claim).
     pub signed_at: u64,
     /// The `f=` field as written (a format name; unknown names are kept).
@@ -70,7 +90,7 @@ pub struct Seal {
     pub explicit: Option<String>,
     /// Fields this version does not know, in order; signed like the rest.
     pub unknown: Vec<(String, String)>,
-    /// The Ed25519 signature over the record and these claims.
+    /// The raw signature over the record and these claims (Ed25519 `R ‖ S`, SM2 `r ‖ s`).
     pub signature: [u8; 64],
     header: String,
 }
@@ -85,9 +105,14 @@ pub enum SealError {
 }
 
 impl Seal {
-    /// The key id: the first 8 bytes of SHA-256 of the public key, hex.
+    /// The key id ([`PublicKey::key_id`]).
     pub fn key_id(&self) -> String {
-        keys::key_id(&self.public_key)
+        self.public_key.key_id()
+    }
+
+    /// The signature algorithm, from the version prefix.
+    pub fn algorithm(&self) -> Algorithm {
+        self.public_key.algorithm()
     }
 
     /// The text before `;s=`, exactly as signed.
@@ -98,19 +123,21 @@ impl Seal {
     /// Parses a `ReservedCode1`/`ReservedCode2` value.
     pub fn parse(text: &str) -> std::result::Result<Seal, SealError> {
         let bad = |m: &str| SealError::Malformed(m.to_string());
-        let Some(rest) = text.strip_prefix(PREFIX) else {
+        let algorithm = if text.starts_with("AM1;") {
+            Algorithm::Ed25519
+        } else if text.starts_with("AM2;") {
+            Algorithm::Sm2
+        } else {
             return Err(SealError::Foreign);
         };
-        if !rest.starts_with(';') {
-            return Err(SealError::Foreign);
-        }
         let sig_at = text.rfind(";s=").ok_or_else(|| bad("no signature field"))?;
+        let prefix = prefix_for(algorithm);
         let header = &text[..sig_at];
         let signature: [u8; 64] = decode_b64(&text[sig_at + 3..], "signature")?;
         let (mut k, mut t, mut f, mut cd, mut wm, mut ex) = (None, None, None, None, None, None);
         let mut unknown = Vec::new();
         let fields = header
-            .get(PREFIX.len() + 1..)
+            .get(prefix.len() + 1..)
             .filter(|f| !f.is_empty())
             .ok_or_else(|| bad("no fields before the signature"))?;
         for field in fields.split(';') {
@@ -134,7 +161,17 @@ impl Seal {
                 return Err(SealError::Malformed(format!("field {name} appears twice")));
             }
         }
-        let public_key: [u8; 32] = decode_b64(k.ok_or_else(|| bad("no key field k"))?, "key")?;
+        let k = k.ok_or_else(|| bad("no key field k"))?;
+        let public_key = match algorithm {
+            Algorithm::Ed25519 => PublicKey::Ed25519(decode_b64(k, "key")?),
+            Algorithm::Sm2 => PublicKey::Sm2(decode_b64::<65>(k, "SM2 key").and_then(|p| {
+                if p[0] == 4 {
+                    Ok(p)
+                } else {
+                    Err(bad("SM2 key is not an uncompressed point"))
+                }
+            })?),
+        };
         let signed_at = t
             .ok_or_else(|| bad("no time field t"))?
             .parse::<u64>()
@@ -163,21 +200,18 @@ impl Seal {
     }
 
     /// Checks the provider's signature over `record`'s protected fields.
+    ///
+    /// Always false for an SM2 seal in a build without the `sm` feature
+    /// ([`PublicKey::is_supported`] tells that case apart).
     pub fn verify_provider(&self, record: &LabelRecord) -> bool {
-        keys::verify_signature(
-            &self.public_key,
-            &provider_message(record, &self.header),
-            &self.signature,
-        )
+        self.public_key
+            .verify(&provider_message(record, &self.header), &self.signature)
     }
 
     /// Checks a platform countersignature over `record`'s protected fields.
     pub fn verify_platform(&self, record: &LabelRecord) -> bool {
-        keys::verify_signature(
-            &self.public_key,
-            &platform_message(record, &self.header),
-            &self.signature,
-        )
+        self.public_key
+            .verify(&platform_message(record, &self.header), &self.signature)
     }
 }
 
@@ -197,9 +231,11 @@ pub fn seal_platform(signer: &Signer, record: &LabelRecord, claims: &Claims) -> 
 }
 
 fn header(signer: &Signer, c: &Claims) -> Result<String> {
+    let public_key = signer.public_key();
     let mut h = format!(
-        "{PREFIX};k={};t={};f={};cd={}",
-        keys::encode_public_key(&signer.public_key()),
+        "{};k={};t={};f={};cd={}",
+        prefix_for(public_key.algorithm()),
+        public_key.encode(),
         c.signed_at,
         c.format.name(),
         URL_SAFE_NO_PAD.encode(c.content_digest)

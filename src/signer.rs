@@ -7,8 +7,9 @@
 //! key, a truncated answer, garbage) fails with a clear error and nothing is written.
 //!
 //! [`CommandSigner`] is the provider the command line uses (`label --sign-command CMD`): it runs
-//! `sh -c CMD`, writes the message to its standard input, and reads the raw signature (64 bytes
-//! for Ed25519) from its standard output. A non-zero exit, a timeout (default 30 s; the child is
+//! `sh -c CMD`, writes the message to its standard input, and reads the signature from its
+//! standard output: raw 64 bytes for Ed25519; for SM2 raw `r ‖ s` or DER (what `openssl pkeyutl
+//! -sign` prints). A non-zero exit, a timeout (default 30 s; the child is
 //! killed) or an answer of the wrong length is an error that quotes the command's last words on
 //! standard error.
 
@@ -16,22 +17,51 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 
-/// The signature algorithm of a key (`aigcmark::SignatureAlgorithm`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The signature algorithm of a key (`aigcmark::SignatureAlgorithm`). In trust stores it is the
+/// `alg` field (`"ed25519"`, the default, or `"sm2"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Algorithm {
     /// Ed25519 (RFC 8032), 64-byte signatures over the message itself.
+    #[default]
     Ed25519,
+    /// SM2 (GB/T 32918.2) over SM3 with the distinguishing identifier `1234567812345678`; raw
+    /// signatures are `r ‖ s`, 64 bytes. Signing and verifying need the cargo feature `sm`.
+    Sm2,
 }
 
 impl Algorithm {
     /// The length of a raw signature.
     pub fn signature_len(self) -> usize {
         match self {
-            Algorithm::Ed25519 => 64,
+            Algorithm::Ed25519 | Algorithm::Sm2 => 64,
         }
+    }
+
+    /// The name used in trust stores and on the command line (`ed25519`, `sm2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::Sm2 => "sm2",
+        }
+    }
+
+    /// True when this build signs and verifies with it (SM2 needs the `sm` feature).
+    pub fn is_supported(self) -> bool {
+        match self {
+            Algorithm::Ed25519 => true,
+            Algorithm::Sm2 => cfg!(feature = "sm"),
+        }
+    }
+
+    /// True for Ed25519 (the default, not written in trust stores).
+    pub fn is_ed25519(&self) -> bool {
+        *self == Algorithm::Ed25519
     }
 }
 
@@ -42,7 +72,8 @@ pub trait SignatureProvider: Send + Sync {
         Algorithm::Ed25519
     }
 
-    /// Signs `message` and returns the raw signature (for Ed25519, `R ‖ S`, 64 bytes).
+    /// Signs `message` and returns the signature: for Ed25519 raw `R ‖ S` (64 bytes); for SM2
+    /// raw `r ‖ s` (64 bytes) or DER (`SEQUENCE { r, s }`, OpenSSL's form).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
 
     /// A short description for error messages (the command, the KMS key name, …).
@@ -80,6 +111,13 @@ impl CommandSigner {
             timeout: Duration::from_secs(30),
             algorithm: Algorithm::Ed25519,
         }
+    }
+
+    /// Sets the algorithm the command signs with (Ed25519 by default). An SM2 command may print
+    /// the raw 64-byte `r ‖ s` or DER, as `openssl pkeyutl -sign` does.
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
     }
 
     /// Sets the time the command may take per signature before it is killed.
@@ -154,15 +192,25 @@ impl SignatureProvider for CommandSigner {
             )));
         }
         let want = self.algorithm.signature_len();
-        if out.len() != want {
+        // SM2 answers may be DER: at most 2 + 2 × (2 + 33) = 72 bytes.
+        let fits = match self.algorithm {
+            Algorithm::Ed25519 => out.len() == want,
+            Algorithm::Sm2 => (8..=72).contains(&out.len()),
+        };
+        if !fits {
             return Err(Error::Key(format!(
-                "{what} printed {} bytes, not a raw {want}-byte {:?} signature{err_tail}",
+                "{what} printed {} bytes, not a raw {want}-byte {:?} signature{}{err_tail}",
                 if out.len() as u64 > MAX_ANSWER {
                     format!("more than {MAX_ANSWER}")
                 } else {
                     out.len().to_string()
                 },
-                self.algorithm
+                self.algorithm,
+                if self.algorithm == Algorithm::Sm2 {
+                    " or its DER form"
+                } else {
+                    ""
+                }
             )));
         }
         Ok(out)

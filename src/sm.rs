@@ -12,6 +12,7 @@
 //! (65, uncompressed) or SubjectPublicKeyInfo PEM.
 
 use sm2::dsa::signature::{Signer as _, Verifier as _};
+use sm2::elliptic_curve::sec1::ToSec1Point as _;
 use sm2::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, LineEnding};
 
 use crate::error::{Error, Result};
@@ -64,7 +65,25 @@ impl Sm2Signer {
 
     /// The public key, SEC1 uncompressed (65 bytes).
     pub fn public_key(&self) -> Vec<u8> {
-        self.key.verifying_key().to_sec1_bytes().into_vec()
+        self.public_key_point().to_vec()
+    }
+
+    /// The public key as the fixed-size uncompressed point `04 ‖ x ‖ y`.
+    pub fn public_key_point(&self) -> [u8; 65] {
+        let point = self.key.verifying_key().as_affine().to_sec1_point(false);
+        let mut out = [0u8; 65];
+        out.copy_from_slice(point.as_bytes());
+        out
+    }
+
+    /// The secret the watermark's keyed tag is derived from: SHA-256 over a domain of its own and
+    /// the secret scalar (never the scalar itself).
+    pub fn watermark_seed(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"AIGCMARK-WATERMARK-SEED-SM2-1\0");
+        h.update(self.key.to_bytes());
+        h.finalize().into()
     }
 
     /// Signs `message` (SM3 with Z_A of [`DIST_ID`]); raw `r ‖ s`.
@@ -81,11 +100,31 @@ pub fn signature_to_der(raw: &[u8; 64]) -> Result<Vec<u8>> {
     Ok(sm2::dsa::DerSignature::from(sig).as_ref().to_vec())
 }
 
+/// A signature as raw `r ‖ s`, from raw (64 bytes) or DER; `None` when it is neither.
+pub fn signature_to_raw(sig: &[u8]) -> Option<[u8; 64]> {
+    let sig = if sig.len() == 64 {
+        sm2::dsa::Signature::from_slice(sig).ok()?
+    } else {
+        decode_der(sig)?
+    };
+    Some(sig.to_bytes().into())
+}
+
+/// An SM2 public key (SEC1 bytes) as SubjectPublicKeyInfo PEM; fails when it is not a point on
+/// the curve.
+pub fn public_key_to_pem(sec1: &[u8]) -> Result<String> {
+    use sm2::pkcs8::EncodePublicKey;
+    let pk = sm2::PublicKey::from_sec1_bytes(sec1)
+        .map_err(|_| Error::Key("not a valid SM2 public key".into()))?;
+    pk.to_public_key_pem(LineEnding::LF)
+        .map_err(|e| Error::Key(format!("cannot encode the public key: {e}")))
+}
+
 /// Reads an SM2 public key from SubjectPublicKeyInfo PEM; returns its SEC1 bytes.
 pub fn public_key_from_pem(pem: &str) -> Result<Vec<u8>> {
     let pk = sm2::PublicKey::from_public_key_pem(pem)
         .map_err(|e| Error::Key(format!("not an SM2 public key: {e}")))?;
-    Ok(pk.to_sec1_bytes().into_vec())
+    Ok(pk.to_sec1_point(false).as_bytes().to_vec())
 }
 
 /// Checks an SM2 signature, raw (`r ‖ s`, 64 bytes) or DER, by the SEC1 `public_key`.
@@ -112,9 +151,6 @@ fn decode_der(der_sig: &[u8]) -> Option<sm2::dsa::Signature> {
     })
     .ok()?;
     if !der::Reader::is_finished(&seq) || r.len() > 32 || s.len() > 32 {
-        return None;
-    }
-    if r.len() > 32 || s.len() > 32 {
         return None;
     }
     let mut raw = [0u8; 64];

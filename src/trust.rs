@@ -13,6 +13,10 @@
 //!            "comment": "Acme image service, production key 2025"}]}
 //! ```
 //!
+//! An SM2 key's entry says so with `"alg": "sm2"` (its `public_key` is then the 65-byte
+//! uncompressed point, 87 characters); an entry without `alg` is Ed25519, so stores written
+//! before SM2 load unchanged and Ed25519 entries are written without the field.
+//!
 //! `role` is `provider` (may seal `ReservedCode1`), `platform` (may countersign `ReservedCode2`)
 //! or `any` (the default). The validity window, when given, is checked against the seal's signing
 //! time. A trusted key that seals a label naming another producer is not trusted for that label.
@@ -29,7 +33,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::keys;
+use crate::keys::PublicKey;
+use crate::signer::Algorithm;
 
 /// What a key may sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -52,7 +57,10 @@ pub enum Role {
 pub struct TrustEntry {
     /// The key id (16 hex digits), checked against the public key.
     pub key_id: String,
-    /// The Ed25519 public key, base64url.
+    /// The key's algorithm (`ed25519` when absent; not written for Ed25519).
+    #[serde(default, skip_serializing_if = "Algorithm::is_ed25519")]
+    pub alg: Algorithm,
+    /// The public key, base64url (Ed25519: 32 bytes; SM2: the 65-byte uncompressed point).
     pub public_key: String,
     /// The provider code or name (for platforms, the propagator code or name) the key belongs to.
     pub owner: String,
@@ -90,7 +98,7 @@ pub struct Revocation {
 #[derive(Debug, Clone)]
 struct Loaded {
     entry: TrustEntry,
-    public_key: [u8; 32],
+    public_key: PublicKey,
     not_before: Option<u64>,
     not_after: Option<u64>,
     revoked_at: Option<u64>,
@@ -214,8 +222,8 @@ impl TrustStore {
 
     /// Adds an entry, checking its key, key id and dates.
     pub fn add(&mut self, entry: TrustEntry) -> Result<()> {
-        let public_key = keys::decode_public_key(&entry.public_key)?;
-        let derived = keys::key_id(&public_key);
+        let public_key = PublicKey::decode(entry.alg, &entry.public_key)?;
+        let derived = public_key.key_id();
         if !entry.key_id.eq_ignore_ascii_case(&derived) {
             return Err(Error::Key(format!(
                 "key_id {} does not match its public key (expected {derived})",
@@ -290,7 +298,12 @@ impl TrustStore {
 
     /// The revocation that applies to a seal by `public_key` made at `at`: the earliest
     /// `revoked_at` over every entry of the key, when `at` is at or after it.
-    pub fn revocation(&self, public_key: &[u8; 32], at: u64) -> Option<Revocation> {
+    pub fn revocation<K: Into<PublicKey> + Copy>(
+        &self,
+        public_key: &K,
+        at: u64,
+    ) -> Option<Revocation> {
+        let public_key = &(*public_key).into();
         self.keys
             .iter()
             .filter(|k| &k.public_key == public_key)
@@ -304,11 +317,17 @@ impl TrustStore {
             })
     }
 
-    /// An entry for a key, ready to add or save.
-    pub fn entry_for(public_key: &[u8; 32], owner: &str, role: Role) -> TrustEntry {
+    /// An entry for a key (an Ed25519 `[u8; 32]` or a [`PublicKey`]), ready to add or save.
+    pub fn entry_for<K: Into<PublicKey> + Copy>(
+        public_key: &K,
+        owner: &str,
+        role: Role,
+    ) -> TrustEntry {
+        let public_key: PublicKey = (*public_key).into();
         TrustEntry {
-            key_id: keys::key_id(public_key),
-            public_key: keys::encode_public_key(public_key),
+            key_id: public_key.key_id(),
+            alg: public_key.algorithm(),
+            public_key: public_key.encode(),
             owner: owner.to_string(),
             role,
             not_before: None,
@@ -342,13 +361,14 @@ impl TrustStore {
     /// `claimed_owner`, is trusted. A seal made at or after the key's revocation is
     /// [`TrustDecision::OutsideWindow`] (revocation ends the window; [`TrustStore::revocation`]
     /// says when and why).
-    pub fn decide(
+    pub fn decide<K: Into<PublicKey> + Copy>(
         &self,
-        public_key: &[u8; 32],
+        public_key: &K,
         role: Role,
         signed_at: u64,
         claimed_owner: Option<&str>,
     ) -> TrustDecision {
+        let public_key = &(*public_key).into();
         if let Some(r) = self.revocation(public_key, signed_at) {
             return TrustDecision::Revoked(r);
         }
@@ -375,7 +395,8 @@ impl TrustStore {
     }
 
     /// The owner of a key, whatever the decision.
-    pub fn owner_of(&self, public_key: &[u8; 32]) -> Option<&str> {
+    pub fn owner_of<K: Into<PublicKey> + Copy>(&self, public_key: &K) -> Option<&str> {
+        let public_key = &(*public_key).into();
         self.keys
             .iter()
             .find(|k| &k.public_key == public_key)

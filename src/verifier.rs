@@ -882,6 +882,21 @@ impl Checker<'_> {
                 .map(str::to_string),
             signed_at: Some(format_time(seal.signed_at)),
         };
+        if !seal.public_key.is_supported() {
+            // Neither confirmed nor refuted: untrusted, never intact, never called forged.
+            report.status = SignatureStatus::Untrusted;
+            findings.push(Finding::new(
+                "seal.algorithm_unsupported",
+                bad,
+                format!(
+                    "{field} is signed with {} by key {}, which this build of aigcmark cannot \
+                     check (built without the cargo feature `sm`): the seal is not verified",
+                    seal.algorithm().name(),
+                    seal.key_id()
+                ),
+            ));
+            return (report, Some(seal));
+        }
         let ok = match role {
             Role::Platform => seal.verify_platform(record),
             _ => seal.verify_provider(record),

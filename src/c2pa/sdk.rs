@@ -52,6 +52,12 @@ impl C2paSigner {
     /// A signer from a chain and a PKCS#8 Ed25519 private key, both PEM text.
     pub fn from_pem(chain_pem: &str, key_pem: &str) -> Result<Self> {
         let key = Signer::from_pem(key_pem)?;
+        if key.algorithm() != crate::signer::Algorithm::Ed25519 {
+            return Err(Error::Key(format!(
+                "the C2PA signing key is {}; C2PA manifests are signed with Ed25519 here",
+                key.algorithm().name()
+            )));
+        }
         Self::new(
             chain_pem.as_bytes().to_vec(),
             Arc::new(move |data: &[u8]| {
@@ -325,7 +331,10 @@ pub fn test_certificates() -> Result<TestCertificates> {
     // From a day back (a verifier whose clock lags still sees them valid), for ten years.
     let now = time::OffsetDateTime::now_utc();
     let key = |signer: Signer| RcgenKey {
-        public: signer.public_key(),
+        public: signer
+            .public_key()
+            .as_ed25519()
+            .expect("Signer::generate makes Ed25519 keys"),
         signer,
     };
     let ca_key = key(Signer::generate());

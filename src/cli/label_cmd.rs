@@ -92,12 +92,13 @@ pub struct LabelArgs {
 /// Signing with a key held elsewhere (KMS, HSM, a signing service) instead of `--key`.
 #[derive(Args)]
 pub struct ExternalSignerArgs {
-    /// Sign by running `sh -c CMD`: the message to sign on its standard input, the raw 64-byte
-    /// Ed25519 signature on its standard output. Every signature is checked against
-    /// --public-key; a failing, slow or lying command writes nothing.
+    /// Sign by running `sh -c CMD`: the message to sign on its standard input, the signature on
+    /// its standard output (Ed25519: raw 64 bytes; SM2: raw r‖s or DER, as `openssl pkeyutl
+    /// -sign` prints). Every signature is checked against --public-key; a failing, slow or lying
+    /// command writes nothing.
     #[arg(long, value_name = "CMD", requires = "public_key")]
     sign_command: Option<String>,
-    /// The Ed25519 public key (PEM, `openssl pkey -pubout`) the signing command signs for.
+    /// The Ed25519 or SM2 public key (PEM, `openssl pkey -pubout`) the signing command signs for.
     #[arg(long, value_name = "PUB.pem", requires = "sign_command")]
     public_key: Option<PathBuf>,
     /// Seconds the signing command may take per signature.
@@ -119,6 +120,7 @@ fn load_signer(key: Option<&Path>, ext: &ExternalSignerArgs) -> Result<Signer, E
             let public_key = aigcmark::keys::public_key_from_pem(&String::from_utf8_lossy(&pem))
                 .map_err(|e| Error::Key(format!("{}: {e}", public.display())))?;
             let provider = aigcmark::CommandSigner::new(cmd)
+                .with_algorithm(public_key.algorithm())
                 .with_timeout(std::time::Duration::from_secs(ext.sign_timeout.max(1)));
             Signer::external(public_key, provider)
         }

@@ -44,6 +44,10 @@ enum Command {
         /// What the key may sign.
         #[arg(long, value_enum, default_value_t = RoleArg::Any)]
         role: RoleArg,
+        /// The key's algorithm: ed25519, or sm2 (GB/T 32918 with SM3; the key file is what
+        /// `openssl genpkey -algorithm SM2` writes; needs a build with the `sm` feature).
+        #[arg(long, value_enum, default_value_t = AlgArg::Ed25519)]
+        alg: AlgArg,
         /// Also (or only) write a TEST ONLY C2PA certificate chain into DIR: c2pa-ca.pem (the
         /// trust anchor for `verify --c2pa-trust`), c2pa-chain.pem and c2pa-signing.key (for
         /// `label --c2pa-cert/--c2pa-key`).
@@ -72,6 +76,12 @@ enum Command {
     /// Edit a trust store (revoke a key).
     #[command(subcommand)]
     Trust(trust_cmd::TrustCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AlgArg {
+    Ed25519,
+    Sm2,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -153,6 +163,7 @@ pub fn run() -> u8 {
             out,
             producer,
             role,
+            alg,
             #[cfg(feature = "c2pa")]
             c2pa,
         } => {
@@ -162,7 +173,7 @@ pub fn run() -> u8 {
             let done: Result<Option<u8>, Error> = Ok(None);
             match (done, out, producer) {
                 (Err(e), _, _) => Err(e),
-                (Ok(_), Some(out), Some(producer)) => keygen(&out, &producer, role),
+                (Ok(_), Some(out), Some(producer)) => keygen(&out, &producer, role, alg),
                 (Ok(Some(code)), None, None) => Ok(code),
                 _ => Err(Error::Refused(
                     "keygen needs both --out and --producer (or only --c2pa DIR)".into(),
@@ -185,7 +196,7 @@ pub fn run() -> u8 {
     }
 }
 
-fn keygen(out: &std::path::Path, producer: &str, role: RoleArg) -> Result<u8, Error> {
+fn keygen(out: &std::path::Path, producer: &str, role: RoleArg, alg: AlgArg) -> Result<u8, Error> {
     use aigcmark::trust::Role;
     aigcmark::check_label_value("--producer", producer)?;
     if producer.is_empty() {
@@ -202,7 +213,10 @@ fn keygen(out: &std::path::Path, producer: &str, role: RoleArg) -> Result<u8, Er
             trust_path.display()
         )));
     }
-    let signer = aigcmark::Signer::generate();
+    let signer = aigcmark::Signer::generate_with(match alg {
+        AlgArg::Ed25519 => aigcmark::SignatureAlgorithm::Ed25519,
+        AlgArg::Sm2 => aigcmark::SignatureAlgorithm::Sm2,
+    })?;
     signer.save(&key_path)?;
     let role = match role {
         RoleArg::Provider => Role::Provider,
@@ -221,6 +235,9 @@ fn keygen(out: &std::path::Path, producer: &str, role: RoleArg) -> Result<u8, Er
     store.add(entry)?;
     aigcmark::io::write_atomic(&trust_path, store.to_json().as_bytes())?;
     println!("key id     {}", signer.key_id());
+    if !signer.algorithm().is_ed25519() {
+        println!("algorithm  {}", signer.algorithm().name());
+    }
     println!("owner      {owner}");
     println!(
         "secret key {} (keep it secret; readable by you only)",
