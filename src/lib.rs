@@ -52,6 +52,7 @@ pub use self::c2pa::{C2paReport, C2paStatus, SoftBindingInfo};
 pub use error::{Error, Result};
 pub use format::{CarrierChoice, ExplicitOptions, Format, Placement, unsupported_reason};
 pub use formats::image::encode_image;
+pub use keygen::{KeyFiles, keygen};
 pub use keys::PublicKey;
 pub use keys::Signer;
 pub use label::{LabelKind, LabelRecord, check_value as check_label_value};
@@ -69,6 +70,7 @@ pub use verifier::{
 
 mod c2pa;
 mod error;
+mod keygen;
 mod labeler;
 mod limits;
 mod signer;

@@ -79,14 +79,15 @@ class Keys(NamedTuple):
     trust_path: str
 
 
-def keygen(dir: PathLike, producer: str, role: str = "any") -> Keys:
+def keygen(dir: PathLike, producer: str, role: str = "any", alg: str = "ed25519") -> Keys:
     """Makes ``dir/signing.key`` and ``dir/trust.json`` as ``aigcmark keygen`` does.
 
     ``producer`` is the provider (or platform) code the key belongs to; ``role`` is
-    ``"provider"``, ``"platform"`` or ``"any"``. Never overwrites an existing trust store
+    ``"provider"``, ``"platform"`` or ``"any"``; ``alg`` is ``"ed25519"`` or ``"sm2"`` (SM2 needs
+    a wheel built with the ``sm`` feature). Never overwrites an existing key or trust store
     (:class:`RefusedError`).
     """
-    return Keys(*_native.keygen(os.fspath(dir), producer, role))
+    return Keys(*_native.keygen(os.fspath(dir), producer, role, alg))
 
 
 # --------------------------------------------------------------------------------------------

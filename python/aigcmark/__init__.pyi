@@ -54,7 +54,7 @@ class Keys(NamedTuple):
     key_path: str
     trust_path: str
 
-def keygen(dir: _Path, producer: str, role: str = "any") -> Keys: ...
+def keygen(dir: _Path, producer: str, role: str = "any", alg: str = "ed25519") -> Keys: ...
 def label(
     data: Union[_Bytes, str],
     *,

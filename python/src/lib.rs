@@ -199,50 +199,32 @@ impl TrustStore {
 /// Makes DIR/signing.key and DIR/trust.json exactly as `aigcmark keygen` does; returns
 /// (key_id, key_path, trust_path).
 #[pyfunction]
-#[pyo3(signature = (out, producer, role = "any"))]
+#[pyo3(signature = (out, producer, role = "any", alg = "ed25519"))]
 fn keygen(
     py: Python<'_>,
     out: PathBuf,
     producer: String,
     role: &str,
+    alg: &str,
 ) -> PyResult<(String, String, String)> {
     let role = parse_role(role)?;
-    py.allow_threads(move || -> Result<_, RsError> {
-        aigcmark::check_label_value("--producer", &producer)?;
-        if producer.is_empty() {
-            return Err(RsError::Refused(
-                "--producer is empty: give the provider (or platform) code the key belongs to"
-                    .into(),
-            ));
-        }
-        std::fs::create_dir_all(&out).map_err(|e| RsError::io(&out, e))?;
-        let key_path = out.join("signing.key");
-        let trust_path = out.join("trust.json");
-        if trust_path.exists() {
-            return Err(RsError::Refused(format!(
-                "{} exists; refusing to overwrite",
-                trust_path.display()
+    let alg = match alg.to_ascii_lowercase().as_str() {
+        "ed25519" => aigcmark::SignatureAlgorithm::Ed25519,
+        "sm2" => aigcmark::SignatureAlgorithm::Sm2,
+        other => {
+            return Err(input_error(format!(
+                "alg {other:?} is not one of ed25519, sm2"
             )));
         }
-        let signer = aigcmark::Signer::generate();
-        signer.save(&key_path)?;
-        let mut store = RsTrust::new();
-        let mut entry = RsTrust::entry_for(&signer.public_key(), &producer, role);
-        entry.not_before = Some(aigcmark::trust::format_time(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        ));
-        store.add(entry)?;
-        aigcmark::io::write_atomic(&trust_path, store.to_json().as_bytes())?;
-        Ok((
-            signer.key_id(),
-            key_path.display().to_string(),
-            trust_path.display().to_string(),
-        ))
-    })
-    .map_err(to_py)
+    };
+    let k = py
+        .allow_threads(move || aigcmark::keygen(&out, &producer, role, alg))
+        .map_err(to_py)?;
+    Ok((
+        k.key_id,
+        k.key_path.display().to_string(),
+        k.trust_path.display().to_string(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -198,54 +198,28 @@ pub fn run() -> u8 {
 
 fn keygen(out: &std::path::Path, producer: &str, role: RoleArg, alg: AlgArg) -> Result<u8, Error> {
     use aigcmark::trust::Role;
-    aigcmark::check_label_value("--producer", producer)?;
-    if producer.is_empty() {
-        return Err(Error::Refused(
-            "--producer is empty: give the provider (or platform) code the key belongs to".into(),
-        ));
-    }
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let key_path = out.join("signing.key");
-    let trust_path = out.join("trust.json");
-    if trust_path.exists() {
-        return Err(Error::Refused(format!(
-            "{} exists; refusing to overwrite",
-            trust_path.display()
-        )));
-    }
-    let signer = aigcmark::Signer::generate_with(match alg {
-        AlgArg::Ed25519 => aigcmark::SignatureAlgorithm::Ed25519,
-        AlgArg::Sm2 => aigcmark::SignatureAlgorithm::Sm2,
-    })?;
-    signer.save(&key_path)?;
     let role = match role {
         RoleArg::Provider => Role::Provider,
         RoleArg::Platform => Role::Platform,
         RoleArg::Any => Role::Any,
     };
-    let owner = producer;
-    let mut store = aigcmark::TrustStore::new();
-    let mut entry = aigcmark::TrustStore::entry_for(&signer.public_key(), owner, role);
-    entry.not_before = Some(aigcmark::trust::format_time(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    ));
-    store.add(entry)?;
-    aigcmark::io::write_atomic(&trust_path, store.to_json().as_bytes())?;
-    println!("key id     {}", signer.key_id());
-    if !signer.algorithm().is_ed25519() {
-        println!("algorithm  {}", signer.algorithm().name());
+    let alg = match alg {
+        AlgArg::Ed25519 => aigcmark::SignatureAlgorithm::Ed25519,
+        AlgArg::Sm2 => aigcmark::SignatureAlgorithm::Sm2,
+    };
+    let k = aigcmark::keygen(out, producer, role, alg)?;
+    println!("key id     {}", k.key_id);
+    if !k.algorithm.is_ed25519() {
+        println!("algorithm  {}", k.algorithm.name());
     }
-    println!("owner      {owner}");
+    println!("owner      {}", k.owner);
     println!(
         "secret key {} (keep it secret; readable by you only)",
-        key_path.display()
+        k.key_path.display()
     );
     println!(
         "trust      {} (give this to verifiers)",
-        trust_path.display()
+        k.trust_path.display()
     );
     Ok(EXIT_OK)
 }

@@ -865,9 +865,10 @@ mod tests {
             .char_indices()
             .filter(|&(_, ch)| is_selector(ch))
             .collect();
-        let (mid, _) = sel[sel.len() / 2];
+        // A selector is 3 (U+FE0x) or 4 (U+E01xx) bytes, depending on the random ProduceID.
+        let (mid, mid_ch) = sel[sel.len() / 2];
         let mut damaged = labeled.clone();
-        damaged.replace_range(mid..mid + 4, "\u{E0150}");
+        damaged.replace_range(mid..mid + mid_ch.len_utf8(), "\u{E0150}");
         let mut wrapped = labeled.clone();
         wrapped.insert(sel[60].0, '\n');
         let variants = [
