@@ -520,9 +520,9 @@ fn cell_weights(cp: &[f32], nf: usize) -> Vec<f32> {
     // separable box sum: +-1 cell within each frame, then +-1 frame
     let mut h = vec![0f32; nf * CELLS];
     for (hr, cr) in h.chunks_exact_mut(CELLS).zip(cp.chunks_exact(CELLS)) {
-        for c in 0..CELLS {
+        for (c, h) in hr.iter_mut().enumerate() {
             let (c0, c1) = (c.saturating_sub(1), (c + 1).min(CELLS - 1));
-            hr[c] = cr[c0..=c1].iter().sum();
+            *h = cr[c0..=c1].iter().sum();
         }
     }
     let mut sp = vec![0f32; nf * CELLS];
