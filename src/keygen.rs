@@ -86,7 +86,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("keys");
         for bad in ["", "has space", "逗号"] {
-            assert!(keygen(&sub, bad, Role::Any, Algorithm::Ed25519).is_err(), "{bad:?}");
+            assert!(
+                keygen(&sub, bad, Role::Any, Algorithm::Ed25519).is_err(),
+                "{bad:?}"
+            );
         }
         assert!(!sub.join("signing.key").exists());
     }
