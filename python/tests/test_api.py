@@ -85,6 +85,18 @@ def test_keygen_refuses_to_overwrite_and_signer_roundtrips(tmp_path):
     assert again.to_json() == store.to_json() and len(again) == 1
 
 
+def test_keygen_sm2_seals_and_verifies(tmp_path):
+    k = aigcmark.keygen(tmp_path, PRODUCER, role="provider", alg="sm2")
+    s = aigcmark.Signer.load(k.key_path)
+    assert s.key_id == k.key_id and len(s.public_key) == 65
+    out = aigcmark.label(TEXT, signer=s, producer=PRODUCER)
+    r = aigcmark.verify(out.encode(), trust=k.trust_path, format="text")
+    assert r.verdict == "labeled_intact"
+    assert "AM2;" in r.to_json()  # the seal in the report's label
+    with pytest.raises(aigcmark.InputError, match="ed25519, sm2"):
+        aigcmark.keygen(tmp_path / "y", PRODUCER, alg="rsa")
+
+
 def test_propagate_and_inspect(keys, tmp_path):
     signer, trust, *_ = keys
     platform = aigcmark.Signer.generate()
