@@ -1,7 +1,7 @@
 //! Sealing and verifying the label record alone (no file I/O, no content hashing).
 //!
-//! `cargo bench --bench seal` (add `--features sm` for the SM2 rows: the same provider message
-//! signed and verified with SM2/SM3 instead of Ed25519)
+//! `cargo bench --bench seal`; with the `sm` feature (on by default) also the SM2 rows: the same
+//! provider message signed and verified with SM2/SM3 instead of Ed25519.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
