@@ -61,6 +61,44 @@ pub fn keygen(dir: &Path, producer: &str, role: Role, algorithm: Algorithm) -> R
     })
 }
 
+/// What [`keygen_c2pa`] wrote: a TEST ONLY C2PA certificate chain.
+#[cfg(feature = "c2pa")]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct C2paTestFiles {
+    /// `DIR/c2pa-ca.pem`: the test CA, the trust anchor for `verify --c2pa-trust`.
+    pub ca_path: PathBuf,
+    /// `DIR/c2pa-chain.pem`: the signing certificate and the CA (`label --c2pa-cert`).
+    pub chain_path: PathBuf,
+    /// `DIR/c2pa-signing.key`: the signing key, readable by its owner only (`label --c2pa-key`).
+    pub key_path: PathBuf,
+}
+
+/// Writes a fresh TEST ONLY C2PA certificate chain into `dir` (created if missing), as
+/// `aigcmark keygen --c2pa DIR` does; refuses to overwrite any of the three files.
+#[cfg(feature = "c2pa")]
+pub fn keygen_c2pa(dir: &Path) -> Result<C2paTestFiles> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let files = C2paTestFiles {
+        ca_path: dir.join("c2pa-ca.pem"),
+        chain_path: dir.join("c2pa-chain.pem"),
+        key_path: dir.join("c2pa-signing.key"),
+    };
+    for p in [&files.ca_path, &files.chain_path, &files.key_path] {
+        if p.exists() {
+            return Err(Error::Refused(format!(
+                "{} exists; refusing to overwrite",
+                p.display()
+            )));
+        }
+    }
+    let certs = crate::c2pa::sdk::test_certificates()?;
+    crate::io::write_atomic(&files.ca_path, certs.ca_pem.as_bytes())?;
+    crate::io::write_atomic(&files.chain_path, certs.chain_pem.as_bytes())?;
+    crate::io::write_atomic_private(&files.key_path, certs.key_pem.as_bytes())?;
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,8 @@ pub use self::c2pa::{C2paReport, C2paStatus, SoftBindingInfo};
 pub use error::{Error, Result};
 pub use format::{CarrierChoice, ExplicitOptions, Format, Placement, unsupported_reason};
 pub use formats::image::encode_image;
+#[cfg(feature = "c2pa")]
+pub use keygen::{C2paTestFiles, keygen_c2pa};
 pub use keygen::{KeyFiles, keygen};
 pub use keys::PublicKey;
 pub use keys::Signer;

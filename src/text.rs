@@ -93,8 +93,17 @@ pub struct TextLabelStream {
 
 impl TextLabelStream {
     /// A stream for plain text labeled with `opts` (kind, producer, ProduceID, explicit prompt,
-    /// signing time, limits; watermark and carrier options do not apply to text).
+    /// signing time, limits; watermark and carrier options do not apply to text). A timestamp
+    /// request ([`LabelOptions::tsa`]) is refused: the seal is made at the end of the stream, and a
+    /// caller that needs a token labels the finished text with [`crate::label`].
     pub fn new(signer: &Signer, opts: &LabelOptions) -> Result<Self> {
+        if opts.tsa.is_some() {
+            return Err(Error::Refused(
+                "a streamed text gets no timestamp token: label the finished text with `label` \
+                 and a TSA instead"
+                    .into(),
+            ));
+        }
         let record = new_record(opts)?;
         let produce_id = record.produce_id.clone().unwrap_or_default();
         let default =

@@ -165,6 +165,21 @@ fn a_stream_refuses_a_nonconforming_prompt() {
     assert!(TextLabelStream::new(&signer, &options(Some(Placement::TopLeft), None)).is_err());
 }
 
+#[test]
+fn a_stream_refuses_a_timestamp_request_rather_than_dropping_it() {
+    // The seal is made at the end of the stream; a token asked for would have nowhere to go.
+    let (signer, _) = demo_keys(9, PRODUCER);
+    let mut o = options(None, None);
+    o.tsa = Some(aigcmark::timestamp::TsaRequest::new(
+        "http://127.0.0.1:9/tsa",
+    ));
+    match TextLabelStream::new(&signer, &o) {
+        Err(aigcmark::Error::Refused(m)) => assert!(m.contains("timestamp"), "{m}"),
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("a stream accepted a timestamp request it cannot honour"),
+    }
+}
+
 /// A multilingual alphabet for generated texts: letters, CJK, punctuation, whitespace, emoji
 /// with ZWJ and modifiers, combining marks, RTL, a variation selector of the text's own.
 fn alphabet() -> impl Strategy<Value = String> {

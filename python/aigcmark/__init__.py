@@ -50,7 +50,9 @@ __all__ = [
     "MalformedError",
     "RefusedError",
     "UnsupportedError",
+    "C2paKeys",
     "Keys",
+    "Labeled",
     "Report",
     "Signer",
     "TextLabelStream",
@@ -58,7 +60,9 @@ __all__ = [
     "VerifyBatch",
     "inspect",
     "keygen",
+    "keygen_c2pa",
     "label",
+    "label_detailed",
     "label_image",
     "label_pcm",
     "propagate",
@@ -88,6 +92,22 @@ def keygen(dir: PathLike, producer: str, role: str = "any", alg: str = "ed25519"
     (:class:`RefusedError`).
     """
     return Keys(*_native.keygen(os.fspath(dir), producer, role, alg))
+
+
+class C2paKeys(NamedTuple):
+    """What :func:`keygen_c2pa` wrote (TEST ONLY certificates)."""
+
+    ca_path: str
+    chain_path: str
+    key_path: str
+
+
+def keygen_c2pa(dir: PathLike) -> C2paKeys:
+    """Writes a TEST ONLY C2PA certificate chain into ``dir``, as ``aigcmark keygen --c2pa``:
+    ``c2pa-ca.pem`` (the trust anchor for ``verify(c2pa_trust=...)``), ``c2pa-chain.pem`` and
+    ``c2pa-signing.key`` (for ``label(c2pa_cert=..., c2pa_key=...)``). Never use them outside
+    tests and demos; never overwrites (:class:`RefusedError`)."""
+    return C2paKeys(*_native.keygen_c2pa(os.fspath(dir)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,6 +140,31 @@ def _bytes(data: Any, what: str = "data") -> bytes:
     raise InputError(f"{what} must be bytes, not {type(data).__name__}")
 
 
+def _pem(value: Any, what: str) -> Optional[str]:
+    """PEM text from PEM ``str``/``bytes`` or from a file path."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{what} is not PEM text") from None
+    if isinstance(value, str) and "-----BEGIN" in value:
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        return _read(value, what).decode("utf-8", errors="replace")
+    raise InputError(f"{what} must be PEM text or a file path, not {type(value).__name__}")
+
+
+def _read(path: PathLike, what: str) -> bytes:
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise IoError(f"{what} {name}: {e.strerror}") from None
+
+
 def _label_args(
     producer: str,
     produce_id: Optional[str],
@@ -133,6 +178,9 @@ def _label_args(
     replace: bool,
     quality: int,
     signed_at: Optional[int],
+    tsa: Optional[str] = None,
+    c2pa_cert: Any = None,
+    c2pa_key: Any = None,
 ) -> Dict[str, Any]:
     if not isinstance(producer, str):
         raise InputError("producer must be a str (the provider's code)")
@@ -140,6 +188,8 @@ def _label_args(
         raise InputError("label must be 1, 2 or 3")
     if isinstance(quality, bool) or not isinstance(quality, int):
         raise InputError("quality must be an int in 1-100")
+    if tsa is not None and not isinstance(tsa, str):
+        raise InputError("tsa must be the time-stamping authority's URL (str)")
     return {
         "producer": producer,
         "produce_id": produce_id,
@@ -153,6 +203,9 @@ def _label_args(
         "replace": bool(replace),
         "quality": quality,
         "signed_at": signed_at,
+        "tsa": tsa,
+        "c2pa_cert": _pem(c2pa_cert, "c2pa_cert"),
+        "c2pa_key": _pem(c2pa_key, "c2pa_key"),
     }
 
 
@@ -163,6 +216,58 @@ def _notes(notes: List[str]) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Labeling
+
+
+class Labeled(NamedTuple):
+    """What :func:`label_detailed` made."""
+
+    data: Union[bytes, str]
+    """The labeled file (``str`` when a ``str`` was labeled)."""
+    format: str
+    """The output's format (``wav`` when compressed audio was watermarked)."""
+    produce_id: str
+    """The label's ProduceID."""
+    watermark_id: Optional[str]
+    """The embedded watermark's id, when one was embedded."""
+    notes: List[str]
+    """What was done besides writing metadata (re-encoding, a format change)."""
+    timestamp_token: Optional[bytes]
+    """The RFC 3161 token (DER) when ``tsa`` was given; in ``data`` too except for text and
+    Markdown, which keep it beside the file (``verify(tsa_token=...)``)."""
+
+
+def label_detailed(
+    data: Union[bytes, bytearray, memoryview, str],
+    *,
+    signer: Union[Signer, PathLike],
+    producer: str,
+    format: Optional[str] = None,
+    produce_id: Optional[str] = None,
+    label: Union[str, int] = "1",
+    explicit: Optional[bool] = None,
+    explicit_text: Optional[str] = None,
+    position: Optional[str] = None,
+    size: Optional[float] = None,
+    watermark: bool = True,
+    carrier: str = "xmp",
+    replace: bool = False,
+    quality: int = 92,
+    signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Any = None,
+    c2pa_key: Any = None,
+) -> Labeled:
+    """:func:`label`, returning the labeled file with its ProduceID, watermark id, notes and
+    timestamp token (the way to get a text's token, which has no place in the text)."""
+    as_text = isinstance(data, str)
+    raw = data.encode("utf-8") if as_text else _bytes(data)
+    if as_text and format is None:
+        format = "text"
+    args = _label_args(producer, produce_id, label, explicit, explicit_text, position, size,
+                       watermark, carrier, replace, quality, signed_at, tsa, c2pa_cert, c2pa_key)
+    out, fmt, pid, wm, notes, token = _native.label(raw, _signer(signer), args, format)
+    _notes(notes)
+    return Labeled(out.decode("utf-8") if as_text else out, fmt, pid, wm, notes, token)
 
 
 def label(
@@ -182,6 +287,9 @@ def label(
     replace: bool = False,
     quality: int = 92,
     signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Any = None,
+    c2pa_key: Any = None,
 ) -> Union[bytes, str]:
     """Labels a file held in memory as AI-generated; returns the labeled file.
 
@@ -194,16 +302,24 @@ def label(
     by default it is detected from the bytes. A ``str`` is labeled as text and a ``str`` is
     returned. Compressed audio with ``watermark=True`` comes back as WAV (a :class:`LabelNote`
     warning says so); pass ``watermark=False`` to keep MP3/FLAC/Ogg.
+
+    ``tsa`` (``--tsa``) is an RFC 3161 time-stamping authority's ``http://`` URL: its token over
+    the seal goes into the file (text and Markdown have no place for it: use
+    :func:`label_detailed` to get it). ``c2pa_cert`` and ``c2pa_key`` (``--c2pa-cert``,
+    ``--c2pa-key``: PEM text or file paths; :func:`keygen_c2pa` makes test ones) also write a
+    signed C2PA manifest into JPEG, PNG, WebP, WAV and MP3.
     """
-    as_text = isinstance(data, str)
-    raw = data.encode("utf-8") if as_text else _bytes(data)
-    if as_text and format is None:
-        format = "text"
-    args = _label_args(producer, produce_id, label, explicit, explicit_text, position, size,
-                       watermark, carrier, replace, quality, signed_at)
-    out, _fmt, _pid, _wm, notes = _native.label(raw, _signer(signer), args, format)
-    _notes(notes)
-    return out.decode("utf-8") if as_text else out
+    if tsa is not None and (isinstance(data, str) or format in ("text", "markdown")):
+        raise InputError("a text's timestamp token is kept beside it: use label_detailed() to get it")
+    out = label_detailed(
+        data, signer=signer, producer=producer, format=format, produce_id=produce_id,
+        label=label, explicit=explicit, explicit_text=explicit_text, position=position,
+        size=size, watermark=watermark, carrier=carrier, replace=replace, quality=quality,
+        signed_at=signed_at, tsa=tsa, c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
+    )
+    if out.timestamp_token is not None and out.format in ("text", "markdown"):
+        raise InputError("a text's timestamp token is kept beside it: use label_detailed() to get it")
+    return out.data
 
 
 def _pixels(image: Any):
@@ -256,6 +372,9 @@ def label_image(
     replace: bool = False,
     quality: int = 92,
     signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Any = None,
+    c2pa_key: Any = None,
 ) -> bytes:
     """Encodes generated pixels as ``format`` (png, jpeg, webp) and labels the file.
 
@@ -265,8 +384,8 @@ def label_image(
     """
     pixels, w, h, c = _pixels(image)
     args = _label_args(producer, produce_id, label, explicit, explicit_text, position, size,
-                       watermark, carrier, replace, quality, signed_at)
-    out, _fmt, _pid, _wm, notes = _native.label_image(pixels, w, h, c, format, _signer(signer), args)
+                       watermark, carrier, replace, quality, signed_at, tsa, c2pa_cert, c2pa_key)
+    out, _fmt, _pid, _wm, notes, _token = _native.label_image(pixels, w, h, c, format, _signer(signer), args)
     # The pixels were just encoded here: that the watermark re-encoded them is no news.
     _notes([n for n in notes if not n.startswith("the pixels changed")])
     return out
@@ -285,12 +404,16 @@ def label_pcm(
     watermark: bool = True,
     replace: bool = False,
     signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Any = None,
+    c2pa_key: Any = None,
 ) -> bytes:
     """Labels PCM samples straight from a speech or music model; returns a labeled WAV.
 
     ``samples`` is a NumPy ``int16`` or ``float32`` array, mono 1-D or (frames, channels);
     ``rate`` in Hz. ``explicit=True`` adds the audible "AI" rhythm (``position`` start, end or
-    both). int16 gives a 16-bit WAV, float32 a 32-bit float WAV.
+    both). int16 gives a 16-bit WAV, float32 a 32-bit float WAV. ``tsa``, ``c2pa_cert`` and
+    ``c2pa_key`` as :func:`label`.
     """
     shape = getattr(samples, "shape", None)
     dtype = getattr(samples, "dtype", None)
@@ -312,8 +435,8 @@ def label_pcm(
 
     raw = np.ascontiguousarray(samples).tobytes()
     args = _label_args(producer, produce_id, label, explicit, None, position, None,
-                       watermark, "xmp", replace, 92, signed_at)
-    out, _fmt, _pid, _wm, notes = _native.label_pcm(raw, str(dtype), rate, channels, _signer(signer), args)
+                       watermark, "xmp", replace, 92, signed_at, tsa, c2pa_cert, c2pa_key)
+    out, _fmt, _pid, _wm, notes, _token = _native.label_pcm(raw, str(dtype), rate, channels, _signer(signer), args)
     _notes(notes)
     return out
 
@@ -376,7 +499,7 @@ def propagate(
     raw = data.encode("utf-8") if as_text else _bytes(data)
     if as_text and format is None:
         format = "text"
-    out, _fmt, _pid, _none, notes = _native.propagate(
+    out, _fmt, _pid, _none, notes, _token = _native.propagate(
         raw, _signer(signer), propagator, propagate_id, carrier, bool(replace), format
     )
     _notes(notes)
@@ -491,18 +614,42 @@ def verify(
     trust: Union[TrustStore, PathLike, None],
     format: Optional[str] = None,
     watermark: bool = True,
+    c2pa_trust: Any = None,
+    tsa_trust: Any = None,
+    tsa_token: Any = None,
 ) -> Report:
     """Verifies bytes, or a file given by path (``str`` or ``os.PathLike``).
 
     A path gives the report ``aigcmark verify --jsonl PATH`` prints (an unreadable file is a
     report with verdict ``error``, not an exception). ``trust`` is a :class:`TrustStore`, a
     trust file or folder, or None (trust nothing). ``watermark=False`` is ``--no-watermark``
-    (metadata only, fast).
+    (metadata only, fast). ``c2pa_trust`` (``--c2pa-trust``) and ``tsa_trust``
+    (``--tsa-trust``) are trust anchors as PEM text or a file path; ``tsa_token``
+    (``--tsa-token``) is a timestamp token (DER bytes or a file path, e.g. the ``.tsr`` kept
+    beside a text).
     """
     t = _trust(trust)
+    extra = _verify_extra(c2pa_trust, tsa_trust, tsa_token)
     if isinstance(data, (str, os.PathLike)):
-        return Report(*_native.verify_path(os.fspath(data), t, bool(watermark), format))
-    return Report(*_native.verify_bytes(_bytes(data), t, bool(watermark), format))
+        return Report(*_native.verify_path(os.fspath(data), t, bool(watermark), format, extra))
+    return Report(*_native.verify_bytes(_bytes(data), t, bool(watermark), format, extra))
+
+
+def _verify_extra(c2pa_trust: Any, tsa_trust: Any, tsa_token: Any) -> Dict[str, Any]:
+    tsa_pem = _pem(tsa_trust, "tsa_trust")
+    if tsa_token is None or isinstance(tsa_token, bytes):
+        token = tsa_token
+    elif isinstance(tsa_token, (bytearray, memoryview)):
+        token = bytes(tsa_token)
+    elif isinstance(tsa_token, (str, os.PathLike)):
+        token = _read(tsa_token, "tsa_token")
+    else:
+        raise InputError(f"tsa_token must be bytes or a file path, not {type(tsa_token).__name__}")
+    return {
+        "c2pa_trust": _pem(c2pa_trust, "c2pa_trust"),
+        "tsa_trust": None if tsa_pem is None else tsa_pem.encode("utf-8"),
+        "tsa_token": token,
+    }
 
 
 def inspect(
@@ -557,15 +704,21 @@ def verify_many(
     jobs: Optional[int] = None,
     watermark: bool = True,
     order: str = "completion",
+    c2pa_trust: Any = None,
+    tsa_trust: Any = None,
 ) -> VerifyBatch:
     """Verifies many files on a Rust thread pool (``jobs`` threads, default all cores).
 
     Yields :class:`Report` objects as files finish (``order="input"`` keeps the input's order);
     the GIL is released while waiting. Memory stays at about one file per thread.
+    ``c2pa_trust`` and ``tsa_trust`` as :func:`verify`.
     """
     if isinstance(paths, (str, os.PathLike)):
         raise InputError("verify_many takes a list of paths; for one file use verify()")
     plist = [os.fspath(p) for p in paths]
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0):
         raise InputError(f"jobs {jobs!r} must be a positive int or None")
-    return VerifyBatch(_native.verify_many(plist, _trust(trust), jobs or 0, bool(watermark), order))
+    extra = _verify_extra(c2pa_trust, tsa_trust, None)
+    return VerifyBatch(
+        _native.verify_many(plist, _trust(trust), jobs or 0, bool(watermark), order, extra)
+    )

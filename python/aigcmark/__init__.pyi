@@ -22,12 +22,16 @@ _Path = Union[str, os.PathLike[str]]
 _Bytes = Union[bytes, bytearray, memoryview]
 
 class Signer:
-    """A provider's or platform's secret Ed25519 signing key."""
+    """A provider's or platform's signing key (Ed25519 or SM2), held here or by a command."""
 
     @staticmethod
     def load(path: _Path) -> Signer: ...
     @staticmethod
     def from_pem(pem: str) -> Signer: ...
+    @staticmethod
+    def from_command(
+        command: str, public_key: Union[str, bytes, os.PathLike[str]], timeout: float = 30.0
+    ) -> Signer: ...
     @staticmethod
     def generate() -> Signer: ...
     def to_pem(self) -> str: ...
@@ -55,6 +59,45 @@ class Keys(NamedTuple):
     trust_path: str
 
 def keygen(dir: _Path, producer: str, role: str = "any", alg: str = "ed25519") -> Keys: ...
+
+class C2paKeys(NamedTuple):
+    ca_path: str
+    chain_path: str
+    key_path: str
+
+def keygen_c2pa(dir: _Path) -> C2paKeys: ...
+
+_Pem = Union[str, bytes, os.PathLike[str]]
+
+class Labeled(NamedTuple):
+    data: Union[bytes, str]
+    format: str
+    produce_id: str
+    watermark_id: Optional[str]
+    notes: List[str]
+    timestamp_token: Optional[bytes]
+
+def label_detailed(
+    data: Union[_Bytes, str],
+    *,
+    signer: Union[Signer, _Path],
+    producer: str,
+    format: Optional[str] = None,
+    produce_id: Optional[str] = None,
+    label: Union[str, int] = "1",
+    explicit: Optional[bool] = None,
+    explicit_text: Optional[str] = None,
+    position: Optional[str] = None,
+    size: Optional[float] = None,
+    watermark: bool = True,
+    carrier: str = "xmp",
+    replace: bool = False,
+    quality: int = 92,
+    signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Optional[_Pem] = None,
+    c2pa_key: Optional[_Pem] = None,
+) -> Labeled: ...
 def label(
     data: Union[_Bytes, str],
     *,
@@ -72,6 +115,9 @@ def label(
     replace: bool = False,
     quality: int = 92,
     signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Optional[_Pem] = None,
+    c2pa_key: Optional[_Pem] = None,
 ) -> Any: ...
 def label_image(
     image: Any,
@@ -90,6 +136,9 @@ def label_image(
     replace: bool = False,
     quality: int = 92,
     signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Optional[_Pem] = None,
+    c2pa_key: Optional[_Pem] = None,
 ) -> bytes: ...
 def label_pcm(
     samples: Any,
@@ -104,6 +153,9 @@ def label_pcm(
     watermark: bool = True,
     replace: bool = False,
     signed_at: Optional[int] = None,
+    tsa: Optional[str] = None,
+    c2pa_cert: Optional[_Pem] = None,
+    c2pa_key: Optional[_Pem] = None,
 ) -> bytes: ...
 def propagate(
     data: Union[_Bytes, str],
@@ -171,6 +223,9 @@ def verify(
     trust: Union[TrustStore, _Path, None],
     format: Optional[str] = None,
     watermark: bool = True,
+    c2pa_trust: Optional[_Pem] = None,
+    tsa_trust: Optional[_Pem] = None,
+    tsa_token: Optional[Union[_Bytes, _Path]] = None,
 ) -> Report: ...
 def inspect(data: Union[_Bytes, _Path], *, format: Optional[str] = None) -> Dict[str, Any]: ...
 
@@ -188,4 +243,6 @@ def verify_many(
     jobs: Optional[int] = None,
     watermark: bool = True,
     order: str = "completion",
+    c2pa_trust: Optional[_Pem] = None,
+    tsa_trust: Optional[_Pem] = None,
 ) -> VerifyBatch: ...

@@ -86,6 +86,45 @@ impl Signer {
         Ok(Signer { inner: Arc::new(s) })
     }
 
+    /// A signer whose secret key stays outside this process: `command` runs under `sh -c`,
+    /// reads the message on its standard input and writes the signature on its standard output,
+    /// as `aigcmark label --sign-command CMD --public-key PUB.pem` does. Every signature is
+    /// checked against `public_key` (Ed25519 or SM2; PEM text or bytes, or a PEM file's path)
+    /// before anything is written; `timeout` is in seconds per signature.
+    #[staticmethod]
+    #[pyo3(signature = (command, public_key, timeout = 30.0))]
+    fn from_command(command: &str, public_key: &Bound<'_, PyAny>, timeout: f64) -> PyResult<Self> {
+        if !(timeout.is_finite() && timeout > 0.0) {
+            return Err(input_error(format!(
+                "timeout {timeout} must be a positive number of seconds"
+            )));
+        }
+        let (pem, what) = if let Ok(text) = public_key.extract::<String>()
+            && text.contains("-----BEGIN")
+        {
+            (text, "public_key".to_string())
+        } else if let Ok(bytes) = public_key.downcast::<PyBytes>() {
+            let text = String::from_utf8_lossy(bytes.as_bytes()).into_owned();
+            (text, "public_key".to_string())
+        } else {
+            let path: PathBuf = public_key.extract().map_err(|_| {
+                input_error("public_key must be PEM text, PEM bytes or a file path")
+            })?;
+            let bytes = aigcmark::io::read_limited(&path, 1 << 20).map_err(to_py)?;
+            (
+                String::from_utf8_lossy(&bytes).into_owned(),
+                path.display().to_string(),
+            )
+        };
+        let public_key = aigcmark::keys::public_key_from_pem(&pem)
+            .map_err(|e| to_py(RsError::Key(format!("{what}: {e}"))))?;
+        let provider = aigcmark::CommandSigner::new(command)
+            .with_algorithm(public_key.algorithm())
+            .with_timeout(std::time::Duration::from_secs_f64(timeout.min(86_400.0)));
+        let s = aigcmark::Signer::external(public_key, provider).map_err(to_py)?;
+        Ok(Signer { inner: Arc::new(s) })
+    }
+
     /// A fresh random key (for tests; services load theirs).
     #[staticmethod]
     fn generate() -> Self {
@@ -227,6 +266,19 @@ fn keygen(
     ))
 }
 
+/// Writes a TEST ONLY C2PA certificate chain into `out`; returns (ca, chain, key) paths.
+#[pyfunction]
+fn keygen_c2pa(py: Python<'_>, out: PathBuf) -> PyResult<(String, String, String)> {
+    let f = py
+        .allow_threads(move || aigcmark::keygen_c2pa(&out))
+        .map_err(to_py)?;
+    Ok((
+        f.ca_path.display().to_string(),
+        f.chain_path.display().to_string(),
+        f.key_path.display().to_string(),
+    ))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Options, as the CLI builds them
 
@@ -304,6 +356,9 @@ struct LabelArgs {
     replace: bool,
     quality: i64,
     signed_at: Option<u64>,
+    tsa: Option<String>,
+    c2pa_cert: Option<String>,
+    c2pa_key: Option<String>,
 }
 
 /// `LabelOptions` as `aigcmark label` builds them from the same options.
@@ -320,6 +375,18 @@ fn label_options(a: LabelArgs) -> PyResult<LabelOptions> {
         .filter(|q| (1..=100).contains(q))
         .ok_or_else(|| input_error(format!("quality {} is outside 1–100", a.quality)))?;
     opts.signed_at = a.signed_at;
+    opts.tsa = a.tsa.as_deref().map(aigcmark::timestamp::TsaRequest::new);
+    opts.c2pa = match (&a.c2pa_cert, &a.c2pa_key) {
+        (Some(chain), Some(key)) => {
+            Some(aigcmark::C2paSigner::from_pem(chain, key).map_err(to_py)?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(input_error(
+                "c2pa_cert and c2pa_key go together (the chain and its signing key)",
+            ));
+        }
+    };
     let detail = a.explicit_text.is_some() || a.position.is_some() || a.size.is_some();
     if a.explicit == Some(false) && detail {
         return Err(input_error(
@@ -351,6 +418,7 @@ type LabelOut<'py> = (
     String,
     Option<String>,
     Vec<String>,
+    Option<Bound<'py, PyBytes>>,
 );
 
 fn labeled_out(py: Python<'_>, out: aigcmark::Labeled) -> LabelOut<'_> {
@@ -360,6 +428,7 @@ fn labeled_out(py: Python<'_>, out: aigcmark::Labeled) -> LabelOut<'_> {
         out.record.produce_id.clone().unwrap_or_default(),
         out.watermark_id,
         out.notes.into_iter().map(|n| n.message).collect(),
+        out.timestamp_token.map(|t| PyBytes::new(py, &t)),
     )
 }
 
@@ -553,18 +622,44 @@ fn propagate<'py>(
         out.record.propagate_id.clone().unwrap_or_default(),
         None,
         out.notes.into_iter().map(|n| n.message).collect(),
+        None,
     ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Verification
 
-fn verify_options(trust: &TrustStore, watermark: bool) -> VerifyOptions {
+/// The verify options beyond trust and watermark, as PEM/DER bytes the Python layer read
+/// (`verify --c2pa-trust`, `--tsa-trust`, `--tsa-token`); every key always present.
+#[derive(FromPyObject, Default)]
+#[pyo3(from_item_all)]
+struct VerifyExtra {
+    c2pa_trust: Option<String>,
+    tsa_trust: Option<Vec<u8>>,
+    tsa_token: Option<Vec<u8>>,
+}
+
+fn verify_options(
+    trust: &TrustStore,
+    watermark: bool,
+    extra: Option<VerifyExtra>,
+) -> PyResult<VerifyOptions> {
     let mut opts = VerifyOptions::new((*trust.inner).clone());
     if !watermark {
         opts.watermark_key = None;
     }
-    opts
+    let extra = extra.unwrap_or_default();
+    if let Some(pem) = extra.c2pa_trust {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(input_error("c2pa_trust: no PEM certificate in it"));
+        }
+        opts.c2pa_trust = Some(pem);
+    }
+    if let Some(pem) = extra.tsa_trust {
+        opts.tsa_trust = Some(aigcmark::timestamp::TsaTrust::from_pem(&pem).map_err(to_py)?);
+    }
+    opts.tsa_token = extra.tsa_token;
+    Ok(opts)
 }
 
 fn report_json(r: &Report) -> String {
@@ -578,33 +673,35 @@ fn report_out(r: &Report) -> (String, &'static str) {
 
 /// Verifies bytes; returns the report as the CLI's JSON line and its verdict.
 #[pyfunction]
-#[pyo3(signature = (data, trust, watermark = true, format = None))]
+#[pyo3(signature = (data, trust, watermark = true, format = None, extra = None))]
 fn verify_bytes(
     py: Python<'_>,
     data: &[u8],
     trust: &TrustStore,
     watermark: bool,
     format: Option<&str>,
+    extra: Option<VerifyExtra>,
 ) -> PyResult<(String, &'static str)> {
     nonempty(data)?;
     let format = input_format(None, data, format)?;
-    let opts = verify_options(trust, watermark);
+    let opts = verify_options(trust, watermark, extra)?;
     Ok(py.allow_threads(|| report_out(&aigcmark::verify(data, format, &opts))))
 }
 
 /// Verifies a file as `aigcmark verify --jsonl FILE` does (unreadable files give an `error`
 /// report, not an exception).
 #[pyfunction]
-#[pyo3(signature = (path, trust, watermark = true, format = None))]
+#[pyo3(signature = (path, trust, watermark = true, format = None, extra = None))]
 fn verify_path(
     py: Python<'_>,
     path: PathBuf,
     trust: &TrustStore,
     watermark: bool,
     format: Option<&str>,
+    extra: Option<VerifyExtra>,
 ) -> PyResult<(String, &'static str)> {
     let forced = format.map(parse_format).transpose()?;
-    let opts = verify_options(trust, watermark);
+    let opts = verify_options(trust, watermark, extra)?;
     Ok(py.allow_threads(|| {
         let report = match forced {
             None => aigcmark::verify_file(&path, &opts),
@@ -691,13 +788,14 @@ impl VerifyMany {
 /// Starts verifying `paths` on `jobs` threads (0: all cores); reports arrive as they finish
 /// (`order="completion"`) or in the input's order (`order="input"`).
 #[pyfunction]
-#[pyo3(signature = (paths, trust, jobs = 0, watermark = true, order = "completion"))]
+#[pyo3(signature = (paths, trust, jobs = 0, watermark = true, order = "completion", extra = None))]
 fn verify_many(
     paths: Vec<PathBuf>,
     trust: &TrustStore,
     jobs: usize,
     watermark: bool,
     order: &str,
+    extra: Option<VerifyExtra>,
 ) -> PyResult<VerifyMany> {
     use aigcmark::batch::Order;
     let order = match order {
@@ -709,7 +807,7 @@ fn verify_many(
             )));
         }
     };
-    let opts = verify_options(trust, watermark);
+    let opts = verify_options(trust, watermark, extra)?;
     let (tx, rx) = mpsc::sync_channel::<Msg>(256);
     std::thread::Builder::new()
         .name("aigcmark-verify-many".into())
@@ -762,15 +860,15 @@ fn _bench_verify_rust(
 ) -> PyResult<f64> {
     nonempty(data)?;
     let format = input_format(None, data, format)?;
-    Ok(py.allow_threads(|| {
+    py.allow_threads(|| {
         let start = std::time::Instant::now();
         for _ in 0..n {
             // As the Python call does: options built, report made and serialised.
-            let opts = verify_options(trust, watermark);
+            let opts = verify_options(trust, watermark, None)?;
             std::hint::black_box(report_json(&aigcmark::verify(data, format, &opts)));
         }
-        start.elapsed().as_secs_f64()
-    }))
+        Ok(start.elapsed().as_secs_f64())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -836,6 +934,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<TextLabelStream>()?;
     m.add_class::<VerifyMany>()?;
     m.add_function(wrap_pyfunction!(keygen, m)?)?;
+    m.add_function(wrap_pyfunction!(keygen_c2pa, m)?)?;
     m.add_function(wrap_pyfunction!(label, m)?)?;
     m.add_function(wrap_pyfunction!(label_image, m)?)?;
     m.add_function(wrap_pyfunction!(label_pcm, m)?)?;

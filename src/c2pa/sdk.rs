@@ -5,7 +5,7 @@
 //! signing service plugs in without the private key ever reaching this process.
 
 use std::io::Cursor;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ::c2pa::{Builder, CallbackSigner, Context, Reader, SigningAlg, ValidationState};
 use serde_json::json;
@@ -106,7 +106,13 @@ fn sdk_err(what: &str) -> impl Fn(::c2pa::Error) -> Error + '_ {
 
 fn context(anchors: Option<&str>, verify_after_sign: bool) -> Result<Context> {
     let mut settings = json!({
-        "verify": { "verify_after_sign": verify_after_sign, "ocsp_fetch": false },
+        // Offline: no OCSP responder and no remote manifest is ever fetched while verifying an
+        // upload (the crate is built without an HTTP client; this says so in the settings too).
+        "verify": {
+            "verify_after_sign": verify_after_sign,
+            "ocsp_fetch": false,
+            "remote_manifest_fetch": false,
+        },
         "builder": { "thumbnail": { "enabled": false } },
     });
     if let Some(pem) = anchors {
@@ -115,6 +121,29 @@ fn context(anchors: Option<&str>, verify_after_sign: bool) -> Result<Context> {
     Context::new()
         .with_settings(settings)
         .map_err(sdk_err("settings"))
+}
+
+/// The reading context for `anchors`, built once and shared: parsing the settings (and the
+/// anchors in them) cost about a tenth of a read. A few trust configurations are kept (a
+/// process verifies under one or two); the oldest is dropped beyond that.
+fn read_context(anchors: Option<&str>) -> Result<Arc<Context>> {
+    static CACHE: Mutex<Vec<(Option<String>, Arc<Context>)>> = Mutex::new(Vec::new());
+    const KEEP: usize = 4;
+    if let Some((_, ctx)) = CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(a, _)| a.as_deref() == anchors)
+    {
+        return Ok(Arc::clone(ctx));
+    }
+    let ctx = context(anchors, false)?.into_shared();
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= KEEP {
+        cache.remove(0);
+    }
+    cache.push((anchors.map(str::to_string), Arc::clone(&ctx)));
+    Ok(ctx)
 }
 
 /// Adds a signed manifest to a labeled file: `c2pa.created` with the IPTC
@@ -194,7 +223,7 @@ pub fn read(bytes: &[u8], format: Format, anchors: Option<&str>) -> C2paReport {
     let Some(mime) = mime(format) else {
         return C2paReport::absent();
     };
-    let ctx = match context(anchors, false) {
+    let ctx = match read_context(anchors) {
         Ok(c) => c,
         Err(e) => {
             let mut r = C2paReport::with_status(C2paStatus::Invalid);
@@ -202,7 +231,7 @@ pub fn read(bytes: &[u8], format: Format, anchors: Option<&str>) -> C2paReport {
             return r;
         }
     };
-    let reader = match Reader::from_context(ctx).with_stream(mime, Cursor::new(bytes)) {
+    let reader = match Reader::from_shared_context(&ctx).with_stream(mime, Cursor::new(bytes)) {
         Ok(r) => r,
         Err(::c2pa::Error::JumbfNotFound) | Err(::c2pa::Error::ProvenanceMissing) => {
             return C2paReport::absent();

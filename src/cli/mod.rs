@@ -227,27 +227,13 @@ fn keygen(out: &std::path::Path, producer: &str, role: RoleArg, alg: AlgArg) -> 
 /// `keygen --c2pa DIR`: a TEST ONLY CA, a signing certificate it issued, and the signing key.
 #[cfg(feature = "c2pa")]
 fn keygen_c2pa(dir: &std::path::Path) -> Result<u8, Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let (ca, chain, key) = (
-        dir.join("c2pa-ca.pem"),
-        dir.join("c2pa-chain.pem"),
-        dir.join("c2pa-signing.key"),
-    );
-    for p in [&ca, &chain, &key] {
-        if p.exists() {
-            return Err(Error::Refused(format!(
-                "{} exists; refusing to overwrite",
-                p.display()
-            )));
-        }
-    }
-    let certs = aigcmark::c2pa_test_certificates()?;
-    aigcmark::io::write_atomic(&ca, certs.ca_pem.as_bytes())?;
-    aigcmark::io::write_atomic(&chain, certs.chain_pem.as_bytes())?;
-    aigcmark::io::write_atomic_private(&key, certs.key_pem.as_bytes())?;
+    let f = aigcmark::keygen_c2pa(dir)?;
     println!("C2PA TEST ONLY certificates (never use them outside tests and demos):");
-    println!("trust anchor {} (verify --c2pa-trust)", ca.display());
-    println!("chain        {} (label --c2pa-cert)", chain.display());
-    println!("signing key  {} (label --c2pa-key)", key.display());
+    println!("trust anchor {} (verify --c2pa-trust)", f.ca_path.display());
+    println!(
+        "chain        {} (label --c2pa-cert)",
+        f.chain_path.display()
+    );
+    println!("signing key  {} (label --c2pa-key)", f.key_path.display());
     Ok(EXIT_OK)
 }
