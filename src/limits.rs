@@ -25,6 +25,21 @@ pub struct Limits {
     pub max_nesting_depth: usize,
 }
 
+impl Limits {
+    /// Limits from a JSON object of some of the fields (the others keep their defaults), as
+    /// `verify --limits` takes them; an unknown field or a wrong type is refused, naming the
+    /// fields.
+    pub fn from_json(text: &str) -> crate::Result<Limits> {
+        serde_json::from_str::<Limits>(text).map_err(|e| {
+            crate::Error::Refused(format!(
+                "--limits is not a valid limits object ({e}); its fields are max_file_bytes, \
+                 max_pixels, max_chunk_bytes, max_decompressed_metadata, max_text_bytes, \
+                 max_audio_seconds, max_nesting_depth"
+            ))
+        })
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

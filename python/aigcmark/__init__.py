@@ -617,6 +617,7 @@ def verify(
     c2pa_trust: Any = None,
     tsa_trust: Any = None,
     tsa_token: Any = None,
+    limits: Union[Dict[str, Any], str, None] = None,
 ) -> Report:
     """Verifies bytes, or a file given by path (``str`` or ``os.PathLike``).
 
@@ -626,16 +627,17 @@ def verify(
     (metadata only, fast). ``c2pa_trust`` (``--c2pa-trust``) and ``tsa_trust``
     (``--tsa-trust``) are trust anchors as PEM text or a file path; ``tsa_token``
     (``--tsa-token``) is a timestamp token (DER bytes or a file path, e.g. the ``.tsr`` kept
-    beside a text).
+    beside a text). ``limits`` (``--limits``) changes resource limits: a dict or JSON object
+    of ``Limits`` fields, e.g. ``{"max_pixels": 50_000_000}``.
     """
     t = _trust(trust)
-    extra = _verify_extra(c2pa_trust, tsa_trust, tsa_token)
+    extra = _verify_extra(c2pa_trust, tsa_trust, tsa_token, limits)
     if isinstance(data, (str, os.PathLike)):
         return Report(*_native.verify_path(os.fspath(data), t, bool(watermark), format, extra))
     return Report(*_native.verify_bytes(_bytes(data), t, bool(watermark), format, extra))
 
 
-def _verify_extra(c2pa_trust: Any, tsa_trust: Any, tsa_token: Any) -> Dict[str, Any]:
+def _verify_extra(c2pa_trust: Any, tsa_trust: Any, tsa_token: Any, limits: Any) -> Dict[str, Any]:
     tsa_pem = _pem(tsa_trust, "tsa_trust")
     if tsa_token is None or isinstance(tsa_token, bytes):
         token = tsa_token
@@ -649,7 +651,16 @@ def _verify_extra(c2pa_trust: Any, tsa_trust: Any, tsa_token: Any) -> Dict[str, 
         "c2pa_trust": _pem(c2pa_trust, "c2pa_trust"),
         "tsa_trust": None if tsa_pem is None else tsa_pem.encode("utf-8"),
         "tsa_token": token,
+        "limits": _limits(limits),
     }
+
+
+def _limits(limits: Any) -> Optional[str]:
+    if limits is None or isinstance(limits, str):
+        return limits
+    if isinstance(limits, dict):
+        return json.dumps(limits)
+    raise InputError(f"limits must be a dict or a JSON object, not {type(limits).__name__}")
 
 
 def inspect(
@@ -706,19 +717,20 @@ def verify_many(
     order: str = "completion",
     c2pa_trust: Any = None,
     tsa_trust: Any = None,
+    limits: Union[Dict[str, Any], str, None] = None,
 ) -> VerifyBatch:
     """Verifies many files on a Rust thread pool (``jobs`` threads, default all cores).
 
     Yields :class:`Report` objects as files finish (``order="input"`` keeps the input's order);
     the GIL is released while waiting. Memory stays at about one file per thread.
-    ``c2pa_trust`` and ``tsa_trust`` as :func:`verify`.
+    ``c2pa_trust``, ``tsa_trust`` and ``limits`` as :func:`verify`.
     """
     if isinstance(paths, (str, os.PathLike)):
         raise InputError("verify_many takes a list of paths; for one file use verify()")
     plist = [os.fspath(p) for p in paths]
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0):
         raise InputError(f"jobs {jobs!r} must be a positive int or None")
-    extra = _verify_extra(c2pa_trust, tsa_trust, None)
+    extra = _verify_extra(c2pa_trust, tsa_trust, None, limits)
     return VerifyBatch(
         _native.verify_many(plist, _trust(trust), jobs or 0, bool(watermark), order, extra)
     )

@@ -226,6 +226,7 @@ def verify(
     c2pa_trust: Optional[_Pem] = None,
     tsa_trust: Optional[_Pem] = None,
     tsa_token: Optional[Union[_Bytes, _Path]] = None,
+    limits: Union[Dict[str, Any], str, None] = None,
 ) -> Report: ...
 def inspect(data: Union[_Bytes, _Path], *, format: Optional[str] = None) -> Dict[str, Any]: ...
 
@@ -245,4 +246,5 @@ def verify_many(
     order: str = "completion",
     c2pa_trust: Optional[_Pem] = None,
     tsa_trust: Optional[_Pem] = None,
+    limits: Union[Dict[str, Any], str, None] = None,
 ) -> VerifyBatch: ...

@@ -630,13 +630,15 @@ fn propagate<'py>(
 // Verification
 
 /// The verify options beyond trust and watermark, as PEM/DER bytes the Python layer read
-/// (`verify --c2pa-trust`, `--tsa-trust`, `--tsa-token`); every key always present.
+/// (`verify --c2pa-trust`, `--tsa-trust`, `--tsa-token`) and the `--limits` JSON; every key
+/// always present.
 #[derive(FromPyObject, Default)]
 #[pyo3(from_item_all)]
 struct VerifyExtra {
     c2pa_trust: Option<String>,
     tsa_trust: Option<Vec<u8>>,
     tsa_token: Option<Vec<u8>>,
+    limits: Option<String>,
 }
 
 fn verify_options(
@@ -659,6 +661,9 @@ fn verify_options(
         opts.tsa_trust = Some(aigcmark::timestamp::TsaTrust::from_pem(&pem).map_err(to_py)?);
     }
     opts.tsa_token = extra.tsa_token;
+    if let Some(json) = extra.limits {
+        opts.limits = aigcmark::Limits::from_json(&json).map_err(to_py)?;
+    }
     Ok(opts)
 }
 

@@ -262,3 +262,30 @@ def test_signer_from_command_signs_with_an_openssl_key(tmp_path):
         aigcmark.Signer.from_command("true", pub, timeout=0)
     with pytest.raises(aigcmark.KeyFileError):
         aigcmark.Signer.from_command("true", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+
+
+# ------------------------------------------------------------------------------------------
+# Resource limits (verify --limits)
+
+
+def test_limits_bound_what_verify_decodes(keys, tmp_path):
+    signer, trust = keys
+    png = aigcmark.label_image(_pixels(), "png", signer=signer, producer=PRODUCER, watermark=False)
+    assert aigcmark.verify(png, trust=trust, watermark=False).verdict == "labeled_intact"
+    # 240 x 320 = 76 800 pixels: over a 10 000-pixel bound the pixels are not decoded for the
+    # watermark search, and the report says so (the label is checked without decoding).
+    small = aigcmark.verify(png, trust=trust, limits={"max_pixels": 10_000})
+    assert small.to_dict()["watermark"]["status"] == "not_checked", small.to_json()
+    assert any(f["code"] == "watermark.not_checked" and "10000-pixel limit" in f["message"]
+               for f in small.findings), small.findings
+    assert aigcmark.verify(png, trust=trust).to_dict()["watermark"]["status"] != "not_checked"
+    # File size through verify_many, as a JSON string.
+    p = tmp_path / "x.png"
+    p.write_bytes(png)
+    (r,) = list(aigcmark.verify_many([p], trust=trust, watermark=False,
+                                     limits='{"max_file_bytes": 100}'))
+    assert r.verdict == "error", r.to_json()
+    with pytest.raises(aigcmark.RefusedError, match="max_pixels"):
+        aigcmark.verify(png, trust=trust, limits={"max_pixelz": 1})
+    with pytest.raises(aigcmark.InputError):
+        aigcmark.verify(png, trust=trust, limits=5)

@@ -105,13 +105,7 @@ pub fn verify(a: VerifyArgs) -> Result<u8, Error> {
         )?);
     }
     if let Some(l) = &a.limits {
-        opts.limits = serde_json::from_str::<Limits>(l).map_err(|e| {
-            Error::Refused(format!(
-                "--limits is not a valid limits object ({e}); its fields are max_file_bytes, \
-                 max_pixels, max_chunk_bytes, max_decompressed_metadata, max_text_bytes, \
-                 max_audio_seconds, max_nesting_depth"
-            ))
-        })?;
+        opts.limits = Limits::from_json(l)?;
     }
     let mut args = Vec::new();
     for f in &a.files {
