@@ -56,11 +56,10 @@ pub(super) const REFINE_MIN_Z: f32 = 5.0;
 /// Target false-positive probability per image (all trials counted).
 pub(super) const TARGET_FPR: f64 = 1e-6;
 
-/// Total number of keyed trials a detection may run (union bound):
-/// [(1 prior + SYNC_CANDIDATES) geometries × 3 scales × 3 rotations × 2 (flip)
-///  + AFFINE_CANDIDATES × 3 scales × 3 rotations (unflipped only)
-///  + (SCAN_STEPS + SCAN_WIDE_STEPS) scan scales × 5 fine scales] × CELLS offsets ×
-/// 4 half-cell phases.
+/// Total number of keyed trials a detection may run (union bound): the geometries
+/// (1 prior + SYNC_CANDIDATES) × 3 scales × 3 rotations × 2 (flip), plus AFFINE_CANDIDATES ×
+/// 3 scales × 3 rotations (unflipped only), plus (SCAN_STEPS + SCAN_WIDE_STEPS) scan scales ×
+/// 5 fine scales; each × CELLS offsets × 4 half-cell phases.
 pub(super) const TRIALS: f64 = (((1 + SYNC_CANDIDATES) * 3 * 3 * 2
     + AFFINE_CANDIDATES * 3 * 3
     + (SCAN_STEPS + SCAN_WIDE_STEPS) * SCAN_FINE.len())

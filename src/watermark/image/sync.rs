@@ -342,7 +342,8 @@ fn candidates_at(
         }
     }
     let (ax_peaks, by_peaks) = (ax_peaks.0, by_peaks.0);
-    let mut pairs: Vec<(f32, (i64, i64), (i64, i64))> = Vec::new();
+    type Lag = (i64, i64);
+    let mut pairs: Vec<(f32, Lag, Lag)> = Vec::new();
     for &(sa, ax, ay) in &ax_peaks {
         for &(sb, bx, by) in &by_peaks {
             pairs.push((sa + sb, (ax, ay), (bx, by)));
