@@ -63,18 +63,11 @@ impl Ctx<'_> {
         // Cell-resolution fold: the coarser splat blurs mark and texture alike (whitened below).
         let mut small = vec![0f32; CELLS];
         if cell >= SCAN_HALF_MIN_CELL && self.w2 >= 32 && self.h2 >= 32 {
-            fold_grid(
-                &self.n2,
-                self.w2,
-                self.h2,
-                cell / 2.0,
-                0.0,
-                false,
-                &mut small,
-                TILE,
-            );
+            let g = Geometry::similar(cell / 2.0, 0.0);
+            fold_grid(&self.n2, self.w2, self.h2, &g, false, &mut small, TILE);
         } else {
-            fold_grid(self.n, self.w, self.h, cell, 0.0, false, &mut small, TILE);
+            let g = Geometry::similar(cell, 0.0);
+            fold_grid(self.n, self.w, self.h, &g, false, &mut small, TILE);
         }
         let mut spec: Vec<Complex32> = small.iter().map(|&v| Complex32::new(v, 0.0)).collect();
         self.fft.forward(&mut spec);
@@ -127,26 +120,11 @@ impl Ctx<'_> {
     }
 
     fn trial(&mut self, geo: Geometry, flip: bool) -> Outcome {
-        if geo.cell >= 1.9 && self.w2 >= 32 && self.h2 >= 32 {
-            fold(
-                &self.n2,
-                self.w2,
-                self.h2,
-                geo.cell / 2.0,
-                geo.theta,
-                flip,
-                &mut self.fold_buf,
-            );
+        if geo.min_cell() >= 1.9 && self.w2 >= 32 && self.h2 >= 32 {
+            let g = geo.scaled(0.5);
+            fold(&self.n2, self.w2, self.h2, &g, flip, &mut self.fold_buf);
         } else {
-            fold(
-                self.n,
-                self.w,
-                self.h,
-                geo.cell,
-                geo.theta,
-                flip,
-                &mut self.fold_buf,
-            );
+            fold(self.n, self.w, self.h, &geo, flip, &mut self.fold_buf);
         }
         let mut spec = self.fold_spectrum();
         whiten_spectrum(&mut spec, &self.band);
@@ -272,23 +250,22 @@ pub(super) fn detect_inner(
 
     // Hypothesis 0: the image has the geometry it was marked with (unchanged, recompressed,
     // resized, recoloured): tile = a quarter of the short side, no rotation.
-    let prior = Geometry {
-        cell: cell_size(w, h) / d,
-        theta: 0.0,
-    };
+    let prior = Geometry::similar(cell_size(w, h) / d, 0.0);
     search.run(&mut ctx, prior, false);
     if !search.found() {
         // Horizontal flip of the unchanged geometry.
         search.run(&mut ctx, prior, true);
     }
     if !search.found() {
-        // Geometry from the autocorrelation lattice (crop, rotation), unflipped then flipped.
-        let geos = candidates(&n, ww, wh, SYNC_CANDIDATES);
-        'lattice: for flip in [false, true] {
-            for g in &geos {
-                if search.run(&mut ctx, *g, flip) {
-                    break 'lattice;
-                }
+        // Geometry from the autocorrelation lattice: square lattices (crop, rotation), then two
+        // independent axes (aspect change, shear; unflipped only: mirroring and squeezing
+        // together are rare), then the square lattices mirrored.
+        let (geos, affine) = candidates(&n, ww, wh, SYNC_CANDIDATES, AFFINE_CANDIDATES);
+        let hyps = geos.iter().map(|g| (g, false));
+        let hyps = hyps.chain(affine.iter().map(|g| (g, false)));
+        for (g, flip) in hyps.chain(geos.iter().map(|g| (g, true))) {
+            if search.run(&mut ctx, *g, flip) {
+                break;
             }
         }
     }
@@ -303,6 +280,7 @@ pub(super) fn detect_inner(
                 let g = Geometry {
                     cell: center.geo.cell * (1.0 + ds * REFINE_SCALE_STEP),
                     theta: center.geo.theta + (dr * REFINE_ROT_STEP_DEG).to_radians(),
+                    ..center.geo
                 };
                 if search.run(&mut ctx, g, center.flip) {
                     break 'refine;
@@ -316,12 +294,15 @@ pub(super) fn detect_inner(
         // (≥ SCAN_EARLY_Z standard deviations) gets its full trials at once (at most
         // SCAN_KEEP such scales); otherwise the SCAN_KEEP best-ranked scales get them after the
         // scan. Full trials are at the fine scales SCAN_FINE, nearest first.
-        let fine_trials = |search: &mut Search, ctx: &mut Ctx, c: f64| -> bool {
+        let fine_trials = |search: &mut Search, ctx: &mut Ctx, i: usize, c: f64| -> bool {
+            // Past the 1 % steps the steps are SCAN_WIDE_STEP: so are the fine offsets.
+            let k = if i < SCAN_STEPS {
+                1.0
+            } else {
+                (SCAN_WIDE_STEP - 1.0) / (SCAN_STEP - 1.0)
+            };
             for f in SCAN_FINE {
-                let g = Geometry {
-                    cell: c * (1.0 + f),
-                    theta: 0.0,
-                };
+                let g = Geometry::similar(c * (1.0 + k * f), 0.0);
                 if search.run(ctx, g, false) {
                     return true;
                 }
@@ -335,13 +316,16 @@ pub(super) fn detect_inner(
         // downscaled copy, short side / 256.
         let natural = w.min(h) as f64 / CELL_DIVISOR / d;
         let base = prior.cell.min(natural);
-        let scale = |i: usize| base * SCAN_MIN * SCAN_STEP.powi(i as i32);
-        for i in 0..SCAN_STEPS {
+        let scale = |i: usize| {
+            let wide = i.saturating_sub(SCAN_STEPS - 1) as i32;
+            base * SCAN_MIN * SCAN_STEP.powi(i as i32 - wide) * SCAN_WIDE_STEP.powi(wide)
+        };
+        for i in 0..SCAN_STEPS + SCAN_WIDE_STEPS {
             let (score, z) = ctx.scan_score(scale(i));
             scan.push((score, i, z));
             if z >= SCAN_EARLY_Z && done.len() < SCAN_KEEP {
                 done.push(i);
-                if fine_trials(&mut search, &mut ctx, scale(i)) {
+                if fine_trials(&mut search, &mut ctx, i, scale(i)) {
                     break;
                 }
             }
@@ -359,7 +343,7 @@ pub(super) fn detect_inner(
                 .take(SCAN_KEEP - done.len())
                 .collect();
             for i in rest {
-                if fine_trials(&mut search, &mut ctx, scale(i)) {
+                if fine_trials(&mut search, &mut ctx, i, scale(i)) {
                     break;
                 }
             }
@@ -372,7 +356,10 @@ pub(super) fn detect_inner(
     // Payload only: when the geometry was searched, polish it (hill-climb in scale, then
     // rotation) and decode from the best polished trial. The presence test above is final; these
     // trials never decide presence, and the reported bits/probability are those of the test.
-    let searched = best.geo.cell != prior.cell || best.geo.theta != 0.0 || best.flip;
+    let searched = best.geo.cell != prior.cell
+        || !best.geo.axis_aligned()
+        || best.geo.aspect != 1.0
+        || best.flip;
     let geo_best = if best.z >= zthr && best.z < POLISH_MAX_Z && searched {
         polish(&mut ctx, best.clone())
     } else {
@@ -407,17 +394,23 @@ const POLISH_MAX_STEPS: usize = 6;
 /// Above this weighted score the payload decodes reliably without polishing.
 const POLISH_MAX_Z: f32 = 11.0;
 
-/// Hill-climb of the weighted pilot score in scale, then rotation, from a detected geometry.
+/// Hill-climb of the weighted pilot score in scale, then rotation, then (for an affine
+/// geometry) aspect, from a detected geometry.
 fn polish(ctx: &mut Ctx, start: Outcome) -> Outcome {
     let mut cur = start;
-    for dim in 0..2 {
+    let dims = if cur.geo.aspect != 1.0 || cur.geo.shear != 0.0 {
+        3
+    } else {
+        2
+    };
+    for dim in 0..dims {
         for dir in [1.0, -1.0] {
             for _ in 0..POLISH_MAX_STEPS {
                 let mut g = cur.geo;
-                if dim == 0 {
-                    g.cell *= 1.0 + dir * POLISH_SCALE_STEP;
-                } else {
-                    g.theta += (dir * POLISH_ROT_STEP_DEG).to_radians();
+                match dim {
+                    0 => g.cell *= 1.0 + dir * POLISH_SCALE_STEP,
+                    1 => g.theta += (dir * POLISH_ROT_STEP_DEG).to_radians(),
+                    _ => g.aspect *= 1.0 + dir * POLISH_SCALE_STEP,
                 }
                 let o = ctx.trial(g, cur.flip);
                 if o.z > cur.z {

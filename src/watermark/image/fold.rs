@@ -4,58 +4,50 @@
 //! image (or crop) holds, so the correlation afterwards costs the same for any image size.
 
 use super::params::TILE;
+use super::sync::Geometry;
 
 pub(super) const FOLD: usize = 2 * TILE;
 
 /// Fold at half-cell resolution into `out` (FOLD×FOLD).
-pub(super) fn fold(
-    n: &[f32],
-    w: usize,
-    h: usize,
-    cell: f64,
-    theta: f64,
-    flip: bool,
-    out: &mut [f32],
-) {
-    fold_grid(n, w, h, cell, theta, flip, out, FOLD);
+pub(super) fn fold(n: &[f32], w: usize, h: usize, geo: &Geometry, flip: bool, out: &mut [f32]) {
+    fold_grid(n, w, h, geo, flip, out, FOLD);
 }
 
 /// Fold into a `grid`×`grid` sum covering one tile (grid = TILE or FOLD, a power of two).
-/// Unrotated hypotheses (the size prior, its mirror, the scale scan: most trials, and all of
-/// them on most unmarked images) take the separable path [`fold_axes`].
-#[allow(clippy::too_many_arguments)]
+/// Axis-aligned hypotheses (the size prior, its mirror, the scale scan, non-uniform resizes:
+/// most trials, and all of them on most unmarked images) take the separable path [`fold_axes`].
 pub(super) fn fold_grid(
     n: &[f32],
     w: usize,
     h: usize,
-    cell: f64,
-    theta: f64,
+    geo: &Geometry,
     flip: bool,
     out: &mut [f32],
     grid: usize,
 ) {
     out.iter_mut().for_each(|v| *v = 0.0);
-    if theta == 0.0 {
-        fold_axes(n, w, h, cell * TILE as f64 / grid as f64, flip, out, grid);
+    let per_bin = TILE as f64 / grid as f64;
+    if geo.axis_aligned() {
+        let cx = geo.cell * per_bin;
+        fold_axes(n, w, h, (cx, cx * geo.aspect), flip, out, grid);
     } else {
-        fold_general(n, w, h, cell, theta, flip, out, grid);
+        fold_general(n, w, h, geo, flip, out, grid);
     }
 }
 
-/// The general (rotated) fold: four scattered adds per pixel. `out` must be zeroed.
-#[allow(clippy::too_many_arguments)]
+/// The general (rotated, sheared) fold: four scattered adds per pixel. `out` must be zeroed.
 fn fold_general(
     n: &[f32],
     w: usize,
     h: usize,
-    cell: f64,
-    theta: f64,
+    geo: &Geometry,
     flip: bool,
     out: &mut [f32],
     grid: usize,
 ) {
-    let cell = cell * TILE as f64 / grid as f64; // pixels per bin
-    let (c, s) = (theta.cos() / cell, theta.sin() / cell);
+    // Image → bin coordinates.
+    let bins = grid as f64 / TILE as f64;
+    let m = geo.inverse().map(|r| r.map(|v| v * bins));
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let fx = if flip { -1.0 } else { 1.0 };
     let t = grid as f64;
@@ -65,11 +57,11 @@ fn fold_general(
     let anchor = |x: usize, py: f64| -> (f32, f32) {
         let px = fx * (x as f64 + 0.5 - cx);
         (
-            ((px * c + py * s).rem_euclid(t) + 4.0 * t) as f32,
-            ((-px * s + py * c).rem_euclid(t) + 4.0 * t) as f32,
+            ((px * m[0][0] + py * m[0][1]).rem_euclid(t) + 4.0 * t) as f32,
+            ((px * m[1][0] + py * m[1][1]).rem_euclid(t) + 4.0 * t) as f32,
         )
     };
-    let (du, dv) = ((fx * c) as f32, (-fx * s) as f32);
+    let (du, dv) = ((fx * m[0][0]) as f32, (fx * m[1][0]) as f32);
     for y in 0..h {
         let py = y as f64 + 0.5 - cy;
         let row = &n[y * w..(y + 1) * w];
@@ -110,14 +102,22 @@ fn taps(len: usize, centre: f64, sign: f64, cell: f64, grid: usize) -> Vec<(u32,
         .collect()
 }
 
-/// Unrotated fold, separably: the bilinear weight of a pixel is (row weight) × (column weight),
+/// Axis-aligned fold (`cell` = pixels per bin along x and y), separably: the bilinear weight of a pixel is (row weight) × (column weight),
 /// so rows are first summed into `grid` bin rows (contiguous, vectorised), then the columns of
 /// those `grid` rows are splatted. Same sums as the general path up to rounding, at a fraction
 /// of its cost (`grid`·`w` scattered adds instead of 4 per pixel).
-fn fold_axes(n: &[f32], w: usize, h: usize, cell: f64, flip: bool, out: &mut [f32], grid: usize) {
+fn fold_axes(
+    n: &[f32],
+    w: usize,
+    h: usize,
+    cell: (f64, f64),
+    flip: bool,
+    out: &mut [f32],
+    grid: usize,
+) {
     let fx = if flip { -1.0 } else { 1.0 };
-    let cols = taps(w, w as f64 / 2.0, fx, cell, grid);
-    let rows = taps(h, h as f64 / 2.0, 1.0, cell, grid);
+    let cols = taps(w, w as f64 / 2.0, fx, cell.0, grid);
+    let rows = taps(h, h as f64 / 2.0, 1.0, cell.1, grid);
     let mut acc = vec![0f32; grid * w];
     for (y, &(v0, v1, b0, b1)) in rows.iter().enumerate() {
         let row = &n[y * w..(y + 1) * w];
@@ -147,18 +147,29 @@ fn fold_axes(n: &[f32], w: usize, h: usize, cell: f64, flip: bool, out: &mut [f3
 mod tests {
     use super::*;
 
-    /// The separable path gives the sums of the general one (at θ = 0, flipped or not).
+    /// The separable path gives the sums of the general one (axis-aligned, flipped or not, square
+    /// cells or not).
     #[test]
     fn separable_fold_matches_general() {
         let (w, h) = (203usize, 150usize);
         let n: Vec<f32> = (0..w * h)
             .map(|i| (((i * 7919) % 1013) as f32 / 506.0) - 1.0)
             .collect();
-        for (grid, cell, flip) in [(TILE, 1.37, false), (FOLD, 0.91, true), (TILE, 2.6, true)] {
+        for (grid, cell, aspect, flip) in [
+            (TILE, 1.37, 1.0, false),
+            (FOLD, 0.91, 1.0, true),
+            (TILE, 2.6, 1.0, true),
+            (FOLD, 1.2, 0.73, false),
+            (TILE, 0.8, 1.4, true),
+        ] {
+            let geo = Geometry {
+                aspect,
+                ..Geometry::similar(cell, 0.0)
+            };
             let mut a = vec![0f32; grid * grid];
             let mut b = vec![0f32; grid * grid];
-            fold_grid(&n, w, h, cell, 0.0, flip, &mut a, grid);
-            fold_general(&n, w, h, cell, 0.0, flip, &mut b, grid);
+            fold_grid(&n, w, h, &geo, flip, &mut a, grid);
+            fold_general(&n, w, h, &geo, flip, &mut b, grid);
             let scale = b.iter().map(|v| v.abs()).fold(0f32, f32::max);
             assert!(scale > 0.0);
             for (x, y) in a.iter().zip(&b) {

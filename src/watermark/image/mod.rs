@@ -31,8 +31,9 @@
 //!   mark is grey, so it is uncorrelated with colour, while shading of coloured texture moves
 //!   luma and colour together; grey images are unaffected); divide by the local RMS of what is
 //!   left and clip (whitening; also makes brightness/contrast irrelevant). For a geometry
-//!   hypothesis (cell size, rotation, flip) *fold* all pixels (separably for unrotated
-//!   hypotheses: rows into bin rows, then columns) into one
+//!   hypothesis (a 2×2 map from image to tile: cell size, rotation, aspect, shear; and flip)
+//!   *fold* all pixels (separably for axis-aligned hypotheses: rows into bin rows, then
+//!   columns) into one
 //!   tile-sized sum at half-cell resolution (all copies add up; cost independent of the crop),
 //!   low-pass it onto the 64×64 cell grid, *prewhiten its spectrum* (each coefficient divided by
 //!   the RMS of its 5×5 frequency neighbourhood, floored at 10 % of the mean in-band power so
@@ -44,21 +45,28 @@
 //!   score is the weighted pilot agreement z (see below).
 //! * **Search.** Hypotheses, cheapest first, stopping at the first one whose z passes:
 //!   (1) the size prior (unchanged / resized / recompressed); (2) the prior mirrored (flip);
-//!   (3) up to 4 lattice candidates from the spectrally whitened autocorrelation of the image
-//!   (the periodic tile puts peaks at the tile period, up to 0.55 × the analysis window: scale
-//!   and rotation up to ±12°; computed from the image only, never from the key), unflipped
-//!   then flipped; (4) if the best so far stands out of the noise (z ≥ 5), 3×3 small
-//!   scale/rotation steps around it; (5) a scale scan for crops: cell = base × 0.97…2.1 in 1 %
-//!   steps (base = the prior, or short side / 256 for images under 256 px, which may be
-//!   downscaled copies), each ranked by the whitened full-band pilot correlation of a
-//!   cell-resolution fold; a scale whose correlation reaches 6 standard
+//!   (3) lattice candidates from the spectrally whitened autocorrelation of the image (the
+//!   periodic tile puts peaks on its lattice, periods up to 0.55 × the analysis window;
+//!   computed from the image only, never from the key): up to 4 *square* lattices (a peak and
+//!   its perpendicular twin: scale and rotation up to ±18°), unflipped, then up to 3 *affine*
+//!   ones (the strongest peaks near each image axis, within ±22°, ranked by significance —
+//!   mean product × √overlap, so a multiple of the period does not win by its noise — and
+//!   paired: two lattice vectors give the whole 2×2 map, i.e. a non-uniform resize, shear and
+//!   rotation at once; unflipped only, and not when it folds like a square candidate), then the
+//!   square ones flipped; (4) if the best so far stands out of the noise (z ≥ 5), 3×3 small
+//!   scale/rotation steps around it; (5) a scale scan for crops: cell = base × 0.97…2.09 in
+//!   1 % steps, then on to 3.0 in 2.5 % steps (crops keeping down to 35 % of each side; a
+//!   smaller piece holds fewer cells, so it tolerates a larger scale error) (base = the prior,
+//!   or short side / 256 for images under 256 px, which may be downscaled copies), each ranked
+//!   by the whitened full-band pilot correlation of a cell-resolution fold; a scale whose
+//!   correlation reaches 6 standard
 //!   deviations gets its full trials at once, otherwise the 3 best-ranked do after the scan, but
 //!   only those reaching 5.2 standard deviations (*early reject*: unmarked photographs stay below
 //!   that at 95 %, every mark the scan found in the robustness sweep reached ≥ 6.7, and the
 //!   sweep counts what the rejected trials would have found, see `detect_full_search`); full
-//!   trials at 5 fine scales (0, ±0.25 %, ±0.5 %, nearest first). After a pass with z < 11 at a
-//!   searched geometry (weaker payload), the geometry is polished (hill-climb in scale and
-//!   rotation) for payload decoding only.
+//!   trials at 5 fine scales (0, ±0.25 %, ±0.5 %, ×2.5 past the 1 % steps; nearest first).
+//!   After a pass with z < 11 at a searched geometry (weaker payload), the geometry is polished
+//!   (hill-climb in scale, rotation, and aspect for an affine one) for payload decoding only.
 //!
 //! # False-positive rate (derivation)
 //! Pilot bits are derived from the key with their own HMAC label, independently of the chips,
@@ -73,15 +81,17 @@
 //! 2e³/9 ≈ 4.46 Bentkus & Dzindzalieta 2015 sharpen to ≈ 3.18; Z standard normal; with equal
 //! weights this is never below the exact binomial tail, checked in the tests).
 //! Detection may look at no more than
-//! `N = [(1 prior + 4 lattice) × 3 scales × 3 rotations × 2 flips + 78 scan scales × 5 fine
-//! scales] × 4096 offsets × 4 half-cell phases = 480 × 16 384 = 7 864 320` trials; which ones it
+//! `N = [(1 prior + 4 square lattices) × 3 scales × 3 rotations × 2 flips + 3 affine lattices ×
+//! 3 scales × 3 rotations + (78 + 15) scan scales × 5 fine scales] × 4096 offsets × 4 half-cell
+//! phases = 582 × 16 384 = 9 535 488` trials; which ones it
 //! looks at depends on the data (the scan's ranking and early triggers and the choice of best
 //! offset use the key; the pre-processing — colour cancellation, local normalisation, clipping —
 //! the lattice and the spectral prewhitening use the image only), but always
 //! within this fixed set (the early reject only skips trials of it), so by the union bound `P(false positive) ≤ N · P(z ≥ t)`. The
-//! smallest `t` with `N · P ≤ 1e-6` is **z ≥ 7.515** (`stats::z_threshold`, computed at run
-//! time; there the Pinelis term is the smaller one: 4.46 × P(Z ≥ 7.515) = 1.27e-13, and
-//! N × 1.27e-13 = 1.0e-6). With equal weights this is 189 of 256 agreeing pilot bits
+//! smallest `t` with `N · P ≤ 1e-6` is **z ≥ 7.540** (`stats::z_threshold`, computed at run
+//! time; there the Pinelis term is the smaller one: 4.46 × P(Z ≥ 7.540) = 1.05e-13, and
+//! N × 1.05e-13 = 1.0e-6; the affine search of round two raised it from 7.515 with
+//! N = 7 864 320). With equal weights this is 189 of 256 agreeing pilot bits
 //! ([`presence_threshold`]); the weights let reliable bits count more (≈ 10–20 % higher z than
 //! the plain sign count at the true geometry). The reported `false_positive_probability` is
 //! `N · P(z ≥ z_found)` for the trial that passed (the payload polish never decides presence and
@@ -89,8 +99,9 @@
 //! as evidence.
 //!
 //! # Limits
-//! Rotation beyond ±12°, crops keeping < 50 % of a side, downscaling below a cell of ~0.75 px
-//! and strong geometric warps are not synchronised. Dense grey texture (gravel) cropped to
+//! Rotation beyond ±18°, crops keeping < 35 % of a side, rotation combined with a crop keeping
+//! < 50 %, mirroring combined with a non-uniform resize, downscaling below a cell of ~0.75 px
+//! along either axis and strong geometric warps are not synchronised. Dense grey texture (gravel) cropped to
 //! 60 % or rotated sits at the threshold (z ≈ 6.5–8 at the right geometry depending on the
 //! payload): the mark is there but the texture masks it. Strong blur of small images (σ = 2 px
 //! at a 256-px short side) removes most of the band and often defeats detection. The payload of

@@ -24,6 +24,8 @@ pub(super) const BAND_HI: f64 = 0.30;
 pub(super) const TAPER: f64 = 0.05;
 /// Number of autocorrelation lattice candidates tested besides the size prior.
 pub(super) const SYNC_CANDIDATES: usize = 4;
+/// Affine lattice candidates (two independent axes) tested after those.
+pub(super) const AFFINE_CANDIDATES: usize = 3;
 /// Local perturbations (scale × rotation) tested around the best candidate.
 pub(super) const REFINE_SCALE_STEP: f64 = 0.0025;
 pub(super) const REFINE_ROT_STEP_DEG: f64 = 0.15;
@@ -34,6 +36,11 @@ pub(super) const REFINE_ROT_STEP_DEG: f64 = 0.15;
 pub(super) const SCAN_MIN: f64 = 0.97;
 pub(super) const SCAN_STEP: f64 = 1.01;
 pub(super) const SCAN_STEPS: usize = 78;
+/// Deep crops (keeping down to 35 % of each side, cell up to ≈ 3 × base): SCAN_WIDE_STEPS more
+/// scales in steps of SCAN_WIDE_STEP (a smaller piece holds fewer cells, so it tolerates a
+/// proportionally larger scale error; the fine offsets widen alike).
+pub(super) const SCAN_WIDE_STEP: f64 = 1.025;
+pub(super) const SCAN_WIDE_STEPS: usize = 15;
 pub(super) const SCAN_KEEP: usize = 3;
 pub(super) const SCAN_FINE: [f64; 5] = [0.0, -0.0025, 0.0025, -0.005, 0.005];
 /// A scan scale whose correlation maximum reaches this many standard deviations gets its full
@@ -49,8 +56,12 @@ pub(super) const REFINE_MIN_Z: f32 = 5.0;
 /// Target false-positive probability per image (all trials counted).
 pub(super) const TARGET_FPR: f64 = 1e-6;
 
-/// Total number of keyed trials a detection may run (union bound):
-/// [(1 prior + SYNC_CANDIDATES) geometries × 3 scales × 3 rotations × 2 (flip)
-///  + SCAN_STEPS scan scales × 5 fine scales] × CELLS offsets × 4 half-cell phases.
-pub(super) const TRIALS: f64 =
-    (((1 + SYNC_CANDIDATES) * 3 * 3 * 2 + SCAN_STEPS * SCAN_FINE.len()) * CELLS * 4) as f64;
+/// Total number of keyed trials a detection may run (union bound): the geometries
+/// (1 prior + SYNC_CANDIDATES) × 3 scales × 3 rotations × 2 (flip), plus AFFINE_CANDIDATES ×
+/// 3 scales × 3 rotations (unflipped only), plus (SCAN_STEPS + SCAN_WIDE_STEPS) scan scales ×
+/// 5 fine scales; each × CELLS offsets × 4 half-cell phases.
+pub(super) const TRIALS: f64 = (((1 + SYNC_CANDIDATES) * 3 * 3 * 2
+    + AFFINE_CANDIDATES * 3 * 3
+    + (SCAN_STEPS + SCAN_WIDE_STEPS) * SCAN_FINE.len())
+    * CELLS
+    * 4) as f64;

@@ -83,7 +83,7 @@ fn assert_found(img: &RgbImage, what: &str) -> Detection {
 #[test]
 fn threshold_is_earned() {
     let (m, n) = presence_threshold();
-    assert_eq!(n, 7_864_320.0);
+    assert_eq!(n, 9_535_488.0);
     let z = presence_z_threshold();
     assert!(n * stats::weighted_tail(z) <= 1e-6);
     assert!(n * stats::weighted_tail(z - 1e-3) > 1e-6);
@@ -219,5 +219,76 @@ fn corpus_unmarked_photo_not_detected() {
         detect(&jpeg(&photo, 75), &KEY).unwrap(),
         None,
         "unmarked photo, jpeg 75"
+    );
+}
+
+/// Rotation by `deg` about the centre (bilinear), then the largest centred crop of the same
+/// aspect free of blank corners.
+fn rotate_cropped(img: &RgbImage, deg: f64) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (c, s) = (deg.to_radians().cos(), deg.to_radians().sin());
+    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+    let rot = RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
+        let sx = (c * dx + s * dy + cx - 0.5).clamp(0.0, (w - 1) as f64);
+        let sy = (-s * dx + c * dy + cy - 0.5).clamp(0.0, (h - 1) as f64);
+        let (x0, y0) = (sx.floor() as u32, sy.floor() as u32);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
+        let px = |x, y, k| img.get_pixel(x, y)[k] as f64;
+        image::Rgb(std::array::from_fn(|k| {
+            (px(x0, y0, k) * (1.0 - fx) * (1.0 - fy)
+                + px(x1, y0, k) * fx * (1.0 - fy)
+                + px(x0, y1, k) * (1.0 - fx) * fy
+                + px(x1, y1, k) * fx * fy)
+                .round() as u8
+        }))
+    });
+    let a = w.max(h) as f64 / w.min(h) as f64;
+    let keep = 1.0 / (c + s.abs() * a);
+    let (kw, kh) = (
+        (w as f64 * keep).round() as u32,
+        (h as f64 * keep).round() as u32,
+    );
+    imageops::crop_imm(&rot, (w - kw) / 2, (h - kh) / 2, kw, kh).to_image()
+}
+
+/// Round two (issue #18): a non-uniform resize is found through the affine lattice (two
+/// independent axes), and the found geometry is the squeeze.
+#[test]
+fn corpus_photo_non_uniform_resize() {
+    let m = marked(&corpus_photo("skimage/astronaut.png"));
+    let (w, h) = m.dimensions();
+    for (fx, fy) in [(0.8, 0.6), (0.6, 0.9)] {
+        let nw = (w as f64 * fx).round() as u32;
+        let nh = (h as f64 * fy).round() as u32;
+        let r = imageops::resize(&m, nw, nh, FilterType::CatmullRom);
+        let d = assert_found(&r, &format!("resize {fx} × {fy}"));
+        assert!(!d.flipped);
+    }
+    // The unmarked photograph squeezed alike: nothing.
+    let photo = corpus_photo("skimage/astronaut.png");
+    let r = imageops::resize(&photo, w * 8 / 10, h * 6 / 10, FilterType::CatmullRom);
+    assert_eq!(detect(&r, &KEY).unwrap(), None, "unmarked, squeezed");
+}
+
+/// Deep crops (40 % of each side from a corner, 35 % off-centre) are found by the widened
+/// scale scan; rotation by 15° (cropped) by the similarity lattice.
+#[test]
+fn corpus_photo_deep_crop_and_rotation() {
+    let m = marked(&corpus_photo("skimage/astronaut.png"));
+    let (w, h) = m.dimensions();
+    let c40 = imageops::crop_imm(&m, w - w * 4 / 10, 0, w * 4 / 10, h * 4 / 10).to_image();
+    let d = assert_found(&c40, "crop 40% corner");
+    // Relative to the prior of a 204-px image (cells of at least 1 px): 2 px / 1 px.
+    assert!((d.scale - 2.0).abs() < 0.05, "crop 40% scale {}", d.scale);
+    let c35 = imageops::crop_imm(&m, w / 5, h / 2, w * 35 / 100, h * 35 / 100).to_image();
+    assert_found(&c35, "crop 35%");
+    let r15 = rotate_cropped(&m, 15.0);
+    let d = assert_found(&r15, "rotation 15° cropped");
+    assert!(
+        (d.rotation_deg.abs() - 15.0).abs() < 1.0,
+        "rotation {}",
+        d.rotation_deg
     );
 }
