@@ -705,6 +705,11 @@ pub const FINDING_CODES: &[FindingCode] = &[
         "the watermark's producer tag matches trusted producer …",
     ),
     code(
+        "watermark.unidentified",
+        &[Severity::Warning],
+        "the watermark was read as …, which is neither the sealed … nor a mark of any producer this verifier trusts; a mark too weakened to read its payload gives this, so it is not taken as another content's mark",
+    ),
+    code(
         "wav.aigc_lowercase",
         &[Severity::Warning],
         "the label chunk's id is 'aigc' in lower case; the rules name it 'AIGC' (RIFF ids are case-sensitive)",

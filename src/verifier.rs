@@ -434,8 +434,10 @@ impl Checker<'_> {
     }
 
     /// The watermark against the label: a found mark that disagrees with a sealed label
-    /// contradicts it (unless the content is exactly what was sealed: then it was misread); a
-    /// recorded mark that is missing is worth a warning. Returns whether they contradict.
+    /// contradicts it (unless the content is exactly what was sealed: then it was misread; or
+    /// its producer tag names no producer known here: then its payload was misread from a weak
+    /// mark); a recorded mark that is missing is worth a warning. Returns whether they
+    /// contradict.
     fn check_watermark(
         &self,
         watermark: &mut WatermarkCheck,
@@ -460,6 +462,24 @@ impl Checker<'_> {
                         format!(
                             "the watermark was read as {}, not the sealed {}; the content is \
                              unchanged since sealing, so the payload was misread",
+                            found.payload.id(),
+                            sealed_id.unwrap_or("(none)")
+                        ),
+                    ));
+                    return false;
+                }
+                if !self.names_known_producer(found.producer_tag, record) {
+                    // A payload read from a weak mark (a deep crop, strong compression) can be
+                    // wrong in most bits; its producer tag is then 16 random bits, which name
+                    // none of the few producers a verifier knows (odds ~k/65 536). Another
+                    // producer's real mark names its producer: only that is a contradiction.
+                    findings.push(Finding::warning(
+                        "watermark.unidentified",
+                        format!(
+                            "the watermark was read as {}, which is neither the sealed {} nor \
+                             a mark of any producer this verifier trusts; a mark too weakened to \
+                             read its payload gives this, so it is not taken as another \
+                             content's mark",
                             found.payload.id(),
                             sealed_id.unwrap_or("(none)")
                         ),
@@ -1081,6 +1101,19 @@ impl Checker<'_> {
             }
         }
         report
+    }
+
+    /// Whether a read producer tag is the label's producer's or a trusted owner's.
+    fn names_known_producer(&self, tag: [u8; 2], record: &LabelRecord) -> bool {
+        record
+            .content_producer
+            .as_deref()
+            .is_some_and(|p| producer_tag(p) == tag)
+            || self
+                .opts
+                .trust
+                .entries()
+                .any(|e| producer_tag(&e.owner) == tag)
     }
 
     fn name_watermark_producer(&self, tag: [u8; 2], findings: &mut Vec<Finding>) {

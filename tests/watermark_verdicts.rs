@@ -99,6 +99,52 @@ fn a_label_moved_onto_another_watermarked_image_conflicts() {
     assert_eq!(found(&r).agrees_with_label, Some(false));
 }
 
+/// `a`'s label on `b`'s pixels (both PNGs of the same picture).
+fn moved_label(a: &aigcmark::Labeled, b: &aigcmark::Labeled) -> Vec<u8> {
+    let handler = aigcmark::formats::handler(Format::Png).unwrap();
+    let limits = aigcmark::Limits::default();
+    handler
+        .write_label(
+            &b.bytes,
+            &a.record.to_json().unwrap(),
+            &aigcmark::format::WriteOptions {
+                carriers: aigcmark::format::CarrierChoice::Both,
+                limits: &limits,
+            },
+        )
+        .unwrap()
+}
+
+#[test]
+fn another_producers_mark_conflicts_only_when_that_producer_is_known() {
+    // A mark whose producer tag names nobody this verifier knows is what a payload misread
+    // from a weakened mark looks like (its tag is then random bits): the file is altered, and
+    // the report says why it is not called a contradiction. A trusted producer's mark under
+    // another producer's label is a contradiction.
+    const OTHER: &str = "001191000000MA00DEMO0X30000";
+    let (signer, trust) = demo_keys(23, PRODUCER);
+    let (other_signer, other_trust) = demo_keys(24, OTHER);
+    let input = std::fs::read(corpus_file("images/skimage/coffee.png")).unwrap();
+    let a = aigcmark::label(&input, Format::Png, &signer, &opts("a")).unwrap();
+    let mut o = LabelOptions::new(OTHER);
+    o.produce_id = Some("b".into());
+    let b = aigcmark::label(&input, Format::Png, &other_signer, &o).unwrap();
+    let moved = moved_label(&a, &b);
+
+    let r = verify(&moved, Format::Png, &trust);
+    assert_eq!(r.verdict, Verdict::Altered, "{r:#?}");
+    assert!(r.has_finding("watermark.unidentified"), "{r:#?}");
+    assert!(!r.has_finding("watermark.mismatch"));
+    assert_eq!(found(&r).agrees_with_label, Some(false));
+
+    let mut both = trust.clone();
+    both.merge(other_trust).unwrap();
+    let r = verify(&moved, Format::Png, &both);
+    assert_eq!(r.verdict, Verdict::Conflicting, "{r:#?}");
+    assert!(r.has_finding("watermark.mismatch"));
+    assert!(!r.has_finding("watermark.unidentified"));
+}
+
 #[test]
 fn audio_watermark_outlives_mp3_and_the_metadata() {
     let (signer, trust) = demo_keys(23, PRODUCER);
