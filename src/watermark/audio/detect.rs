@@ -155,7 +155,7 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
     }
     Some(best)
 }
-use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row, time_reference};
+use super::features::{CLIP, FIRST_BIN, FW, NBINS, TM, W, cell_values, log_row, time_reference};
 /// Quantile of the frames' in-band power (`frame_weights`) and of each cell's smoothed power
 /// (`cell_weights`) taken as the background level.
 const FLOOR_QUANTILE: f32 = 0.03;
@@ -572,17 +572,20 @@ fn valley_ratios(row: &[f32], out: &mut [f32], prefix: &mut [f64]) {
     for k in 0..W {
         prefix[k + 1] = prefix[k] + row[k] as f64;
     }
-    for (c, o) in out.iter_mut().enumerate() {
-        let mut r = 0f32;
-        for j in 0..3 {
-            let k = FW + 3 * c + j;
-            let (a, b) = (k.saturating_sub(ENV_HALF), (k + ENV_HALF + 1).min(W));
-            let env = ((prefix[b] - prefix[a]) * INV_WIDTH[k]) as f32;
-            // min(sqrt(env / p), cap) without a branch (p = 0 gives the cap)
-            r += (env / row[k]).sqrt().min(RATIO_CAP);
-        }
+    // per band bin: the envelope, then min(sqrt(env / p), cap) in a plain loop over the bins
+    // (vectorised; p = 0 gives the cap), then the cells
+    let mut r = [0f32; NBINS];
+    for (j, e) in r.iter_mut().enumerate() {
+        let k = FW + j;
+        let (a, b) = (k.saturating_sub(ENV_HALF), (k + ENV_HALF + 1).min(W));
+        *e = ((prefix[b] - prefix[a]) * INV_WIDTH[k]) as f32;
+    }
+    for (e, &p) in r.iter_mut().zip(&row[FW..FW + NBINS]) {
+        *e = (*e / p).sqrt().min(RATIO_CAP);
+    }
+    for (o, c) in out.iter_mut().zip(r.chunks_exact(3)) {
         // x^0.75 = sqrt(x) * sqrt(sqrt(x)): two square roots instead of a powf
-        let s = (r / 3.0).sqrt();
+        let s = ((c[0] + c[1] + c[2]) / 3.0).sqrt();
         *o = s * s.sqrt();
     }
 }
