@@ -710,7 +710,14 @@ mod tests {
             let whole = half_up(&z, len);
             let fr = FullRate::new(z.clone(), true);
             let mut buf = Vec::new();
-            for (s, t) in [(0, len), (0, 1), (1, 2), (3, 200), (17, 18), (len - 45, len)] {
+            for (s, t) in [
+                (0, len),
+                (0, 1),
+                (1, 2),
+                (3, 200),
+                (17, 18),
+                (len - 45, len),
+            ] {
                 assert_eq!(fr.at(s, t, &mut buf), &whole[s..t], "{len}: {s}..{t}");
             }
         }
@@ -721,7 +728,10 @@ mod tests {
     #[test]
     fn sixteen_bit_samples_add_with_rounding_and_clamping() {
         let mut v = [1000i16, -1000, 32760, -32760];
-        for (x, d) in v.iter_mut().zip([0.5f32 / 32768.0, -0.5 / 32768.0, 1.0, -1.0]) {
+        for (x, d) in v
+            .iter_mut()
+            .zip([0.5f32 / 32768.0, -0.5 / 32768.0, 1.0, -1.0])
+        {
             x.add(d);
         }
         assert_eq!(v, [1001, -1001, 32767, -32768]);
