@@ -579,6 +579,41 @@ impl Handler for Wav {
         let frames = body.len() / align;
         let mut record = None;
         let mut watermarked = false;
+        if let (Some((key, payload)), None, (1, 16)) = (edits.watermark, placement, (f.tag, f.bits))
+            && usize::from(f.block_align) == 2 * usize::from(f.channels)
+        {
+            // 16-bit PCM, the mark alone: the file is copied once and its samples are marked
+            // where they lie in the copy (no float copy of the audio, no second copy of the file)
+            let mut bytes = rebuild(input, &l, None, None, edits.limits)?;
+            let out = layout(&bytes, edits.limits)?;
+            let at = out
+                .data
+                .map(|d| d.body_start())
+                .ok_or_else(|| Error::malformed("wav", "no data chunk"))?;
+            let pcm = bytes
+                .get_mut(at..at + frames * align)
+                .ok_or_else(|| Error::malformed("wav", "the data chunk moved"))?;
+            let watermarked = match audio::embed_watermark_into(
+                audio::Marked::Pcm16le(pcm),
+                f.channels,
+                f.rate,
+                key,
+                payload,
+            ) {
+                Ok(()) => true,
+                Err(why) => {
+                    notes.push(audio::not_embedded(&why));
+                    false
+                }
+            };
+            return Ok(Edited {
+                bytes: Some(bytes),
+                format: Format::Wav,
+                explicit_record: None,
+                watermarked,
+                notes,
+            });
+        }
         let new_body = if let (Some((key, payload)), true) = (edits.watermark, wants_watermark) {
             // Watermarking changes every sample: decode, mark, add the rhythm, encode. The
             // rhythm goes in after the mark so that the mark's noise never touches its tones and
@@ -601,6 +636,12 @@ impl Handler for Wav {
                     &rhythm::RhythmSpec::default(),
                 )?;
                 record = Some(rhythm::record(p, &placed));
+            }
+            if samples.len() * usize::from(f.block_align) / usize::from(f.channels)
+                == frames * align
+            {
+                // same length: the new samples go straight into the rebuilt file's data chunk
+                return self.rebuilt_with(input, edits, &f, &samples, record, watermarked, notes);
             }
             f.encode(&samples)
         } else {
@@ -643,6 +684,42 @@ impl Handler for Wav {
 }
 
 impl Wav {
+    /// The file with its `data` body replaced by `samples` in layout `f`, of the same length:
+    /// the file is copied once and the samples are encoded in place (no second copy of the
+    /// audio).
+    #[allow(clippy::too_many_arguments)]
+    fn rebuilt_with(
+        &self,
+        input: &[u8],
+        edits: &ContentEdits<'_>,
+        f: &WavFmt,
+        samples: &[f32],
+        explicit_record: Option<String>,
+        watermarked: bool,
+        notes: Vec<Finding>,
+    ) -> Result<Edited> {
+        let l = layout(input, edits.limits)?;
+        let mut bytes = rebuild(input, &l, None, None, edits.limits)?;
+        let out = layout(&bytes, edits.limits)?;
+        let data = out
+            .data
+            .ok_or_else(|| Error::malformed("wav", "no data chunk"))?;
+        let body = data.body_start()
+            ..data.body_start()
+                + samples.len() * usize::from(f.block_align) / usize::from(f.channels);
+        let dst = bytes
+            .get_mut(body)
+            .ok_or_else(|| Error::malformed("wav", "the data chunk moved"))?;
+        f.encode_into(samples, dst);
+        Ok(Edited {
+            bytes: Some(bytes),
+            format: Format::Wav,
+            explicit_record,
+            watermarked,
+            notes,
+        })
+    }
+
     fn recorded_marks(
         &self,
         input: &[u8],

@@ -46,12 +46,34 @@ pub(crate) fn embed_watermark(
     key: &WatermarkKey,
     payload: [u8; 8],
 ) -> std::result::Result<(), String> {
+    embed_watermark_into(Marked::F32(samples), channels, rate, key, payload)
+}
+
+/// Samples the watermark step marks in place: floats, or the 16-bit little-endian PCM bytes of
+/// a WAV `data` chunk (marked where they lie in the output file).
+pub(crate) enum Marked<'a> {
+    F32(&'a mut [f32]),
+    Pcm16le(&'a mut [u8]),
+}
+
+/// [`embed_watermark`] for either kind of samples.
+pub(crate) fn embed_watermark_into(
+    mut samples: Marked<'_>,
+    channels: u16,
+    rate: u32,
+    key: &WatermarkKey,
+    payload: [u8; 8],
+) -> std::result::Result<(), String> {
     use crate::watermark::audio as wm;
     let ch = usize::from(channels.max(1));
+    let count = match &samples {
+        Marked::F32(s) => s.len(),
+        Marked::Pcm16le(b) => b.len() / 2,
+    };
     let seconds = if rate == 0 {
         0.0
     } else {
-        (samples.len() / ch) as f64 / f64::from(rate)
+        (count / ch) as f64 / f64::from(rate)
     };
     if seconds < wm::PERIOD_SECONDS {
         return Err(format!(
@@ -60,14 +82,12 @@ pub(crate) fn embed_watermark(
             wm::PERIOD_SECONDS
         ));
     }
-    let report = wm::embed(
-        samples,
-        usize::from(channels),
-        rate,
-        &payload,
-        key,
-        &wm::EmbedOptions::default(),
-    )
+    let opts = wm::EmbedOptions::default();
+    let ch = usize::from(channels);
+    let report = match &mut samples {
+        Marked::F32(s) => wm::embed(s, ch, rate, &payload, key, &opts),
+        Marked::Pcm16le(b) => wm::embed_pcm16le(b, ch, rate, &payload, key, &opts),
+    }
     .map_err(|e| format!("the watermark cannot be embedded: {e}"))?;
     if !report.holds_a_period() {
         return Err(format!(
@@ -77,7 +97,11 @@ pub(crate) fn embed_watermark(
             wm::PERIOD_SECONDS
         ));
     }
-    match wm::confirm(samples, usize::from(channels), rate, key, &payload) {
+    let confirmed = match &samples {
+        Marked::F32(s) => wm::confirm(s, ch, rate, key, &payload),
+        Marked::Pcm16le(b) => wm::confirm_pcm16le(b, ch, rate, key, &payload),
+    };
+    match confirmed {
         Ok(true) => Ok(()),
         Ok(false) => Err(format!(
             "the watermark was added to {:.2} s of sound but cannot be read back with the \

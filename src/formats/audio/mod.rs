@@ -12,8 +12,8 @@ pub mod rhythm;
 pub mod wav_pcm;
 
 pub(crate) use edit::{
-    check_recorded, edit_by_decoding, embed_watermark, explicit_marks, look_for_watermark,
-    not_embedded, rhythm_request, scan_samples,
+    Marked, check_recorded, edit_by_decoding, embed_watermark, embed_watermark_into,
+    explicit_marks, look_for_watermark, not_embedded, rhythm_request, scan_samples,
 };
 
 /// Seconds at each end of a file that `scan` searches for the rhythm.

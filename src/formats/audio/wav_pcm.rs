@@ -80,6 +80,22 @@ impl WavFmt {
         }
         let usable =
             data.len() / usize::from(self.block_align.max(1)) * usize::from(self.block_align);
+        // the common layouts without a match per sample (the values are the general path's)
+        match (self.tag, w) {
+            (1, 2) => {
+                return data[..usable]
+                    .chunks_exact(2)
+                    .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
+                    .collect();
+            }
+            (3, 4) => {
+                return data[..usable]
+                    .chunks_exact(4)
+                    .map(|s| f32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+                    .collect();
+            }
+            _ => {}
+        }
         data[..usable]
             .chunks_exact(w)
             .map(|s| match (self.tag, w) {
@@ -99,29 +115,53 @@ impl WavFmt {
 
     /// Converts interleaved `f32` to this layout (rounded, clipped).
     pub fn encode(&self, samples: &[f32]) -> Vec<u8> {
+        let mut out = vec![0u8; samples.len() * self.width()];
+        self.encode_into(samples, &mut out);
+        out
+    }
+
+    /// [`WavFmt::encode`] into `out` (`samples.len()` times the sample width), e.g. straight
+    /// into the `data` chunk of a file being written.
+    pub fn encode_into(&self, samples: &[f32], out: &mut [u8]) {
         let w = self.width();
-        let mut out = Vec::with_capacity(samples.len() * w);
-        for &x in samples {
+        if w == 0 {
+            return;
+        }
+        if self.tag == 1 && w == 2 && self.bits == 16 {
+            // 16-bit: round half away from zero in f64 (exact for these magnitudes, the value
+            // `f64::round` gives) without a libm call per sample
+            for (o, &x) in out.chunks_exact_mut(2).zip(samples) {
+                let x = if x.is_finite() {
+                    x.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                };
+                let y = f64::from(x) * 32768.0;
+                let v = ((y + 0.5f64.copysign(y)) as i32).clamp(-32768, 32767) as i16;
+                o.copy_from_slice(&v.to_le_bytes());
+            }
+            return;
+        }
+        for (o, &x) in out.chunks_exact_mut(w).zip(samples) {
             let x = if x.is_finite() {
                 x.clamp(-1.0, 1.0)
             } else {
                 0.0
             };
             match (self.tag, w) {
-                (3, 4) => out.extend_from_slice(&x.to_le_bytes()),
-                (3, _) => out.extend_from_slice(&f64::from(x).to_le_bytes()),
-                (_, 1) => out.push((f64::from(x) * 128.0 + 128.0).round().clamp(0.0, 255.0) as u8),
+                (3, 4) => o.copy_from_slice(&x.to_le_bytes()),
+                (3, _) => o.copy_from_slice(&f64::from(x).to_le_bytes()),
+                (_, 1) => o[0] = (f64::from(x) * 128.0 + 128.0).round().clamp(0.0, 255.0) as u8,
                 _ => {
                     let bits = u32::from(self.bits).min(8 * w as u32);
                     let scale = f64::from(1u32 << (bits - 1));
                     let v = (f64::from(x) * scale).round().clamp(-scale, scale - 1.0) as i64;
                     // Left-justified: the significant bits at the top of the container.
                     let v = (v << (32 - bits)) as i32;
-                    out.extend_from_slice(&v.to_le_bytes()[4 - w..]);
+                    o.copy_from_slice(&v.to_le_bytes()[4 - w..]);
                 }
             }
         }
-        out
     }
 }
 
@@ -146,6 +186,44 @@ mod tests {
                 assert!((a - b).abs() < 1.0 / 64.0, "{bits}/{align}: {a} {b}");
             }
             assert_eq!(f.encode(&back), f.encode(&x));
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_fast_path_rounds_as_f64_round() {
+        let f = WavFmt {
+            tag: 1,
+            channels: 1,
+            rate: 8000,
+            block_align: 2,
+            bits: 16,
+        };
+        let mut x: Vec<f32> = (-70000..70000).map(|i| i as f32 / 65536.0).collect();
+        x.extend([
+            1.5,
+            -1.5,
+            f32::NAN,
+            f32::INFINITY,
+            0.499_999_97 / 32768.0,
+            -0.5 / 32768.0,
+        ]);
+        let enc = f.encode(&x);
+        for (i, &v) in x.iter().enumerate() {
+            let v = if v.is_finite() {
+                v.clamp(-1.0, 1.0)
+            } else {
+                0.0
+            };
+            let want = (f64::from(v) * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+            assert_eq!(
+                i16::from_le_bytes([enc[2 * i], enc[2 * i + 1]]),
+                want,
+                "{v}"
+            );
+        }
+        // decoding is exact
+        for (d, b) in f.decode(&enc).iter().zip(enc.chunks_exact(2)) {
+            assert_eq!(*d, f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0);
         }
     }
 }

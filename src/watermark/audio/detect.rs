@@ -7,8 +7,9 @@
 use realfft::RealFftPlanner;
 
 use super::conv;
-use super::layout::{CELLS, Layout, PERIOD, PILOT_PER_FRAME};
-use super::resample::resample;
+use super::embed::Sample;
+use super::layout::{CELLS, Layout, PERIOD};
+use super::resample::{resample, resample_with};
 use super::{Detection, WmError};
 
 pub(super) const DET_RATE: u32 = 16000;
@@ -59,6 +60,16 @@ pub(super) fn search_speed1(x: &[f32], layout: &Layout) -> Option<Found> {
         .filter(|o| !SPEED1_PRE.contains(o))
         .collect();
     Some(better(pre, search(x, layout, 1.0, &rest, trials)))
+}
+
+/// The embedder's check: the speed-1 trial at sub-hop offset 0 alone, with the speed-1 trial
+/// count. Offset 0 is where freshly marked audio has its frames (the mark's STFT starts at the
+/// first sample), and it is one of the offsets the detector always computes first
+/// (`SPEED1_PRE`), so when this trial passes, the detector's speed-1 step passes on the same
+/// samples (its best `z` is at least this one's). One feature pass instead of eight.
+pub(super) fn search_offset0(x: &[f32], layout: &Layout) -> Option<Found> {
+    const _: () = assert!(SPEED1_PRE[0] == 0);
+    search(x, layout, 1.0, &[0], (SUB * PERIOD) as f64 / SPEED1_SHARE)
 }
 
 /// The sub-hop offsets (samples) speed 1 tries first: 2 of the `SUB`, 10 ms apart.
@@ -144,7 +155,7 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
     }
     Some(best)
 }
-use super::features::{CLIP, FIRST_BIN, FW, TM, W, cell_values, log_row, time_reference};
+use super::features::{CLIP, FIRST_BIN, FW, NBINS, TM, W, cell_values, log_row, time_reference};
 /// Quantile of the frames' in-band power (`frame_weights`) and of each cell's smoothed power
 /// (`cell_weights`) taken as the background level.
 const FLOOR_QUANTILE: f32 = 0.03;
@@ -260,29 +271,43 @@ struct Trial {
     matches: usize,
 }
 
-pub(super) fn to_detection_rate(
-    samples: &[f32],
+pub(super) fn to_detection_rate<S: Sample>(
+    samples: &[S],
     channels: usize,
     rate: u32,
 ) -> Result<Vec<f32>, WmError> {
     super::validate(samples.len(), channels, rate)?;
-    if !super::all_finite(samples) {
+    if !S::all_finite(samples) {
         return Err(WmError::NonFinite);
     }
     let len = samples.len() / channels;
-    let mut mono = vec![0f32; len];
     let inv_c = 1.0 / channels as f32;
-    for (i, m) in mono.iter_mut().enumerate() {
-        *m = samples[i * channels..(i + 1) * channels]
-            .iter()
-            .sum::<f32>()
-            * inv_c;
-    }
+    // the down-mix of frames `start..start + buf.len()`
+    let mix = |start: usize, buf: &mut [f32]| {
+        let frames =
+            samples[start * channels..(start + buf.len()) * channels].chunks_exact(channels);
+        if channels == 1 {
+            for (m, v) in buf.iter_mut().zip(&samples[start..]) {
+                *m = v.get();
+            }
+        } else if channels == 2 {
+            for (m, c) in buf.iter_mut().zip(frames) {
+                *m = (c[0].get() + c[1].get()) * inv_c;
+            }
+        } else {
+            for (m, c) in buf.iter_mut().zip(frames) {
+                *m = c.iter().map(|v| v.get()).sum::<f32>() * inv_c;
+            }
+        }
+    };
     let cutoff = 0.475 * rate.min(DET_RATE) as f64;
     Ok(if rate == DET_RATE {
+        let mut mono = vec![0f32; len];
+        mix(0, &mut mono);
         mono
     } else {
-        resample(&mono, rate as f64, DET_RATE as f64, cutoff)
+        // mixed block by block as the resampler asks: the mix is never stored at the input rate
+        resample_with(len, rate as f64, DET_RATE as f64, cutoff, mix)
     })
 }
 
@@ -302,6 +327,9 @@ pub(super) fn search(
     let window: Vec<f32> = (0..N)
         .map(|i| (std::f32::consts::PI * i as f32 / N as f32).sin())
         .collect();
+    let corr = layout
+        .correlator
+        .get_or_init(|| PhaseCorrelator::new(layout));
     let mut best: Option<(Trial, Folded, usize)> = None;
     for &o in offsets {
         let Some(fd) = features(x, o, fft.as_ref(), &window) else {
@@ -311,48 +339,21 @@ pub(super) fn search(
         if compared == 0 {
             continue;
         }
-        // z = S / sqrt(sum a_i^2): the correlation and the bound's variance term (chip-free)
-        let mut local: Option<Trial> = None;
-        for phase in 0..PERIOD {
-            let mut s = 0f64;
-            let mut s2 = 0f64;
-            let mut m = 0usize;
-            let mut q = (PERIOD - phase) % PERIOD;
-            for p in 0..PERIOD {
-                let qc = q;
-                q = if q + 1 == PERIOD { 0 } else { q + 1 };
-                if fd.count[qc] == 0 {
-                    continue;
-                }
-                let row: &[f32; CELLS] = fd.acc[qc * CELLS..(qc + 1) * CELLS]
-                    .try_into()
-                    .expect("row of CELLS");
-                let mut cs = 0f32;
-                let mut c2 = 0f32;
-                for &(c, chip) in &layout.pilots[p][..PILOT_PER_FRAME] {
-                    let v = row[c as usize];
-                    cs += chip * v;
-                    c2 += v * v;
-                }
-                if cs > 0.0 {
-                    m += 1;
-                }
-                s += cs as f64;
-                s2 += c2 as f64;
-            }
+        // z = S / sqrt(sum a_i^2) at every phase: the correlation and the bound's variance term
+        // (chip-free), both circular correlations over the period computed by FFT
+        let (s, s2) = corr.correlate(&fd.acc);
+        let mut local: Option<(usize, f64)> = None;
+        for (phase, (&s, &s2)) in s.iter().zip(&s2).enumerate() {
             let z = if s2 > 0.0 { s / s2.sqrt() } else { 0.0 };
-            if local.as_ref().is_none_or(|t| z > t.z) {
-                local = Some(Trial {
-                    phase,
-                    z,
-                    matches: m,
-                });
+            if local.is_none_or(|(_, bz)| z > bz) {
+                local = Some((phase, z));
             }
         }
-        if let Some(t) = local
-            && best.as_ref().is_none_or(|(b, _, _)| t.z > b.z)
+        if let Some((phase, z)) = local
+            && best.as_ref().is_none_or(|(b, _, _)| z > b.z)
         {
-            best = Some((t, fd, compared));
+            let matches = pilot_matches(&fd, layout, phase);
+            best = Some((Trial { phase, z, matches }, fd, compared));
         }
     }
     let (t, fd, compared) = best?;
@@ -382,6 +383,120 @@ pub(super) fn search(
         fd,
         phase: t.phase,
     })
+}
+
+/// Frames whose pilot correlation is positive at `phase` (reported as `matching_bits`).
+fn pilot_matches(fd: &Folded, layout: &Layout, phase: usize) -> usize {
+    (0..PERIOD)
+        .filter(|&p| {
+            let q = (p + PERIOD - phase) % PERIOD;
+            fd.count[q] > 0
+                && layout.pilots[p]
+                    .iter()
+                    .map(|&(c, chip)| chip * fd.acc[q * CELLS + c as usize])
+                    .sum::<f32>()
+                    > 0.0
+        })
+        .count()
+}
+
+/// The pilot test at every period phase at once. For phase `φ` the statistic is
+/// `S(φ) = sum_q sum_c A[q][c] K[q + φ][c]` (`A` the folded presence features, `K` the pilot
+/// chips, 0 off the pilot cells, indices modulo the period) and its variance term
+/// `S2(φ) = sum_q sum_c A[q][c]^2 I[q + φ][c]` (`I` = 1 on the pilot cells): per cell a circular
+/// cross-correlation along the period, so one real FFT of every cell's column, a product with
+/// the key's precomputed spectra summed over the cells, and one inverse FFT give all 232 phases
+/// (the same sums as the direct loop, to float rounding; f64 throughout).
+pub(super) struct PhaseCorrelator {
+    fwd: std::sync::Arc<dyn realfft::RealToComplex<f64>>,
+    inv: std::sync::Arc<dyn realfft::ComplexToReal<f64>>,
+    /// per cell, the spectra of its chip column and of its pilot indicator column
+    chips: Vec<Vec<realfft::num_complex::Complex64>>,
+    ind: Vec<Vec<realfft::num_complex::Complex64>>,
+}
+
+impl PhaseCorrelator {
+    fn new(layout: &Layout) -> Self {
+        let mut planner = RealFftPlanner::<f64>::new();
+        let fwd = planner.plan_fft_forward(PERIOD);
+        let inv = planner.plan_fft_inverse(PERIOD);
+        let mut kc = vec![vec![0f64; PERIOD]; CELLS];
+        let mut ic = vec![vec![0f64; PERIOD]; CELLS];
+        for (p, pl) in layout.pilots.iter().enumerate() {
+            for &(c, chip) in pl {
+                kc[c as usize][p] = f64::from(chip);
+                ic[c as usize][p] = 1.0;
+            }
+        }
+        let spectrum = |mut col: Vec<f64>| {
+            let mut out = fwd.make_output_vec();
+            // lengths are the plan's own: cannot fail
+            let _ = fwd.process(&mut col, &mut out);
+            out
+        };
+        let chips = kc.into_iter().map(spectrum).collect();
+        let ind = ic.into_iter().map(spectrum).collect();
+        PhaseCorrelator {
+            fwd,
+            inv,
+            chips,
+            ind,
+        }
+    }
+
+    /// `(S, S2)` at every phase for the folded features `acc` (`PERIOD x CELLS`).
+    fn correlate(&self, acc: &[f32]) -> (Vec<f64>, Vec<f64>) {
+        use realfft::num_complex::Complex64;
+        let bins = PERIOD / 2 + 1;
+        let mut xs = vec![Complex64::new(0.0, 0.0); bins];
+        let mut xs2 = vec![Complex64::new(0.0, 0.0); bins];
+        let mut col = vec![0f64; PERIOD];
+        let mut col2 = vec![0f64; PERIOD];
+        let mut spec = self.fwd.make_output_vec();
+        let mut spec2 = self.fwd.make_output_vec();
+        let mut scratch = self.fwd.make_scratch_vec();
+        for c in 0..CELLS {
+            for (q, (v, v2)) in col.iter_mut().zip(&mut col2).enumerate() {
+                let a = f64::from(acc[q * CELLS + c]);
+                *v = a;
+                *v2 = a * a;
+            }
+            let _ = self
+                .fwd
+                .process_with_scratch(&mut col, &mut spec, &mut scratch);
+            let _ = self
+                .fwd
+                .process_with_scratch(&mut col2, &mut spec2, &mut scratch);
+            // correlation: conj(A) * K
+            for (((x, x2), (a, a2)), (k, i)) in xs
+                .iter_mut()
+                .zip(&mut xs2)
+                .zip(spec.iter().zip(&spec2))
+                .zip(self.chips[c].iter().zip(&self.ind[c]))
+            {
+                *x += a.conj() * k;
+                *x2 += a2.conj() * i;
+            }
+        }
+        // a real signal's spectrum: the DC and Nyquist bins are real
+        for v in [&mut xs, &mut xs2] {
+            v[0].im = 0.0;
+            v[bins - 1].im = 0.0;
+        }
+        let mut s = vec![0f64; PERIOD];
+        let mut s2 = vec![0f64; PERIOD];
+        let mut iscratch = self.inv.make_scratch_vec();
+        let _ = self
+            .inv
+            .process_with_scratch(&mut xs, &mut s, &mut iscratch);
+        let _ = self
+            .inv
+            .process_with_scratch(&mut xs2, &mut s2, &mut iscratch);
+        let norm = 1.0 / PERIOD as f64;
+        s.iter_mut().for_each(|v| *v *= norm);
+        s2.iter_mut().for_each(|v| *v *= norm);
+        (s, s2)
+    }
 }
 
 /// Informed check of an expected code word at the found alignment: `(z, agreement)` with
@@ -457,17 +572,20 @@ fn valley_ratios(row: &[f32], out: &mut [f32], prefix: &mut [f64]) {
     for k in 0..W {
         prefix[k + 1] = prefix[k] + row[k] as f64;
     }
-    for (c, o) in out.iter_mut().enumerate() {
-        let mut r = 0f32;
-        for j in 0..3 {
-            let k = FW + 3 * c + j;
-            let (a, b) = (k.saturating_sub(ENV_HALF), (k + ENV_HALF + 1).min(W));
-            let env = ((prefix[b] - prefix[a]) * INV_WIDTH[k]) as f32;
-            // min(sqrt(env / p), cap) without a branch (p = 0 gives the cap)
-            r += (env / row[k]).sqrt().min(RATIO_CAP);
-        }
+    // per band bin: the envelope, then min(sqrt(env / p), cap) in a plain loop over the bins
+    // (vectorised; p = 0 gives the cap), then the cells
+    let mut r = [0f32; NBINS];
+    for (j, e) in r.iter_mut().enumerate() {
+        let k = FW + j;
+        let (a, b) = (k.saturating_sub(ENV_HALF), (k + ENV_HALF + 1).min(W));
+        *e = ((prefix[b] - prefix[a]) * INV_WIDTH[k]) as f32;
+    }
+    for (e, &p) in r.iter_mut().zip(&row[FW..FW + NBINS]) {
+        *e = (*e / p).sqrt().min(RATIO_CAP);
+    }
+    for (o, c) in out.iter_mut().zip(r.chunks_exact(3)) {
         // x^0.75 = sqrt(x) * sqrt(sqrt(x)): two square roots instead of a powf
-        let s = (r / 3.0).sqrt();
+        let s = ((c[0] + c[1] + c[2]) / 3.0).sqrt();
         *o = s * s.sqrt();
     }
 }

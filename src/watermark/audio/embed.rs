@@ -256,8 +256,143 @@ fn half_up(z: &[f32], out_len: usize) -> Vec<f32> {
     out
 }
 
-pub(super) fn embed_f32(
-    samples: &mut [f32],
+/// A stored sample the embedder reads as `f32` (nominal -1..1) and adds the mark to: `f32`
+/// itself, or 16-bit PCM (`i16`, or the two little-endian bytes of a WAV `data` chunk, so a
+/// file's samples are marked where they lie, without a float copy of the whole file).
+pub(super) trait Sample: Copy {
+    /// The value, nominal range -1..1.
+    fn get(self) -> f32;
+    /// Adds `d` (rounded and clamped to the storage's range).
+    fn add(&mut self, d: f32);
+    /// True if every value is finite (integer storage always is).
+    fn all_finite(s: &[Self]) -> bool;
+    /// The samples themselves when they are stored as `f32`.
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+}
+
+impl Sample for f32 {
+    #[inline]
+    fn get(self) -> f32 {
+        self
+    }
+    #[inline]
+    fn add(&mut self, d: f32) {
+        *self += d;
+    }
+    fn all_finite(s: &[Self]) -> bool {
+        super::all_finite(s)
+    }
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+}
+
+/// `v + d * 32768` rounded half away from zero (in f64: exact for these magnitudes, as
+/// `f64::round`, without a libm call) and clamped to the i16 range.
+#[inline]
+fn add_i16(v: i16, d: f32) -> i16 {
+    let y = f64::from(v) + f64::from(d) * 32768.0;
+    ((y + 0.5f64.copysign(y)) as i32).clamp(-32768, 32767) as i16
+}
+
+impl Sample for i16 {
+    #[inline]
+    fn get(self) -> f32 {
+        f32::from(self) / 32768.0
+    }
+    #[inline]
+    fn add(&mut self, d: f32) {
+        *self = add_i16(*self, d);
+    }
+    fn all_finite(_: &[Self]) -> bool {
+        true
+    }
+}
+
+impl Sample for [u8; 2] {
+    #[inline]
+    fn get(self) -> f32 {
+        f32::from(i16::from_le_bytes(self)) / 32768.0
+    }
+    #[inline]
+    fn add(&mut self, d: f32) {
+        *self = add_i16(i16::from_le_bytes(*self), d).to_le_bytes();
+    }
+    fn all_finite(_: &[Self]) -> bool {
+        true
+    }
+}
+
+/// Odd samples interpolated per pass of [`FullRate::at`] (longer stretches take several).
+const ODD_MAX: usize = 64;
+
+/// The mark at the input rate, read a stretch at a time: either stored at that rate, or one
+/// half-band interpolation step above what is stored, computed for the samples asked for
+/// (the values [`half_up`] gives: the same taps in the same order).
+struct FullRate {
+    /// the stored mark, with `HB_TAPS` zeros on each side when interpolated
+    z: Vec<f32>,
+    up: bool,
+    g: [f32; HB_TAPS],
+}
+
+impl FullRate {
+    fn new(mark: Vec<f32>, up: bool) -> Self {
+        let z = if up {
+            let mut zp = vec![0f32; mark.len() + 2 * HB_TAPS];
+            zp[HB_TAPS..HB_TAPS + mark.len()].copy_from_slice(&mark);
+            zp
+        } else {
+            mark
+        };
+        FullRate {
+            z,
+            up,
+            g: halfband().map(|h| h * 2.0),
+        }
+    }
+
+    /// Samples `s..t` of the mark at the input rate (in `buf`).
+    fn at<'a>(&self, s: usize, t: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        buf.clear();
+        if !self.up {
+            buf.extend_from_slice(&self.z[s..t]);
+            return buf;
+        }
+        let zp = &self.z;
+        // the odd samples of the stretch first, tap by tap (a loop over m that vectorises),
+        // then interleaved with the even ones: out[2m + 1] = 2 sum_i h_i (z[m - i] + z[m + 1 + i])
+        let (m0, m1) = (s / 2, t.div_ceil(2));
+        let mut odd = [0f32; ODD_MAX];
+        for c in (m0..m1).step_by(ODD_MAX) {
+            let n = (m1 - c).min(ODD_MAX);
+            let odd = &mut odd[..n];
+            odd.fill(0.0);
+            for (i, &g) in self.g.iter().enumerate() {
+                let a = &zp[c + HB_TAPS - i..][..n];
+                let b = &zp[c + HB_TAPS + 1 + i..][..n];
+                for ((o, &u), &v) in odd.iter_mut().zip(a).zip(b) {
+                    *o += g * (u + v);
+                }
+            }
+            let lo = (2 * c).max(s);
+            let hi = (2 * (c + n)).min(t);
+            buf.extend((lo..hi).map(|k| {
+                if k % 2 == 0 {
+                    zp[HB_TAPS + k / 2]
+                } else {
+                    odd[k / 2 - c]
+                }
+            }));
+        }
+        buf
+    }
+}
+
+pub(super) fn embed_f32<S: Sample>(
+    samples: &mut [S],
     channels: usize,
     rate: u32,
     payload: &[u8; 8],
@@ -271,7 +406,7 @@ pub(super) fn embed_f32(
     if !opts.target_snr_db.is_finite() {
         return Err(WmError::BadStrength(opts.target_snr_db as f32));
     }
-    if !super::all_finite(samples) {
+    if !S::all_finite(samples) {
         return Err(WmError::NonFinite);
     }
     let len = samples.len() / channels;
@@ -296,15 +431,23 @@ pub(super) fn embed_f32(
         1 => Vec::new(),
         2 => samples
             .chunks_exact(2)
-            .map(|c| (c[0] + c[1]) * inv_c)
+            .map(|c| (c[0].get() + c[1].get()) * inv_c)
             .collect(),
         _ => samples
             .chunks_exact(channels)
-            .map(|c| c.iter().sum::<f32>() * inv_c)
+            .map(|c| c.iter().map(|v| v.get()).sum::<f32>() * inv_c)
             .collect(),
     };
-
-    let mono: &[f32] = if channels == 1 { samples } else { &mid };
+    // mono input is read in place when stored as f32, else converted once
+    let converted: Vec<f32> = match S::as_f32(samples) {
+        None if channels == 1 => samples.iter().map(|v| v.get()).collect(),
+        _ => Vec::new(),
+    };
+    let mono: &[f32] = match (channels, S::as_f32(samples)) {
+        (1, Some(s)) => s,
+        (1, None) => &converted,
+        _ => &mid,
+    };
 
     let layout = Layout::new(&key.0);
     let coded = conv::encode(payload);
@@ -316,7 +459,7 @@ pub(super) fn embed_f32(
     let mut srate = rate;
     let mut low: Option<Vec<f32>> = None;
     if fused {
-        let mix = |c: &[f32]| (c[0] + c[1]) * inv_c;
+        let mix = |c: &[S]| (c[0].get() + c[1].get()) * inv_c;
         let frames = samples.chunks_exact(2);
         let d = half_down_parts(
             len,
@@ -335,9 +478,12 @@ pub(super) fn embed_f32(
     }
     let mut mark = unit_mark(low.as_deref().unwrap_or(mono), srate, &signs)?;
     drop(low);
-    for w in lens.windows(2).rev() {
+    // all interpolation steps but the last one here; the last one as the samples are visited
+    // (the mark is never stored at the input rate)
+    for w in lens.windows(2).skip(1).rev() {
         mark = half_up(&mark, w[0]);
     }
+    let mark = FullRate::new(mark, lens.len() > 1);
 
     // Per-channel level ratio per hop block, so each channel's mark follows its own level and the
     // down-mix carries exactly `mark`; host energy; guard limit of every 1 ms block.
@@ -364,9 +510,10 @@ pub(super) fn embed_f32(
             // local accumulators (a store per sample otherwise)
             let (mut e0, mut e1, mut em) = (0f32, 0f32, 0f32);
             for fr in c.chunks_exact(2) {
-                e0 += fr[0] * fr[0];
-                e1 += fr[1] * fr[1];
-                let m = (fr[0] + fr[1]) * inv_c;
+                let (a, b) = (fr[0].get(), fr[1].get());
+                e0 += a * a;
+                e1 += b * b;
+                let m = (a + b) * inv_c;
                 em += m * m;
             }
             e[0] = e0;
@@ -375,7 +522,7 @@ pub(super) fn embed_f32(
         } else {
             for fr in c.chunks_exact(channels) {
                 for (e, &v) in e.iter_mut().zip(fr) {
-                    *e += v * v;
+                    *e += v.get() * v.get();
                 }
             }
         }
@@ -386,15 +533,15 @@ pub(super) fn embed_f32(
         if channels == 2 {
             let (mut m0, mut m1) = (0u32, 0u32);
             for fr in c.chunks_exact(2) {
-                m0 = m0.max(fr[0].to_bits() & 0x7fff_ffff);
-                m1 = m1.max(fr[1].to_bits() & 0x7fff_ffff);
+                m0 = m0.max(fr[0].get().to_bits() & 0x7fff_ffff);
+                m1 = m1.max(fr[1].get().to_bits() & 0x7fff_ffff);
             }
             pk[0] = m0;
             pk[1] = m1;
         } else {
             for fr in c.chunks_exact(channels) {
                 for (m, &v) in pk.iter_mut().zip(fr) {
-                    *m = (*m).max(v.to_bits() & 0x7fff_ffff);
+                    *m = (*m).max(v.get().to_bits() & 0x7fff_ffff);
                 }
             }
         }
@@ -444,9 +591,10 @@ pub(super) fn embed_f32(
     // per (channel, block): energy and peak of the unit mark, so a block that the guard does not
     // clip scales exactly with the strength; the two runs' energy and peak are channel-free
     let mut run_ep = vec![[0f32; 4]; nblk];
+    let mut seg_buf = Vec::with_capacity(blk);
     for (b, ep) in run_ep.iter_mut().enumerate() {
         for (j, (s, t, _)) in runs(0, b).into_iter().enumerate() {
-            let seg = &mark[s..t];
+            let seg = mark.at(s, t, &mut seg_buf);
             ep[2 * j] = seg.iter().map(|v| v * v).sum::<f32>();
             ep[2 * j + 1] = abs_max(seg.iter().copied());
         }
@@ -461,6 +609,7 @@ pub(super) fn embed_f32(
         }
     }
     let guarded_energy = |scale: f32| -> f64 {
+        let mut buf = Vec::with_capacity(blk);
         let mut e = 0f64;
         for ch in 0..channels {
             for b in 0..nblk {
@@ -471,7 +620,7 @@ pub(super) fn embed_f32(
                 }
                 let mut eb = 0f32;
                 for (s, t, g) in runs(ch, b) {
-                    for v in &mark[s..t] {
+                    for v in mark.at(s, t, &mut buf) {
                         let w = (v * g * scale).clamp(-l, l);
                         eb += w * w;
                     }
@@ -505,11 +654,12 @@ pub(super) fn embed_f32(
                 // not clipped by the guard: plain scaled add, energy known
                 for (s, t, g) in runs(ch, b) {
                     let gs = g * scale;
-                    for (v, x) in mark[s..t]
+                    for (v, x) in mark
+                        .at(s, t, &mut seg_buf)
                         .iter()
                         .zip(samples[s * channels..t * channels].chunks_exact_mut(channels))
                     {
-                        x[ch] += v * gs;
+                        x[ch].add(v * gs);
                     }
                 }
                 added_e += (blk_e[ch * nblk + b] * scale * scale) as f64;
@@ -518,12 +668,13 @@ pub(super) fn embed_f32(
             let mut eb = 0f32;
             for (s, t, g) in runs(ch, b) {
                 let gs = g * scale;
-                for (v, x) in mark[s..t]
+                for (v, x) in mark
+                    .at(s, t, &mut seg_buf)
                     .iter()
                     .zip(samples[s * channels..t * channels].chunks_exact_mut(channels))
                 {
                     let w = (v * gs).clamp(-l, l);
-                    x[ch] += w;
+                    x[ch].add(w);
                     eb += w * w;
                 }
             }
@@ -542,4 +693,51 @@ pub(super) fn embed_f32(
         periods,
         marked_frames: marked.iter().filter(|&&m| m).count(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The interpolation done as the samples are visited is `half_up`'s, value for value,
+    /// whatever stretches it is asked for.
+    #[test]
+    fn full_rate_stretches_equal_half_up() {
+        let z: Vec<f32> = (0..1001)
+            .map(|i| ((i * 7919) % 263) as f32 / 131.0 - 1.0)
+            .collect();
+        for len in [2001, 2002] {
+            let whole = half_up(&z, len);
+            let fr = FullRate::new(z.clone(), true);
+            let mut buf = Vec::new();
+            for (s, t) in [
+                (0, len),
+                (0, 1),
+                (1, 2),
+                (3, 200),
+                (17, 18),
+                (len - 45, len),
+            ] {
+                assert_eq!(fr.at(s, t, &mut buf), &whole[s..t], "{len}: {s}..{t}");
+            }
+        }
+        let plain = FullRate::new(z.clone(), false);
+        assert_eq!(plain.at(5, 9, &mut Vec::new()), &z[5..9]);
+    }
+
+    #[test]
+    fn sixteen_bit_samples_add_with_rounding_and_clamping() {
+        let mut v = [1000i16, -1000, 32760, -32760];
+        for (x, d) in v
+            .iter_mut()
+            .zip([0.5f32 / 32768.0, -0.5 / 32768.0, 1.0, -1.0])
+        {
+            x.add(d);
+        }
+        assert_eq!(v, [1001, -1001, 32767, -32768]);
+        let mut b = 1000i16.to_le_bytes();
+        b.add(2.0 / 32768.0);
+        assert_eq!(i16::from_le_bytes(b), 1002);
+        assert_eq!(b.get(), 1002.0 / 32768.0);
+    }
 }

@@ -36,6 +36,8 @@ pub(super) struct Layout {
     pub cells: Vec<Cell>, // PERIOD * CELLS, row-major by frame
     /// per frame, the indices (0..CELLS) of pilot cells with their chips
     pub pilots: Vec<[(u8, f32); PILOT_PER_FRAME]>,
+    /// The detector's FFT form of the pilot (built on first use, once per key).
+    pub correlator: std::sync::OnceLock<super::detect::PhaseCorrelator>,
 }
 
 impl Layout {
@@ -85,7 +87,11 @@ impl Layout {
                 }
             }
         }
-        Layout { cells, pilots }
+        Layout {
+            cells,
+            pilots,
+            correlator: std::sync::OnceLock::new(),
+        }
     }
 
     /// Embedded amplitude of every cell for a given coded word: `+-PILOT_GAIN` (pilot cells,

@@ -245,7 +245,8 @@ pub fn embed(
     embed::embed_f32(samples, channels, sample_rate, payload, key, opts)
 }
 
-/// Embed into interleaved 16-bit samples in place (rounded, clamped to the i16 range).
+/// Embed into interleaved 16-bit samples in place (rounded, clamped to the i16 range), read
+/// and written where they lie (no float copy of the whole input).
 pub fn embed_i16(
     samples: &mut [i16],
     channels: usize,
@@ -254,12 +255,33 @@ pub fn embed_i16(
     key: &WatermarkKey,
     opts: &EmbedOptions,
 ) -> Result<EmbedReport, WmError> {
-    let mut f: Vec<f32> = samples.iter().map(|&s| s as f32 / 32768.0).collect();
-    let report = embed::embed_f32(&mut f, channels, sample_rate, payload, key, opts)?;
-    for (d, s) in samples.iter_mut().zip(f) {
-        *d = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-    }
-    Ok(report)
+    embed::embed_f32(samples, channels, sample_rate, payload, key, opts)
+}
+
+/// Embed into interleaved 16-bit little-endian PCM bytes in place (a WAV `data` chunk's body:
+/// whole frames, 2 bytes per sample), as [`embed_i16`].
+pub fn embed_pcm16le(
+    bytes: &mut [u8],
+    channels: usize,
+    sample_rate: u32,
+    payload: &[u8; 8],
+    key: &WatermarkKey,
+    opts: &EmbedOptions,
+) -> Result<EmbedReport, WmError> {
+    let (frames, _) = bytes.as_chunks_mut::<2>();
+    embed::embed_f32(frames, channels, sample_rate, payload, key, opts)
+}
+
+/// [`confirm`] on 16-bit little-endian PCM bytes (as [`embed_pcm16le`] takes them).
+pub fn confirm_pcm16le(
+    bytes: &[u8],
+    channels: usize,
+    sample_rate: u32,
+    key: &WatermarkKey,
+    payload: &[u8; 8],
+) -> Result<bool, WmError> {
+    let (frames, _) = bytes.as_chunks::<2>();
+    confirm_samples(frames, channels, sample_rate, key, payload)
 }
 
 /// Look for the mark. `Ok(None)` means "not found at the stated false-positive rate".
@@ -280,8 +302,10 @@ pub fn detect_i16(
     sample_rate: u32,
     key: &WatermarkKey,
 ) -> Result<Option<Detection>, WmError> {
-    let f: Vec<f32> = samples.iter().map(|&s| s as f32 / 32768.0).collect();
-    detect(&f, channels, sample_rate, key)
+    let x = detect::to_detection_rate(samples, channels, sample_rate)?;
+    let layout = layout::Layout::new(&key.0);
+    Ok(detect::search_all(&x, &layout)
+        .filter(|d| d.false_positive_probability <= detect::FP_TARGET))
 }
 
 /// The best candidate alignment whatever its false-positive probability (for diagnostics and
@@ -297,11 +321,15 @@ pub fn detect_best(
     Ok(detect::search_all(&x, &layout))
 }
 
-/// Whether freshly marked samples carry `payload` as [`detect`] will read it: the speed-1 step
-/// of the detector's own search (the step a file that was not changed since marking passes),
-/// with its threshold and trial count, and the decoded payload equal to `payload`. An embedder
-/// that claims the mark (e.g. records it in a seal) calls this first, so a claim is never made
-/// for audio too short, too quiet or too sparse to hold it.
+/// Whether freshly marked samples carry `payload` as [`detect`] will read it: the detector's
+/// speed-1 trial at sub-hop offset 0 (where freshly marked audio has its frames), with the
+/// speed-1 step's threshold and trial count, passes, and the payload decoded there is
+/// `payload`. The detector always computes that offset first, so its speed-1 step then passes on
+/// these samples (its best trial scores at least as high); its payload is decoded at its best
+/// offset, which on unchanged audio is this one or one 2.5 ms away that reads the same frames.
+/// An embedder that claims the mark (e.g. records it in a seal) calls this first, so a claim is
+/// never made for audio too short, too quiet or too sparse to hold it. One feature pass instead
+/// of the search's eight.
 pub fn confirm(
     samples: &[f32],
     channels: usize,
@@ -309,9 +337,19 @@ pub fn confirm(
     key: &WatermarkKey,
     payload: &[u8; 8],
 ) -> Result<bool, WmError> {
+    confirm_samples(samples, channels, sample_rate, key, payload)
+}
+
+fn confirm_samples<S: embed::Sample>(
+    samples: &[S],
+    channels: usize,
+    sample_rate: u32,
+    key: &WatermarkKey,
+    payload: &[u8; 8],
+) -> Result<bool, WmError> {
     let x = detect::to_detection_rate(samples, channels, sample_rate)?;
     let layout = layout::Layout::new(&key.0);
-    Ok(detect::search_speed1(&x, &layout).is_some_and(|f| {
+    Ok(detect::search_offset0(&x, &layout).is_some_and(|f| {
         f.det.false_positive_probability <= detect::FP_TARGET && f.det.payload == *payload
     }))
 }

@@ -44,16 +44,30 @@ fn kernel(u: f64) -> f64 {
 /// Resample `input` from `in_rate` to `out_rate`. `cutoff_hz` is the pass-band edge (<= both Nyquists).
 /// `time_scale` > 1 reads the input faster (undoes a slow-down by that factor).
 pub(super) fn resample(input: &[f32], in_rate: f64, out_rate: f64, cutoff_hz: f64) -> Vec<f32> {
-    if input.is_empty()
-        || in_rate.is_nan()
-        || out_rate.is_nan()
-        || in_rate <= 0.0
-        || out_rate <= 0.0
-    {
+    resample_with(input.len(), in_rate, out_rate, cutoff_hz, |start, buf| {
+        buf.copy_from_slice(&input[start..start + buf.len()])
+    })
+}
+
+/// Outputs computed per block of the polyphase path: the input they need is produced into a
+/// small buffer by `fill`, so a signal derived from another (a down-mix) is never stored whole.
+const BLOCK: usize = 4096;
+
+/// [`resample`] of a signal of `len` samples that `fill(start, buf)` writes on demand (samples
+/// `start..start + buf.len()`, always within `0..len`). The polyphase path asks for it block
+/// by block; the general path asks for all of it at once.
+pub(super) fn resample_with(
+    len: usize,
+    in_rate: f64,
+    out_rate: f64,
+    cutoff_hz: f64,
+    mut fill: impl FnMut(usize, &mut [f32]),
+) -> Vec<f32> {
+    if len == 0 || in_rate.is_nan() || out_rate.is_nan() || in_rate <= 0.0 || out_rate <= 0.0 {
         return Vec::new();
     }
     let step = in_rate / out_rate; // input samples per output sample
-    let out_len = ((input.len() - 1) as f64 / step).floor() as usize + 1;
+    let out_len = ((len - 1) as f64 / step).floor() as usize + 1;
     let lambda = (2.0 * cutoff_hz / in_rate).min(1.0); // normalised cutoff in input samples
     let half = (ZERO_CROSSINGS as f64 / lambda).ceil() as isize;
     let taps = (2 * half + 1) as usize;
@@ -80,38 +94,40 @@ pub(super) fn resample(input: &[f32], in_rate: f64, out_rate: f64, cutoff_hz: f6
                 }
             }
             let mut out = Vec::with_capacity(out_len);
-            let len = input.len() as isize;
-            for n in 0..out_len {
-                let num = n * down;
-                let base = (num / up) as isize;
-                let p = num % up;
-                let k = &bank[p * padded..(p + 1) * padded];
-                let start = base - half;
-                let acc = if start >= 0 && start + padded as isize <= len {
-                    let seg = &input[start as usize..start as usize + padded];
-                    dot(seg, k)
-                } else {
-                    let mut a = 0f32;
-                    for (t, h) in k[..taps].iter().enumerate() {
-                        let i = start + t as isize;
-                        if i >= 0 && i < len {
-                            a += input[i as usize] * h;
-                        }
-                    }
-                    a
-                };
-                out.push(acc);
+            let mut buf: Vec<f32> = Vec::new();
+            let ilen = len as isize;
+            for n0 in (0..out_len).step_by(BLOCK) {
+                let n1 = (n0 + BLOCK).min(out_len);
+                // input window of the block, zero outside the signal
+                let lo = (n0 * down / up) as isize - half;
+                let hi = ((n1 - 1) * down / up) as isize - half + padded as isize;
+                buf.clear();
+                buf.resize((hi - lo) as usize, 0.0);
+                let (a, b) = (lo.max(0), hi.min(ilen));
+                if a < b {
+                    fill(a as usize, &mut buf[(a - lo) as usize..(b - lo) as usize]);
+                }
+                for n in n0..n1 {
+                    let num = n * down;
+                    let p = num % up;
+                    let k = &bank[p * padded..(p + 1) * padded];
+                    let start = ((num / up) as isize - half - lo) as usize;
+                    out.push(dot(&buf[start..start + padded], k));
+                }
             }
             return out;
         }
     }
+    let mut whole = vec![0f32; len];
+    fill(0, &mut whole);
+    let input = &whole[..];
 
     // general path: tabulated kernel with linear interpolation
     let table: Vec<f32> = (0..=ZERO_CROSSINGS * TABLE_RES + 1)
         .map(|i| kernel(i as f64 / TABLE_RES as f64) as f32)
         .collect();
     let mut out = Vec::with_capacity(out_len);
-    let len = input.len() as isize;
+    let len = len as isize;
     let lam = lambda as f32;
     for n in 0..out_len {
         let t = n as f64 * step;
