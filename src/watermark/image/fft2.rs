@@ -63,6 +63,20 @@ impl Fft2 {
         self.cols_range(data, 0, w, true);
     }
 
+    /// Forward transform that computes only the output columns in `keep` (all rows, then those
+    /// columns' transforms); the other columns are left holding intermediate values. Every
+    /// computed value is the one [`Fft2::forward`] gives.
+    pub(super) fn forward_cols(&mut self, data: &mut [Complex32], keep: &[std::ops::Range<usize>]) {
+        let w = self.w;
+        debug_assert_eq!(data.len(), w * self.h);
+        for r in data.chunks_exact_mut(w) {
+            self.row_f.process_with_scratch(r, &mut self.scratch);
+        }
+        for k in keep {
+            self.cols_range(data, k.start, k.end.min(w), true);
+        }
+    }
+
     /// Inverse transform that computes only the first `cols` output columns (rows first, then
     /// the needed columns); the other columns are left holding intermediate values.
     pub(super) fn inverse_first_cols(&mut self, data: &mut [Complex32], cols: usize) {
