@@ -259,14 +259,19 @@ def label_detailed(
 ) -> Labeled:
     """:func:`label`, returning the labeled file with its ProduceID, watermark id, notes and
     timestamp token (the way to get a text's token, which has no place in the text)."""
+    args = _label_args(producer, produce_id, label, explicit, explicit_text, position, size,
+                       watermark, carrier, replace, quality, signed_at, tsa, c2pa_cert, c2pa_key)
+    out = _label(data, signer, format, args)
+    _notes(out.notes)
+    return out
+
+
+def _label(data: Any, signer: Any, format: Optional[str], args: Dict[str, Any]) -> Labeled:
     as_text = isinstance(data, str)
     raw = data.encode("utf-8") if as_text else _bytes(data)
     if as_text and format is None:
         format = "text"
-    args = _label_args(producer, produce_id, label, explicit, explicit_text, position, size,
-                       watermark, carrier, replace, quality, signed_at, tsa, c2pa_cert, c2pa_key)
     out, fmt, pid, wm, notes, token = _native.label(raw, _signer(signer), args, format)
-    _notes(notes)
     return Labeled(out.decode("utf-8") if as_text else out, fmt, pid, wm, notes, token)
 
 
@@ -311,12 +316,10 @@ def label(
     """
     if tsa is not None and (isinstance(data, str) or format in ("text", "markdown")):
         raise InputError("a text's timestamp token is kept beside it: use label_detailed() to get it")
-    out = label_detailed(
-        data, signer=signer, producer=producer, format=format, produce_id=produce_id,
-        label=label, explicit=explicit, explicit_text=explicit_text, position=position,
-        size=size, watermark=watermark, carrier=carrier, replace=replace, quality=quality,
-        signed_at=signed_at, tsa=tsa, c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
-    )
+    args = _label_args(producer, produce_id, label, explicit, explicit_text, position, size,
+                       watermark, carrier, replace, quality, signed_at, tsa, c2pa_cert, c2pa_key)
+    out = _label(data, signer, format, args)
+    _notes(out.notes)
     if out.timestamp_token is not None and out.format in ("text", "markdown"):
         raise InputError("a text's timestamp token is kept beside it: use label_detailed() to get it")
     return out.data

@@ -17,9 +17,30 @@ from conftest import PRODUCER, REPO
 sys.path.insert(0, str(REPO / "python" / "examples"))
 
 
+def _derive_real_files(corpus: Path, out: Path) -> None:
+    """More real files from the fetched corpus alone: crops of every photograph (PNG, JPEG, WebP)
+    and excerpts of every recording (WAV, FLAC), so the archive has a few hundred files."""
+    import soundfile
+    from PIL import Image
+
+    for n, p in enumerate(sorted(q for q in (corpus / "images").rglob("*") if q.suffix in (".jpg", ".png"))):
+        with Image.open(p) as im:
+            im = im.convert("RGB")
+            im.thumbnail((1024, 1024))
+            w, h = im.size
+            boxes = [(0, 0, w // 2, h // 2), (w // 4, h // 4, 3 * w // 4, 3 * h // 4), (w // 2, h // 2, w, h)]
+            for box, ext in zip(boxes, ("png", "jpg", "webp")):
+                im.crop(box).save(out / f"crop{n:03}-{box[0]}.{ext}")
+    for n, p in enumerate(sorted(q for q in (corpus / "audio").rglob("*") if q.suffix in (".wav", ".flac"))):
+        data, rate = soundfile.read(p, frames=-1, always_2d=True)
+        part = max(rate // 2, len(data) // 3)
+        soundfile.write(out / f"excerpt{n:03}-a.wav", data[:part], rate, subtype="PCM_16")
+        soundfile.write(out / f"excerpt{n:03}-b.flac", data[part:2 * part], rate, subtype="PCM_16")
+
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory, keys, corpus):
-    """~300 real files, plus labeled copies (intact, altered, untrusted) so verdicts vary."""
+    """~300 real files (the corpus and crops/excerpts of it), plus labeled copies (intact, altered, untrusted) so verdicts vary."""
     signer, _trust, *_ = keys
     d = tmp_path_factory.mktemp("archive")
     labeled = d / "labeled"
@@ -37,8 +58,10 @@ def archive(tmp_path_factory, keys, corpus):
     (labeled / "other-key.txt").write_text(aigcmark.label("Text from a key nobody trusts.", signer=other,
                                                           producer=PRODUCER))
     (labeled / "empty.txt").write_bytes(b"")
-    paths = [str(labeled)] + [str(corpus / s) for s in ("audio", "images", "rhythm/speech-fillets",
-                                                        "rhythm/speech-espeak")]
+    derived = d / "derived"
+    derived.mkdir()
+    _derive_real_files(corpus, derived)
+    paths = [str(labeled), str(corpus / "audio"), str(corpus / "images"), str(derived)]
     files = collect_paths(paths)
     assert len(files) >= 250
     return files

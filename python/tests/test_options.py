@@ -289,3 +289,21 @@ def test_limits_bound_what_verify_decodes(keys, tmp_path):
         aigcmark.verify(png, trust=trust, limits={"max_pixelz": 1})
     with pytest.raises(aigcmark.InputError):
         aigcmark.verify(png, trust=trust, limits=5)
+
+
+def test_label_notes_point_at_the_callers_line(keys):
+    import io
+    import wave
+
+    signer, _ = keys
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.sin(np.arange(16000) / 5.0) * 8000).astype("<i2").tobytes())
+    short = buf.getvalue()  # 1 s: too short for the watermark, which labeling notes
+    for call in (aigcmark.label, aigcmark.label_detailed):
+        with pytest.warns(aigcmark.LabelNote) as caught:
+            call(short, signer=signer, producer=PRODUCER)
+        assert caught[0].filename == __file__, (call.__name__, caught[0].filename)
