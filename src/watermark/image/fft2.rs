@@ -39,7 +39,7 @@ impl Fft2 {
             row_i,
             col_f,
             col_i,
-            col: vec![Complex32::new(0.0, 0.0); h],
+            col: Vec::new(),
             scratch: vec![Complex32::new(0.0, 0.0); s],
         }
     }
@@ -57,9 +57,8 @@ impl Fft2 {
     pub(super) fn forward_top_rows(&mut self, data: &mut [Complex32], rows: usize) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
-        for r in data.chunks_exact_mut(w).take(rows) {
-            self.row_f.process_with_scratch(r, &mut self.scratch);
-        }
+        self.row_f
+            .process_with_scratch(&mut data[..rows * w], &mut self.scratch);
         self.cols_range(data, 0, w, true);
     }
 
@@ -69,9 +68,7 @@ impl Fft2 {
     pub(super) fn forward_cols(&mut self, data: &mut [Complex32], keep: &[std::ops::Range<usize>]) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
-        for r in data.chunks_exact_mut(w) {
-            self.row_f.process_with_scratch(r, &mut self.scratch);
-        }
+        self.row_f.process_with_scratch(data, &mut self.scratch);
         for k in keep {
             self.cols_range(data, k.start, k.end.min(w), true);
         }
@@ -82,9 +79,7 @@ impl Fft2 {
     pub(super) fn inverse_first_cols(&mut self, data: &mut [Complex32], cols: usize) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
-        for r in data.chunks_exact_mut(w) {
-            self.row_i.process_with_scratch(r, &mut self.scratch);
-        }
+        self.row_i.process_with_scratch(data, &mut self.scratch);
         self.cols_range(data, 0, cols.min(w), false);
     }
 
@@ -92,15 +87,11 @@ impl Fft2 {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
         if fwd {
-            for r in data.chunks_exact_mut(w) {
-                self.row_f.process_with_scratch(r, &mut self.scratch);
-            }
+            self.row_f.process_with_scratch(data, &mut self.scratch);
             self.cols(data, true);
         } else {
             self.cols(data, false);
-            for r in data.chunks_exact_mut(w) {
-                self.row_i.process_with_scratch(r, &mut self.scratch);
-            }
+            self.row_i.process_with_scratch(data, &mut self.scratch);
         }
     }
 
@@ -109,38 +100,33 @@ impl Fft2 {
         self.cols_range(data, 0, w, fwd);
     }
 
-    /// Column transforms of columns `from..to`.
+    /// Column transforms of columns `from..to`: gathered into one contiguous column-major
+    /// buffer (contiguous stores), transformed in one batched call (every 1-D transform is the
+    /// one a single call gives), scattered back (contiguous stores).
     fn cols_range(&mut self, data: &mut [Complex32], from: usize, to: usize, fwd: bool) {
-        // Columns are gathered in batches of B (contiguous reads per row), transformed, scattered.
-        const B: usize = 16;
         let (w, h) = (self.w, self.h);
-        if self.col.len() < B * h {
-            self.col.resize(B * h, Complex32::new(0.0, 0.0));
+        let nc = to.saturating_sub(from);
+        if nc == 0 {
+            return;
         }
-        let mut x0 = from;
-        while x0 < to {
-            let nb = B.min(to - x0);
-            for y in 0..h {
-                let src = &data[y * w + x0..y * w + x0 + nb];
-                for (j, v) in src.iter().enumerate() {
-                    self.col[j * h + y] = *v;
-                }
+        if self.col.len() < nc * h {
+            self.col.resize(nc * h, Complex32::new(0.0, 0.0));
+        }
+        let col = &mut self.col[..nc * h];
+        for (j, c) in col.chunks_exact_mut(h).enumerate() {
+            for (d, s) in c.iter_mut().zip(data[from + j..].iter().step_by(w)) {
+                *d = *s;
             }
-            for j in 0..nb {
-                let c = &mut self.col[j * h..(j + 1) * h];
-                if fwd {
-                    self.col_f.process_with_scratch(c, &mut self.scratch);
-                } else {
-                    self.col_i.process_with_scratch(c, &mut self.scratch);
-                }
+        }
+        if fwd {
+            self.col_f.process_with_scratch(col, &mut self.scratch);
+        } else {
+            self.col_i.process_with_scratch(col, &mut self.scratch);
+        }
+        for (y, row) in data.chunks_exact_mut(w).enumerate() {
+            for (d, s) in row[from..to].iter_mut().zip(col[y..].iter().step_by(h)) {
+                *d = *s;
             }
-            for y in 0..h {
-                let dst = &mut data[y * w + x0..y * w + x0 + nb];
-                for (j, v) in dst.iter_mut().enumerate() {
-                    *v = self.col[j * h + y];
-                }
-            }
-            x0 += nb;
         }
     }
 }

@@ -140,6 +140,14 @@ pub(super) fn downsampled_ycc_area(
     let ow = ((w as f64 / f).floor() as usize).max(1);
     let oh = ((h as f64 / f).floor() as usize).max(1);
     let (xt, yt) = (area_taps(ow, f), area_taps(oh, f));
+    // The taps of every output column, as a range of `xt` (taps are ordered by output column).
+    let mut xr = vec![(0usize, 0usize); ow];
+    for (i, &(_, ox, _)) in xt.iter().enumerate() {
+        if xr[ox].1 == 0 {
+            xr[ox].0 = i;
+        }
+        xr[ox].1 = i + 1;
+    }
     let mut out = [
         vec![0f32; ow * oh],
         vec![0f32; ow * oh],
@@ -167,11 +175,17 @@ pub(super) fn downsampled_ycc_area(
             }
             t += 1;
         }
-        cols.iter_mut().for_each(|v| *v = 0.0);
-        for &(sx, ox, wx) in &xt {
-            cols[ox * 3] += rows[sx * 3] * wx;
-            cols[ox * 3 + 1] += rows[sx * 3 + 1] * wx;
-            cols[ox * 3 + 2] += rows[sx * 3 + 2] * wx;
+        // Each output column's sums are accumulated in registers, in tap order (the same sums
+        // as accumulating in `cols`, without a store-to-load chain through memory per tap).
+        for (c, &(t0, t1)) in cols.chunks_exact_mut(3).zip(&xr) {
+            let mut a = [0f32; 3];
+            for &(sx, _, wx) in &xt[t0..t1] {
+                let r = &rows[sx * 3..sx * 3 + 3];
+                a[0] += r[0] * wx;
+                a[1] += r[1] * wx;
+                a[2] += r[2] * wx;
+            }
+            c.copy_from_slice(&a);
         }
         for (ox, c) in cols.chunks_exact(3).enumerate() {
             let l = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
