@@ -39,7 +39,7 @@ impl Fft2 {
             row_i,
             col_f,
             col_i,
-            col: Vec::new(),
+            col: vec![Complex32::new(0.0, 0.0); h],
             scratch: vec![Complex32::new(0.0, 0.0); s],
         }
     }
@@ -100,33 +100,37 @@ impl Fft2 {
         self.cols_range(data, 0, w, fwd);
     }
 
-    /// Column transforms of columns `from..to`: gathered into one contiguous column-major
-    /// buffer (contiguous stores), transformed in one batched call (every 1-D transform is the
-    /// one a single call gives), scattered back (contiguous stores).
+    /// Column transforms of columns `from..to`.
     fn cols_range(&mut self, data: &mut [Complex32], from: usize, to: usize, fwd: bool) {
+        // Columns are gathered in batches of B (contiguous reads per row), transformed in one
+        // batched call (every 1-D transform is the one a single call gives), scattered back.
+        const B: usize = 16;
         let (w, h) = (self.w, self.h);
-        let nc = to.saturating_sub(from);
-        if nc == 0 {
-            return;
+        if self.col.len() < B * h {
+            self.col.resize(B * h, Complex32::new(0.0, 0.0));
         }
-        if self.col.len() < nc * h {
-            self.col.resize(nc * h, Complex32::new(0.0, 0.0));
-        }
-        let col = &mut self.col[..nc * h];
-        for (j, c) in col.chunks_exact_mut(h).enumerate() {
-            for (d, s) in c.iter_mut().zip(data[from + j..].iter().step_by(w)) {
-                *d = *s;
+        let mut x0 = from;
+        while x0 < to {
+            let nb = B.min(to - x0);
+            for y in 0..h {
+                let src = &data[y * w + x0..y * w + x0 + nb];
+                for (j, v) in src.iter().enumerate() {
+                    self.col[j * h + y] = *v;
+                }
             }
-        }
-        if fwd {
-            self.col_f.process_with_scratch(col, &mut self.scratch);
-        } else {
-            self.col_i.process_with_scratch(col, &mut self.scratch);
-        }
-        for (y, row) in data.chunks_exact_mut(w).enumerate() {
-            for (d, s) in row[from..to].iter_mut().zip(col[y..].iter().step_by(h)) {
-                *d = *s;
+            let cols = &mut self.col[..nb * h];
+            if fwd {
+                self.col_f.process_with_scratch(cols, &mut self.scratch);
+            } else {
+                self.col_i.process_with_scratch(cols, &mut self.scratch);
             }
+            for y in 0..h {
+                let dst = &mut data[y * w + x0..y * w + x0 + nb];
+                for (j, v) in dst.iter_mut().enumerate() {
+                    *v = self.col[j * h + y];
+                }
+            }
+            x0 += nb;
         }
     }
 }
