@@ -109,12 +109,11 @@ fn fold_general_g<const G: usize>(
         for (x0, chunk) in row.chunks(64).enumerate() {
             let (mut uf, mut vf) = anchor(x0 * 64, py);
             for &val in chunk {
-                // 0 < uf, vf < 2^31: truncation == floor (the i32 cast is the cheapest one)
-                let iu = uf as i32 as usize;
-                let iv = vf as i32 as usize;
+                // 0 < uf, vf < 2^24: truncation == floor, and i32 ↔ f32 are the cheapest casts
+                let (iu, iv) = (uf as i32, vf as i32);
                 let au = uf - iu as f32;
                 let av = vf - iv as f32;
-                let (u0, v0) = (iu & mask, iv & mask);
+                let (u0, v0) = (iu as usize & mask, iv as usize & mask);
                 let (u1, v1) = ((u0 + 1) & mask, (v0 + 1) & mask);
                 let a1 = val * au;
                 let a0 = val - a1;
