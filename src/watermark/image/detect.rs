@@ -69,20 +69,11 @@ impl Ctx<'_> {
         if cell >= SCAN_HALF_MIN_CELL && self.w2 >= 32 && self.h2 >= 32 {
             let g = Geometry::similar(cell / 2.0, 0.0);
             let s = &mut self.fold_scratch;
-            fold_grid(
-                &self.n2,
-                self.w2,
-                self.h2,
-                &g,
-                false,
-                &mut self.small,
-                TILE,
-                s,
-            );
+            fold_grid(&self.n2, self.w2, self.h2, &g, false, &mut self.small, s);
         } else {
             let g = Geometry::similar(cell, 0.0);
             let s = &mut self.fold_scratch;
-            fold_grid(self.n, self.w, self.h, &g, false, &mut self.small, TILE, s);
+            fold_grid(self.n, self.w, self.h, &g, false, &mut self.small, s);
         }
         let spec = &mut self.spec;
         for (c, &v) in spec.iter_mut().zip(&self.small) {

@@ -27,10 +27,12 @@ pub(super) fn fold(
     out: &mut [f32],
     scratch: &mut FoldScratch,
 ) {
-    fold_grid(n, w, h, geo, flip, out, FOLD, scratch);
+    debug_assert_eq!(out.len(), FOLD * FOLD);
+    fold_grid(n, w, h, geo, flip, out, scratch);
 }
 
-/// Fold into a `grid`×`grid` sum covering one tile (grid = TILE or FOLD, a power of two).
+/// Fold into a `grid`×`grid` sum covering one tile (`out` holds grid² bins, grid = TILE or FOLD,
+/// a power of two).
 /// Axis-aligned hypotheses (the size prior, its mirror, the scale scan, non-uniform resizes:
 /// most trials, and all of them on most unmarked images) take the separable path [`fold_axes`].
 pub(super) fn fold_grid(
@@ -40,14 +42,15 @@ pub(super) fn fold_grid(
     geo: &Geometry,
     flip: bool,
     out: &mut [f32],
-    grid: usize,
     scratch: &mut FoldScratch,
 ) {
+    let grid = out.len().isqrt();
+    debug_assert_eq!(grid * grid, out.len());
     out.iter_mut().for_each(|v| *v = 0.0);
     let per_bin = TILE as f64 / grid as f64;
     if geo.axis_aligned() {
         let cx = geo.cell * per_bin;
-        fold_axes(n, w, h, (cx, cx * geo.aspect), flip, out, grid, scratch);
+        fold_axes(n, w, h, (cx, cx * geo.aspect), flip, out, scratch);
     } else {
         fold_general(n, w, h, geo, flip, out, grid);
     }
@@ -154,9 +157,9 @@ fn fold_axes(
     cell: (f64, f64),
     flip: bool,
     out: &mut [f32],
-    grid: usize,
     scratch: &mut FoldScratch,
 ) {
+    let grid = out.len().isqrt();
     let fx = if flip { -1.0 } else { 1.0 };
     let cols = taps(w, w as f64 / 2.0, fx, cell.0, grid);
     let rows = taps(h, h as f64 / 2.0, 1.0, cell.1, grid);
@@ -239,16 +242,7 @@ mod tests {
             };
             let mut a = vec![0f32; grid * grid];
             let mut b = vec![0f32; grid * grid];
-            fold_grid(
-                &n,
-                w,
-                h,
-                &geo,
-                flip,
-                &mut a,
-                grid,
-                &mut FoldScratch::default(),
-            );
+            fold_grid(&n, w, h, &geo, flip, &mut a, &mut FoldScratch::default());
             fold_general(&n, w, h, &geo, flip, &mut b, grid);
             let scale = b.iter().map(|v| v.abs()).fold(0f32, f32::max);
             assert!(scale > 0.0);
