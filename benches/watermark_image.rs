@@ -1,8 +1,8 @@
 //! Criterion benchmarks (single thread): embed into 1024×1024, detect unchanged, detect after
 //! resize 0.5, after crop 80 % (centred) and 60 % (off-centre), after resize 0.5 + crop 80 %,
 //! detect in the unmarked image (full search), and plain PNG decode of the same image as a
-//! baseline; then unmarked detection at 1024×640, 1536×1024 and 1920×1080 (each against the
-//! PNG decode of that image).
+//! baseline; then unmarked detection at 1024×640, 1600×1200, 1536×1024 and 1920×1080 (each
+//! against the PNG decode of that image).
 //! Uses corpus photo mate/Garden.jpg (resized/cropped to 1024×1024); falls back to a synthetic
 //! textured picture with a warning when the corpus is missing.
 
@@ -114,12 +114,13 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     // Unmarked detection (the common case at upload) on photographs of common shapes: 16:10,
-    // 3:2, 16:9. Time should follow the pixel count smoothly (the working image has a 256-px
-    // short side whatever the shape), against a PNG decode of the same image as the baseline.
+    // 4:3, 3:2, 16:9. Time should follow the pixel count smoothly (the working image has a
+    // 256-px short side whatever the shape), against a PNG decode of the same image as the
+    // baseline.
     let mut g = c.benchmark_group("wm_image_shapes");
     g.sample_size(20);
     let full = photo().unwrap_or_else(|| img.clone());
-    for (w, h) in [(1024u32, 640u32), (1536, 1024), (1920, 1080)] {
+    for (w, h) in [(1024u32, 640u32), (1600, 1200), (1536, 1024), (1920, 1080)] {
         let (sw, sh) = full.dimensions();
         let s = (w as f64 / sw as f64).max(h as f64 / sh as f64);
         let (rw, rh) = (

@@ -6,7 +6,7 @@ use rustfft::num_complex::Complex32;
 use super::ecc;
 use super::embed::cell_size;
 use super::fft2::Fft2;
-use super::fold::{FOLD, fold, fold_grid};
+use super::fold::{FOLD, FoldScratch, fold, fold_grid};
 use super::keyed::Layout;
 use super::luma::{downsampled_ycc, downsampled_ycc_area, whiten};
 use super::params::*;
@@ -32,7 +32,12 @@ struct Ctx<'a> {
     fft: Fft2,
     fft_fold: Fft2,
     fold_buf: Vec<f32>,
+    fold_scratch: FoldScratch,
     phases: Vec<Vec<Complex32>>,
+    /// Buffers of the scan and the offset search, kept from one trial to the next.
+    small: Vec<f32>,
+    spec: Vec<Complex32>,
+    corr_buf: Vec<Complex32>,
 }
 
 /// The scan folds the 2× downsampled working image from this cell size (in working pixels) on;
@@ -61,17 +66,21 @@ impl Ctx<'_> {
     /// unmarked content). Only ranks scales and picks which full trials to run; never decides.
     fn scan_score(&mut self, cell: f64) -> (f32, f32) {
         // Cell-resolution fold: the coarser splat blurs mark and texture alike (whitened below).
-        let mut small = vec![0f32; CELLS];
         if cell >= SCAN_HALF_MIN_CELL && self.w2 >= 32 && self.h2 >= 32 {
             let g = Geometry::similar(cell / 2.0, 0.0);
-            fold_grid(&self.n2, self.w2, self.h2, &g, false, &mut small, TILE);
+            let s = &mut self.fold_scratch;
+            fold_grid(&self.n2, self.w2, self.h2, &g, false, &mut self.small, s);
         } else {
             let g = Geometry::similar(cell, 0.0);
-            fold_grid(self.n, self.w, self.h, &g, false, &mut small, TILE);
+            let s = &mut self.fold_scratch;
+            fold_grid(self.n, self.w, self.h, &g, false, &mut self.small, s);
         }
-        let mut spec: Vec<Complex32> = small.iter().map(|&v| Complex32::new(v, 0.0)).collect();
-        self.fft.forward(&mut spec);
-        whiten_spectrum(&mut spec, &self.band);
+        let spec = &mut self.spec;
+        for (c, &v) in spec.iter_mut().zip(&self.small) {
+            *c = Complex32::new(v, 0.0);
+        }
+        self.fft.forward(spec);
+        whiten_spectrum(spec, &self.band);
         let norm: f32 = spec
             .iter()
             .zip(&self.band)
@@ -88,12 +97,12 @@ impl Ctx<'_> {
             return (0.0, 0.0);
         }
         let mut best = f32::NEG_INFINITY;
-        let mut c = vec![Complex32::new(0.0, 0.0); CELLS];
+        let c = &mut self.corr_buf;
         for ph in self.phases.iter() {
-            for (((v, s), p), w) in c.iter_mut().zip(&spec).zip(ph).zip(&self.corr) {
+            for (((v, s), p), w) in c.iter_mut().zip(spec.iter()).zip(ph).zip(&self.corr) {
                 *v = s * p * w;
             }
-            self.fft.inverse(&mut c);
+            self.fft.inverse(c);
             // Eight running maxima side by side (one chain of 4096 dependent maxima was the
             // scan's critical path); the maximum of a set does not depend on the order.
             let mut lanes = [f32::NEG_INFINITY; 8];
@@ -132,25 +141,29 @@ impl Ctx<'_> {
     fn trial(&mut self, geo: Geometry, flip: bool) -> Outcome {
         if geo.min_cell() >= 1.9 && self.w2 >= 32 && self.h2 >= 32 {
             let g = geo.scaled(0.5);
-            fold(&self.n2, self.w2, self.h2, &g, flip, &mut self.fold_buf);
+            let s = &mut self.fold_scratch;
+            fold(&self.n2, self.w2, self.h2, &g, flip, &mut self.fold_buf, s);
         } else {
-            fold(self.n, self.w, self.h, &geo, flip, &mut self.fold_buf);
+            let s = &mut self.fold_scratch;
+            fold(self.n, self.w, self.h, &geo, flip, &mut self.fold_buf, s);
         }
         let mut spec = self.fold_spectrum();
         whiten_spectrum(&mut spec, &self.band);
         let (mut best, mut bi, mut bsub) = (f32::NEG_INFINITY, 0usize, 0usize);
-        let mut shifted = vec![Complex32::new(0.0, 0.0); CELLS];
         let phases = &self.phases;
         let shift = |si: usize, out: &mut [Complex32]| {
             for ((o, s), p) in out.iter_mut().zip(&spec).zip(&phases[si]) {
                 *o = s * p;
             }
         };
+        let mut shifted = vec![Complex32::new(0.0, 0.0); CELLS];
         for si in 0..SUBS.len() {
             shift(si, &mut shifted);
-            let mut c: Vec<Complex32> =
-                shifted.iter().zip(&self.corr).map(|(a, b)| a * b).collect();
-            self.fft.inverse(&mut c);
+            let c = &mut self.corr_buf;
+            for ((v, a), b) in c.iter_mut().zip(&shifted).zip(&self.corr) {
+                *v = a * b;
+            }
+            self.fft.inverse(c);
             for (i, v) in c.iter().enumerate() {
                 if v.re > best {
                     best = v.re;
@@ -253,7 +266,11 @@ pub(super) fn detect_inner(
         fft,
         fold_buf: vec![0f32; FOLD * FOLD],
         fft_fold: Fft2::new(FOLD, FOLD),
+        fold_scratch: FoldScratch::default(),
         phases: phase_tables(),
+        small: vec![0f32; CELLS],
+        spec: vec![Complex32::new(0.0, 0.0); CELLS],
+        corr_buf: vec![Complex32::new(0.0, 0.0); CELLS],
     };
     let zthr = z_threshold(TRIALS, TARGET_FPR) as f32;
     let mut search = Search { best: None, zthr };
@@ -497,18 +514,21 @@ const IN_BAND: f32 = 0.05;
 /// strong peaks in the band); the mark is white across its band, so this brings the correlation
 /// close to a matched filter in coloured noise. Uses the fold only, never the key.
 pub(super) fn whiten_spectrum(spec: &mut [Complex32], band: &[f32]) {
-    let p: Vec<f32> = spec.iter().map(|v| v.norm_sqr()).collect();
+    // Fixed-size working arrays (on the stack: this runs about a hundred times per detection).
+    let mut p = [0f32; CELLS];
+    for (p, v) in p.iter_mut().zip(spec.iter()) {
+        *p = v.norm_sqr();
+    }
     // Neighbour indices on the torus (direct sums: a running sum would cancel catastrophically
     // next to the strong low frequencies).
-    let nb: Vec<[usize; 2 * SPEC_SMOOTH + 1]> = (0..TILE)
-        .map(|k| std::array::from_fn(|d| (k + TILE + d - SPEC_SMOOTH) % TILE))
-        .collect();
+    let nb: [[usize; 2 * SPEC_SMOOTH + 1]; TILE] =
+        std::array::from_fn(|k| std::array::from_fn(|d| (k + TILE + d - SPEC_SMOOTH) % TILE));
     // Separable box sum on the torus: rows, then columns.
     // Each row is padded with its wrapped neighbours so the five taps are contiguous slices
     // (vectorised; the same sums in the same order as the wrapped indices).
     const S: usize = SPEC_SMOOTH;
     const _: () = assert!(S == 2, "the row sum below spells out five taps");
-    let mut tmp = vec![0f32; CELLS];
+    let mut tmp = [0f32; CELLS];
     let mut pad = [0f32; TILE + 2 * S];
     for (trow, prow) in tmp.chunks_exact_mut(TILE).zip(p.chunks_exact(TILE)) {
         pad[..S].copy_from_slice(&prow[TILE - S..]);
@@ -519,7 +539,7 @@ pub(super) fn whiten_spectrum(spec: &mut [Complex32], band: &[f32]) {
             *t = win[0] + win[1] + win[2] + win[3] + win[4];
         }
     }
-    let mut q = vec![0f32; CELLS];
+    let mut q = [0f32; CELLS];
     for (ky, iy) in nb.iter().enumerate() {
         let qrow = &mut q[ky * TILE..(ky + 1) * TILE];
         for &y in iy {

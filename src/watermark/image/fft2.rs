@@ -57,9 +57,8 @@ impl Fft2 {
     pub(super) fn forward_top_rows(&mut self, data: &mut [Complex32], rows: usize) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
-        for r in data.chunks_exact_mut(w).take(rows) {
-            self.row_f.process_with_scratch(r, &mut self.scratch);
-        }
+        self.row_f
+            .process_with_scratch(&mut data[..rows * w], &mut self.scratch);
         self.cols_range(data, 0, w, true);
     }
 
@@ -69,9 +68,7 @@ impl Fft2 {
     pub(super) fn forward_cols(&mut self, data: &mut [Complex32], keep: &[std::ops::Range<usize>]) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
-        for r in data.chunks_exact_mut(w) {
-            self.row_f.process_with_scratch(r, &mut self.scratch);
-        }
+        self.row_f.process_with_scratch(data, &mut self.scratch);
         for k in keep {
             self.cols_range(data, k.start, k.end.min(w), true);
         }
@@ -82,9 +79,7 @@ impl Fft2 {
     pub(super) fn inverse_first_cols(&mut self, data: &mut [Complex32], cols: usize) {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
-        for r in data.chunks_exact_mut(w) {
-            self.row_i.process_with_scratch(r, &mut self.scratch);
-        }
+        self.row_i.process_with_scratch(data, &mut self.scratch);
         self.cols_range(data, 0, cols.min(w), false);
     }
 
@@ -92,15 +87,11 @@ impl Fft2 {
         let w = self.w;
         debug_assert_eq!(data.len(), w * self.h);
         if fwd {
-            for r in data.chunks_exact_mut(w) {
-                self.row_f.process_with_scratch(r, &mut self.scratch);
-            }
+            self.row_f.process_with_scratch(data, &mut self.scratch);
             self.cols(data, true);
         } else {
             self.cols(data, false);
-            for r in data.chunks_exact_mut(w) {
-                self.row_i.process_with_scratch(r, &mut self.scratch);
-            }
+            self.row_i.process_with_scratch(data, &mut self.scratch);
         }
     }
 
@@ -111,7 +102,8 @@ impl Fft2 {
 
     /// Column transforms of columns `from..to`.
     fn cols_range(&mut self, data: &mut [Complex32], from: usize, to: usize, fwd: bool) {
-        // Columns are gathered in batches of B (contiguous reads per row), transformed, scattered.
+        // Columns are gathered in batches of B (contiguous reads per row), transformed in one
+        // batched call (every 1-D transform is the one a single call gives), scattered back.
         const B: usize = 16;
         let (w, h) = (self.w, self.h);
         if self.col.len() < B * h {
@@ -126,13 +118,11 @@ impl Fft2 {
                     self.col[j * h + y] = *v;
                 }
             }
-            for j in 0..nb {
-                let c = &mut self.col[j * h..(j + 1) * h];
-                if fwd {
-                    self.col_f.process_with_scratch(c, &mut self.scratch);
-                } else {
-                    self.col_i.process_with_scratch(c, &mut self.scratch);
-                }
+            let cols = &mut self.col[..nb * h];
+            if fwd {
+                self.col_f.process_with_scratch(cols, &mut self.scratch);
+            } else {
+                self.col_i.process_with_scratch(cols, &mut self.scratch);
             }
             for y in 0..h {
                 let dst = &mut data[y * w + x0..y * w + x0 + nb];

@@ -8,12 +8,31 @@ use super::sync::Geometry;
 
 pub(super) const FOLD: usize = 2 * TILE;
 
-/// Fold at half-cell resolution into `out` (FOLD×FOLD).
-pub(super) fn fold(n: &[f32], w: usize, h: usize, geo: &Geometry, flip: bool, out: &mut [f32]) {
-    fold_grid(n, w, h, geo, flip, out, FOLD);
+/// Buffers of the separable fold, kept from one fold to the next (a detection folds about a
+/// hundred times).
+#[derive(Default)]
+pub(super) struct FoldScratch {
+    acc: Vec<f32>,
+    acc_t: Vec<f32>,
+    out_t: Vec<f32>,
 }
 
-/// Fold into a `grid`×`grid` sum covering one tile (grid = TILE or FOLD, a power of two).
+/// Fold at half-cell resolution into `out` (FOLD×FOLD).
+pub(super) fn fold(
+    n: &[f32],
+    w: usize,
+    h: usize,
+    geo: &Geometry,
+    flip: bool,
+    out: &mut [f32],
+    scratch: &mut FoldScratch,
+) {
+    debug_assert_eq!(out.len(), FOLD * FOLD);
+    fold_grid(n, w, h, geo, flip, out, scratch);
+}
+
+/// Fold into a `grid`×`grid` sum covering one tile (`out` holds grid² bins, grid = TILE or FOLD,
+/// a power of two).
 /// Axis-aligned hypotheses (the size prior, its mirror, the scale scan, non-uniform resizes:
 /// most trials, and all of them on most unmarked images) take the separable path [`fold_axes`].
 pub(super) fn fold_grid(
@@ -23,13 +42,15 @@ pub(super) fn fold_grid(
     geo: &Geometry,
     flip: bool,
     out: &mut [f32],
-    grid: usize,
+    scratch: &mut FoldScratch,
 ) {
+    let grid = out.len().isqrt();
+    debug_assert_eq!(grid * grid, out.len());
     out.iter_mut().for_each(|v| *v = 0.0);
     let per_bin = TILE as f64 / grid as f64;
     if geo.axis_aligned() {
         let cx = geo.cell * per_bin;
-        fold_axes(n, w, h, (cx, cx * geo.aspect), flip, out, grid);
+        fold_axes(n, w, h, (cx, cx * geo.aspect), flip, out, scratch);
     } else {
         fold_general(n, w, h, geo, flip, out, grid);
     }
@@ -91,11 +112,11 @@ fn fold_general_g<const G: usize>(
         for (x0, chunk) in row.chunks(64).enumerate() {
             let (mut uf, mut vf) = anchor(x0 * 64, py);
             for &val in chunk {
-                let iu = uf as u32 as usize; // uf > 0: truncation == floor
-                let iv = vf as u32 as usize;
+                // 0 < uf, vf < 2^24: truncation == floor, and i32 ↔ f32 are the cheapest casts
+                let (iu, iv) = (uf as i32, vf as i32);
                 let au = uf - iu as f32;
                 let av = vf - iv as f32;
-                let (u0, v0) = (iu & mask, iv & mask);
+                let (u0, v0) = (iu as usize & mask, iv as usize & mask);
                 let (u1, v1) = ((u0 + 1) & mask, (v0 + 1) & mask);
                 let a1 = val * au;
                 let a0 = val - a1;
@@ -136,12 +157,15 @@ fn fold_axes(
     cell: (f64, f64),
     flip: bool,
     out: &mut [f32],
-    grid: usize,
+    scratch: &mut FoldScratch,
 ) {
+    let grid = out.len().isqrt();
     let fx = if flip { -1.0 } else { 1.0 };
     let cols = taps(w, w as f64 / 2.0, fx, cell.0, grid);
     let rows = taps(h, h as f64 / 2.0, 1.0, cell.1, grid);
-    let mut acc = vec![0f32; grid * w];
+    let acc = &mut scratch.acc;
+    acc.clear();
+    acc.resize(grid * w, 0.0);
     for (y, &(v0, v1, b0, b1)) in rows.iter().enumerate() {
         let row = &n[y * w..(y + 1) * w];
         for (a, &v) in acc[v0 as usize * w..(v0 as usize + 1) * w]
@@ -164,7 +188,9 @@ fn fold_axes(
     // bit-identical; a direct scatter chains stores and reloads of one bin (neighbouring pixels
     // share their bins), which made it the detector's hottest loop.
     const VB: usize = 8;
-    let mut acc_t = vec![0f32; w * grid];
+    // Every element of `acc_t` is written below.
+    let acc_t = &mut scratch.acc_t;
+    acc_t.resize(w * grid, 0.0);
     for vb in (0..grid).step_by(VB) {
         let rows: [&[f32]; VB] = std::array::from_fn(|k| &acc[(vb + k) * w..(vb + k + 1) * w]);
         for (x, dst) in acc_t.chunks_exact_mut(grid).enumerate() {
@@ -173,7 +199,9 @@ fn fold_axes(
             }
         }
     }
-    let mut out_t = vec![0f32; grid * grid];
+    let out_t = &mut scratch.out_t;
+    out_t.clear();
+    out_t.resize(grid * grid, 0.0);
     for (src, &(u0, u1, a0, a1)) in acc_t.chunks_exact(grid).zip(&cols) {
         for (u, wgt) in [(u0, a0), (u1, a1)] {
             let dst = &mut out_t[u as usize * grid..(u as usize + 1) * grid];
@@ -214,7 +242,7 @@ mod tests {
             };
             let mut a = vec![0f32; grid * grid];
             let mut b = vec![0f32; grid * grid];
-            fold_grid(&n, w, h, &geo, flip, &mut a, grid);
+            fold_grid(&n, w, h, &geo, flip, &mut a, &mut FoldScratch::default());
             fold_general(&n, w, h, &geo, flip, &mut b, grid);
             let scale = b.iter().map(|v| v.abs()).fold(0f32, f32::max);
             assert!(scale > 0.0);

@@ -12,31 +12,15 @@ pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
             (lo, hi, 1.0 / (hi - lo) as f64)
         })
         .collect();
-    // horizontal, four rows at a time
+    // Horizontal: eight rows side by side (a fixed count, so the compiler unrolls the rows),
+    // then the remaining rows one at a time (the same sums per row either way).
     const R: usize = 8;
-    let mut y = 0;
-    while y < h {
-        let nr = R.min(h - y);
-        let mut acc = [0f64; R];
-        let (mut lo, mut hi) = (0usize, 0usize);
-        for (x, &(want_lo, want_hi, inv)) in win.iter().enumerate() {
-            while hi < want_hi {
-                for (k, a) in acc.iter_mut().enumerate().take(nr) {
-                    *a += src[(y + k) * w + hi] as f64;
-                }
-                hi += 1;
-            }
-            while lo < want_lo {
-                for (k, a) in acc.iter_mut().enumerate().take(nr) {
-                    *a -= src[(y + k) * w + lo] as f64;
-                }
-                lo += 1;
-            }
-            for (k, a) in acc.iter().enumerate().take(nr) {
-                tmp[(y + k) * w + x] = (a * inv) as f32;
-            }
-        }
-        y += nr;
+    let full = h / R * R;
+    for y in (0..full).step_by(R) {
+        box_rows::<R>(src, w, y, &win, &mut tmp);
+    }
+    for y in full..h {
+        box_rows::<1>(src, w, y, &win, &mut tmp);
     }
     // vertical
     let mut out = vec![0f32; w * h];
@@ -64,6 +48,41 @@ pub(super) fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// Horizontal running-sum box mean of the `N` rows from `y` into `tmp` (`win`: window and
+/// reciprocal size per column).
+fn box_rows<const N: usize>(
+    src: &[f32],
+    w: usize,
+    y: usize,
+    win: &[(usize, usize, f64)],
+    tmp: &mut [f32],
+) {
+    let rows: [&[f32]; N] = std::array::from_fn(|k| &src[(y + k) * w..(y + k + 1) * w]);
+    let mut out: [&mut [f32]; N] = {
+        let mut it = tmp[y * w..(y + N) * w].chunks_exact_mut(w);
+        std::array::from_fn(|_| it.next().expect("N rows"))
+    };
+    let mut acc = [0f64; N];
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for (x, &(want_lo, want_hi, inv)) in win.iter().enumerate() {
+        while hi < want_hi {
+            for (a, r) in acc.iter_mut().zip(&rows) {
+                *a += r[hi] as f64;
+            }
+            hi += 1;
+        }
+        while lo < want_lo {
+            for (a, r) in acc.iter_mut().zip(&rows) {
+                *a -= r[lo] as f64;
+            }
+            lo += 1;
+        }
+        for (a, o) in acc.iter().zip(out.iter_mut()) {
+            o[x] = (a * inv) as f32;
+        }
+    }
 }
 
 /// Box-downsample an interleaved RGB(A) buffer by an integer factor `d` into BT.601 luma Y and
@@ -140,6 +159,14 @@ pub(super) fn downsampled_ycc_area(
     let ow = ((w as f64 / f).floor() as usize).max(1);
     let oh = ((h as f64 / f).floor() as usize).max(1);
     let (xt, yt) = (area_taps(ow, f), area_taps(oh, f));
+    // The taps of every output column, as a range of `xt` (taps are ordered by output column).
+    let mut xr = vec![(0usize, 0usize); ow];
+    for (i, &(_, ox, _)) in xt.iter().enumerate() {
+        if xr[ox].1 == 0 {
+            xr[ox].0 = i;
+        }
+        xr[ox].1 = i + 1;
+    }
     let mut out = [
         vec![0f32; ow * oh],
         vec![0f32; ow * oh],
@@ -167,11 +194,17 @@ pub(super) fn downsampled_ycc_area(
             }
             t += 1;
         }
-        cols.iter_mut().for_each(|v| *v = 0.0);
-        for &(sx, ox, wx) in &xt {
-            cols[ox * 3] += rows[sx * 3] * wx;
-            cols[ox * 3 + 1] += rows[sx * 3 + 1] * wx;
-            cols[ox * 3 + 2] += rows[sx * 3 + 2] * wx;
+        // Each output column's sums are accumulated in registers, in tap order (the same sums
+        // as accumulating in `cols`, without a store-to-load chain through memory per tap).
+        for (c, &(t0, t1)) in cols.chunks_exact_mut(3).zip(&xr) {
+            let mut a = [0f32; 3];
+            for &(sx, _, wx) in &xt[t0..t1] {
+                let r = &rows[sx * 3..sx * 3 + 3];
+                a[0] += r[0] * wx;
+                a[1] += r[1] * wx;
+                a[2] += r[2] * wx;
+            }
+            c.copy_from_slice(&a);
         }
         for (ox, c) in cols.chunks_exact(3).enumerate() {
             let l = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];

@@ -5,6 +5,8 @@
 //! self-reference). This uses the image only (never the key), so the candidate list is fixed
 //! before any keyed comparison.
 
+use std::sync::OnceLock;
+
 use rustfft::num_complex::Complex32;
 
 use super::fft2::Fft2;
@@ -158,10 +160,7 @@ fn candidates_at(
         return (Vec::new(), Vec::new());
     }
     let need = cw.max(chh) + l_hi.ceil() as usize + 2;
-    let fft_n = [64usize, 96, 128, 160, 192, 256, 320, 384, 400, 448, 512]
-        .into_iter()
-        .find(|&s| s >= need)
-        .unwrap_or(512);
+    let fft_n = FFT_SIZES.into_iter().find(|&s| s >= need).unwrap_or(512);
     let mut buf = vec![Complex32::new(0.0, 0.0); fft_n * fft_n];
     let mut mean = 0f64;
     for y in 0..chh {
@@ -185,35 +184,8 @@ fn candidates_at(
     let nb = fft_n / 2 + 1;
     let mut rsum = vec![0f64; nb];
     let mut rcnt = vec![0u32; nb];
-    // Distance of a frequency index from 0 on the circle, per axis (precomputed once).
-    let fold: Vec<f64> = (0..fft_n)
-        .map(|k| {
-            let k = k as f64;
-            if k > fft_n as f64 / 2.0 {
-                fft_n as f64 - k
-            } else {
-                k
-            }
-        })
-        .collect();
-    // Per frequency: the rounded radius, or u32::MAX outside the kept band (one square root
-    // per frequency, computed once).
-    let f_lo = 0.012 * fft_n as f64;
-    let f_hi = 0.45 * fft_n as f64;
-    let mut ring = vec![0u32; fft_n * fft_n];
-    for (ky, row) in ring.chunks_exact_mut(fft_n).enumerate() {
-        let ky2 = fold[ky] * fold[ky];
-        for (kx, r) in row.iter_mut().enumerate() {
-            let rf = (fold[kx] * fold[kx] + ky2).sqrt();
-            let ri = (rf + 0.5) as usize; // round half up (rf ≥ 0)
-            *r = if ri < nb && rf >= f_lo && rf <= f_hi {
-                ri as u32
-            } else {
-                u32::MAX
-            };
-        }
-    }
-    for (v, &r) in buf.iter_mut().zip(&ring) {
+    let ring = rings(fft_n);
+    for (v, &r) in buf.iter_mut().zip(ring) {
         let p = v.norm_sqr();
         *v = Complex32::new(p, 0.0);
         if r != u32::MAX {
@@ -226,7 +198,7 @@ fn candidates_at(
         .zip(&rcnt)
         .map(|(&s, &c)| if s > 0.0 { (c as f64 / s) as f32 } else { 0.0 })
         .collect();
-    for (v, &r) in buf.iter_mut().zip(&ring) {
+    for (v, &r) in buf.iter_mut().zip(ring) {
         v.re = if r != u32::MAX {
             v.re * inv[r as usize]
         } else {
@@ -363,6 +335,51 @@ fn candidates_at(
         .filter(|g| !similar.iter().any(|s| s.close(g)))
         .collect();
     (similar, affine)
+}
+
+/// Transform sizes of the autocorrelation (the first one holding the window and its lags).
+const FFT_SIZES: [usize; 11] = [64, 96, 128, 160, 192, 256, 320, 384, 400, 448, 512];
+
+/// Per frequency of an `fft_n`² transform: the rounded radius, or u32::MAX outside the kept
+/// band. Depends on the size only, so it is computed once per size (one square root per
+/// frequency) and kept for the life of the process.
+fn rings(fft_n: usize) -> &'static [u32] {
+    static CACHE: [OnceLock<Vec<u32>>; FFT_SIZES.len()] =
+        [const { OnceLock::new() }; FFT_SIZES.len()];
+    let i = FFT_SIZES
+        .iter()
+        .position(|&s| s == fft_n)
+        .expect("one of the transform sizes");
+    CACHE[i].get_or_init(|| {
+        let nb = fft_n / 2 + 1;
+        // Distance of a frequency index from 0 on the circle, per axis.
+        let fold: Vec<f64> = (0..fft_n)
+            .map(|k| {
+                let k = k as f64;
+                if k > fft_n as f64 / 2.0 {
+                    fft_n as f64 - k
+                } else {
+                    k
+                }
+            })
+            .collect();
+        let f_lo = 0.012 * fft_n as f64;
+        let f_hi = 0.45 * fft_n as f64;
+        let mut ring = vec![0u32; fft_n * fft_n];
+        for (ky, row) in ring.chunks_exact_mut(fft_n).enumerate() {
+            let ky2 = fold[ky] * fold[ky];
+            for (kx, r) in row.iter_mut().enumerate() {
+                let rf = (fold[kx] * fold[kx] + ky2).sqrt();
+                let ri = (rf + 0.5) as usize; // round half up (rf ≥ 0)
+                *r = if ri < nb && rf >= f_lo && rf <= f_hi {
+                    ri as u32
+                } else {
+                    u32::MAX
+                };
+            }
+        }
+        ring
+    })
 }
 
 /// Whether `f` at (vx, vy), worth `s`, is not exceeded by any of its 8 neighbours.
