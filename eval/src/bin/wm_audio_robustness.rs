@@ -270,6 +270,14 @@ fn transforms() -> Vec<&'static str> {
         "excerpt 3s",
         "excerpt 2s",
         "time-stretch +5%",
+        "time-stretch -5%",
+        "time-stretch +10%",
+        "pitch +50c",
+        "pitch -50c",
+        "pitch +5%",
+        "noise 15dB",
+        "excerpt 3s any",
+        "excerpt 2s any",
     ]
 }
 
@@ -349,6 +357,25 @@ fn apply(name: &str, a: &Audio, rng: &mut Rng) -> Option<Audio> {
             None,
         ),
         "time-stretch +5%" => sox(a, &["tempo", "1.05"], None),
+        "time-stretch -5%" => sox(a, &["tempo", "0.95"], None),
+        "time-stretch +10%" => sox(a, &["tempo", "1.10"], None),
+        "pitch +50c" => sox(a, &["pitch", "50"], None),
+        "pitch -50c" => sox(a, &["pitch", "-50"], None),
+        // +84 cents: frequencies x1.05
+        "pitch +5%" => sox(a, &["pitch", "84"], None),
+        // the rows below draw from their own generator, seeded by the item's length, so the
+        // older rows see the same payloads and noise as before they were added
+        "noise 15dB" => Some(add_noise(a, 15.0, &mut Rng(a.s.len() as u64 ^ 0x15db))),
+        // a random start anywhere in the file
+        "excerpt 3s any" | "excerpt 2s any" => {
+            let d = if name == "excerpt 3s any" { 3.0 } else { 2.0 };
+            if a.secs() < d {
+                return None;
+            }
+            let mut r = Rng(a.s.len() as u64 ^ (d as u64) << 32);
+            let u = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
+            a.slice_secs((a.secs() - d) * u, d)
+        }
         _ => None,
     }
 }

@@ -10,10 +10,11 @@ use super::conv;
 use super::embed::Sample;
 use super::layout::{CELLS, Layout, PERIOD};
 use super::resample::{resample, resample_with};
+use super::stretch;
 use super::{Detection, WmError};
 
 pub(super) const DET_RATE: u32 = 16000;
-const HOP: usize = 320; // 20 ms
+pub(super) const HOP: usize = 320; // 20 ms
 const N: usize = 2 * HOP; // 40 ms, 25 Hz bins
 /// Sub-hop offsets searched at speed 1 (step HOP/SUB = 2.5 ms).
 pub(super) const SUB: usize = 8;
@@ -29,29 +30,40 @@ const SPEED_COARSE: i32 = 4;
 pub(super) const SUB_SPEED: usize = 2;
 /// The speed search looks at the first SPEED_SECS seconds only (bounded cost).
 const SPEED_SECS: usize = 20;
-/// Trials of a whole-file search: every (speed, offset, phase) combination of the whole grid.
+/// Frames kept unfolded for the tempo and pitch search: the first `SPEED_SECS` seconds.
+pub(super) const HEAD_FRAMES: usize = SPEED_SECS * 50;
+/// Trials of the speed grid (speeds other than 1).
+pub(super) const SPEED_TRIALS: usize = 2 * SPEED_J as usize * SUB_SPEED * PERIOD;
+/// Trials of a whole-file search: every (speed, offset, phase) combination of the whole grid,
+/// and every (tempo or pitch, time origin, phase) one of the tempo and pitch grid.
 #[cfg(test)]
-pub(super) const TRIALS: usize = (SUB + 2 * SPEED_J as usize * SUB_SPEED) * PERIOD;
-/// Share of the false-positive budget given to the speed-1 trials; the other speeds share the
-/// rest (weighted union bound, see the module documentation).
-pub(super) const SPEED1_SHARE: f64 = 0.9;
+pub(super) const TRIALS: usize = SUB * PERIOD + SPEED_TRIALS + stretch::TRIALS;
+/// Shares of the false-positive budget of the speed-1 trials, the speed grid's and the tempo
+/// and pitch grid's (weighted union bound, see the module documentation).
+pub(super) const SPEED1_SHARE: f64 = 0.85;
+pub(super) const SPEED_SHARE: f64 = 0.10;
+pub(super) const STRETCH_SHARE: f64 = 0.05;
+const _: () = assert!(SPEED1_SHARE + SPEED_SHARE + STRETCH_SHARE <= 1.0);
 
 /// Full search: speed 1 at every offset; if that does not reach `FP_TARGET`, the coarse speed
 /// grid on the first `SPEED_SECS` s, then the fine grid points around the best coarse speed.
+/// Then, if still needed, the tempo and pitch grid (`stretch`).
 /// Weighted union bound over all trials of the whole grid (searched or not): a speed-1 trial's
-/// tail is multiplied by `SUB * PERIOD / SPEED1_SHARE`, any other trial's by
-/// `2 * SPEED_J * SUB_SPEED * PERIOD / (1 - SPEED1_SHARE)`, so the chance that any trial of an
-/// unmarked file reaches `FP_TARGET` is at most `FP_TARGET` (the early exits and the skipped
-/// grid points only leave trials out, which cannot raise it).
+/// tail is multiplied by `SUB * PERIOD / SPEED1_SHARE`, a speed grid trial's by
+/// `SPEED_TRIALS / SPEED_SHARE`, a tempo or pitch trial's by `stretch::TRIALS / STRETCH_SHARE`,
+/// so the chance that any trial of an unmarked file reaches `FP_TARGET` is at most `FP_TARGET`
+/// (the early exits and the skipped grid points only leave trials out, which cannot raise it).
 pub(super) fn search_all(x: &[f32], layout: &Layout) -> Option<Detection> {
     search_found(x, layout).map(|f| f.det)
 }
 
 /// The first step of [`search_found`]: speed 1 at every sub-hop offset, with the same trial
 /// count, so a candidate that passes here is exactly what the full search reports.
-pub(super) fn search_speed1(x: &[f32], layout: &Layout) -> Option<Found> {
+/// The unfolded features of the first `HEAD_FRAMES` frames of every offset it computed are
+/// pushed to `kept`.
+pub(super) fn search_speed1(x: &[f32], layout: &Layout, kept: &mut Vec<Frames>) -> Option<Found> {
     let trials = (SUB * PERIOD) as f64 / SPEED1_SHARE;
-    let pre = search(x, layout, 1.0, &SPEED1_PRE, trials)?;
+    let pre = search(x, layout, 1.0, &SPEED1_PRE, trials, Some(kept))?;
     if pre.z < PRE_Z {
         return Some(pre);
     }
@@ -59,7 +71,10 @@ pub(super) fn search_speed1(x: &[f32], layout: &Layout) -> Option<Found> {
         .map(|o| o * HOP / SUB)
         .filter(|o| !SPEED1_PRE.contains(o))
         .collect();
-    Some(better(pre, search(x, layout, 1.0, &rest, trials)))
+    Some(better(
+        pre,
+        search(x, layout, 1.0, &rest, trials, Some(kept)),
+    ))
 }
 
 /// The embedder's check: the speed-1 trial at sub-hop offset 0 alone, with the speed-1 trial
@@ -69,20 +84,27 @@ pub(super) fn search_speed1(x: &[f32], layout: &Layout) -> Option<Found> {
 /// samples (its best `z` is at least this one's). One feature pass instead of eight.
 pub(super) fn search_offset0(x: &[f32], layout: &Layout) -> Option<Found> {
     const _: () = assert!(SPEED1_PRE[0] == 0);
-    search(x, layout, 1.0, &[0], (SUB * PERIOD) as f64 / SPEED1_SHARE)
+    search(
+        x,
+        layout,
+        1.0,
+        &[0],
+        (SUB * PERIOD) as f64 / SPEED1_SHARE,
+        None,
+    )
 }
 
 /// The sub-hop offsets (samples) speed 1 tries first: 2 of the `SUB`, 10 ms apart.
 const SPEED1_PRE: [usize; 2] = [0, HOP / 2];
 /// Pre-screen level: a speed is searched at its remaining sub-hop offsets only when the first
-/// ones reached this `z` (the pass needs 6.55 or 7.20). Unmarked audio stops there (its best of
+/// ones reached this `z` (the pass needs 6.56, 7.20 or 7.43). Unmarked audio stops there (its best of
 /// 232 phases is about 3), which is what makes detection on unmarked clips cheap; marked audio
 /// loses a small part of its `z` at an offset 5 ms from the best one. Skipping trials can only
 /// lower the false-positive probability: the bound still counts every trial of the grid.
-const PRE_Z: f64 = 4.0;
+pub(super) const PRE_Z: f64 = 4.0;
 
 /// The candidate with the higher `z` (the first if the second is missing).
-fn better(a: Found, b: Option<Found>) -> Found {
+pub(super) fn better(a: Found, b: Option<Found>) -> Found {
     match b {
         Some(b) if b.z > a.z => b,
         _ => a,
@@ -94,14 +116,15 @@ fn better(a: Found, b: Option<Found>) -> Found {
 pub(super) struct Found {
     pub det: Detection,
     pub z: f64,
-    fd: Folded,
-    phase: usize,
+    pub fd: Folded,
+    pub phase: usize,
 }
 
 /// `search_all` keeping the winner's folded features.
 pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
-    let trials_s = (2 * SPEED_J as usize * SUB_SPEED * PERIOD) as f64 / (1.0 - SPEED1_SHARE);
-    let f1 = search_speed1(x, layout)?;
+    let trials_s = SPEED_TRIALS as f64 / SPEED_SHARE;
+    let mut kept = Vec::new();
+    let f1 = search_speed1(x, layout, &mut kept)?;
     if f1.det.false_positive_probability <= FP_TARGET {
         return Some(f1);
     }
@@ -117,13 +140,13 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
         let cutoff = 0.475 * DET_RATE as f64 * s.min(1.0);
         let y = resample(head, DET_RATE as f64, out_rate, cutoff);
         // one sub-hop offset first, the other only if that one passes the pre-screen
-        let Some(f) = search(&y, layout, s as f32, &[0], trials_s) else {
+        let Some(f) = search(&y, layout, s as f32, &[0], trials_s, None) else {
             return false;
         };
         let f = if f.z >= PRE_Z {
             better(
                 f,
-                search(&y, layout, s as f32, &[HOP / SUB_SPEED], trials_s),
+                search(&y, layout, s as f32, &[HOP / SUB_SPEED], trials_s, None),
             )
         } else {
             f
@@ -153,7 +176,11 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
         }
         try_speed(j, &mut best, &mut best_j);
     }
-    Some(best)
+    if best.det.false_positive_probability <= FP_TARGET {
+        return Some(best);
+    }
+    let trials_t = stretch::TRIALS as f64 / STRETCH_SHARE;
+    Some(stretch::search(head, layout, kept, trials_t, best))
 }
 use super::features::{CLIP, FIRST_BIN, FW, NBINS, TM, W, cell_values, log_row, time_reference};
 /// Quantile of the frames' in-band power (`frame_weights`) and of each cell's smoothed power
@@ -173,23 +200,39 @@ const _: () = assert!(
 /// Target false-positive probability per file (all trials included).
 pub const FP_TARGET: f64 = 1e-6;
 
-/// Folded features for one sub-hop offset.
-struct Folded {
-    /// PERIOD * CELLS, weighted by `w_f * w_fc * r^VALLEY_EXP` (presence test)
-    acc: Vec<f32>,
-    /// PERIOD * CELLS, weighted by `(w_f + w_fc) / 2 * r^VALLEY_EXP` (payload decoding; `r` the
-    /// valley ratio, `valley_ratios`)
-    dacc: Vec<f32>,
-    count: Vec<u32>,
-    first_sample: usize,
+/// The weighted cell features of the first frames of one sub-hop offset, kept unfolded for
+/// the tempo and pitch search (`stretch`), which folds them along other time and frequency axes.
+pub(super) struct Frames {
+    /// sub-hop offset (samples) of frame 0
+    pub offset: usize,
+    /// per frame (from frame 0), `CELLS` presence features (`acc`'s terms), all 0 where the
+    /// frame carries nothing or lies outside the range with a time reference
+    pub a: Vec<f32>,
+    /// the same for the payload features (`dacc`'s terms)
+    pub d: Vec<f32>,
+    /// per frame: it has features
+    pub ok: Vec<bool>,
 }
 
+/// Folded features for one sub-hop offset.
+pub(super) struct Folded {
+    /// PERIOD * CELLS, weighted by `w_f * w_fc * r^VALLEY_EXP` (presence test)
+    pub acc: Vec<f32>,
+    /// PERIOD * CELLS, weighted by `(w_f + w_fc) / 2 * r^VALLEY_EXP` (payload decoding; `r` the
+    /// valley ratio, `valley_ratios`)
+    pub dacc: Vec<f32>,
+    pub count: Vec<u32>,
+    pub first_sample: usize,
+}
+
+/// Folded features of offset `offset`, and the unfolded features of its first `keep` frames.
 fn features(
     x: &[f32],
     offset: usize,
     fft: &dyn realfft::RealToComplex<f32>,
     window: &[f32],
-) -> Option<Folded> {
+    keep: usize,
+) -> Option<(Folded, Frames)> {
     if x.len() < offset + N {
         return None;
     }
@@ -236,7 +279,15 @@ fn features(
     for row in logp.chunks_exact_mut(W) {
         log_row(row);
     }
+    let keep = keep.min(nf);
+    let mut kept = Frames {
+        offset,
+        a: vec![0f32; keep * CELLS],
+        d: vec![0f32; keep * CELLS],
+        ok: vec![false; keep],
+    };
     let mut refr = [0f32; W];
+    let (mut ta, mut td) = ([0f32; CELLS], [0f32; CELLS]);
     for f in TM..nf - TM {
         time_reference(&logp, f, &mut refr);
         let rms = cell_values(&logp[f * W..(f + 1) * W], &refr, &mut u);
@@ -252,23 +303,29 @@ fn features(
         let vrf = &vr[f * CELLS..(f + 1) * CELLS];
         for c in 0..CELLS {
             let v = (u[c] * inv).clamp(-CLIP, CLIP);
-            dst[c] += wc[c] * wf * vrf[c] * v;
-            dd[c] += 0.5 * (wc[c] + wf) * vrf[c] * v;
+            ta[c] = wc[c] * wf * vrf[c] * v;
+            td[c] = 0.5 * (wc[c] + wf) * vrf[c] * v;
+        }
+        for c in 0..CELLS {
+            dst[c] += ta[c];
+            dd[c] += td[c];
+        }
+        if f < keep {
+            kept.a[f * CELLS..(f + 1) * CELLS].copy_from_slice(&ta);
+            kept.d[f * CELLS..(f + 1) * CELLS].copy_from_slice(&td);
+            kept.ok[f] = true;
         }
         count[q] += 1;
     }
-    Some(Folded {
-        acc,
-        dacc,
-        count,
-        first_sample: offset,
-    })
-}
-
-struct Trial {
-    phase: usize,
-    z: f64,
-    matches: usize,
+    Some((
+        Folded {
+            acc,
+            dacc,
+            count,
+            first_sample: offset,
+        },
+        kept,
+    ))
 }
 
 pub(super) fn to_detection_rate<S: Sample>(
@@ -314,75 +371,115 @@ pub(super) fn to_detection_rate<S: Sample>(
 /// Search the given sub-hop offsets (in samples) and all phases of `x` (16 kHz, already brought
 /// back to speed 1 by undoing `speed`). The reported false-positive probability is the Hoeffding
 /// tail times `trials` (the trial count of this group divided by its share of the budget).
-/// Returns the best candidate whatever its probability.
+/// Returns the best candidate whatever its probability. The unfolded features of the first
+/// `HEAD_FRAMES` frames of every offset are pushed to `kept` if given.
 pub(super) fn search(
     x: &[f32],
     layout: &Layout,
     speed: f32,
     offsets: &[usize],
     trials: f64,
+    mut kept: Option<&mut Vec<Frames>>,
 ) -> Option<Found> {
     let mut planner = RealFftPlanner::<f32>::new();
     let fft = planner.plan_fft_forward(N);
     let window: Vec<f32> = (0..N)
         .map(|i| (std::f32::consts::PI * i as f32 / N as f32).sin())
         .collect();
-    let corr = layout
-        .correlator
-        .get_or_init(|| PhaseCorrelator::new(layout));
-    let mut best: Option<(Trial, Folded, usize)> = None;
+    let corr = correlator(layout);
+    let mut best: Option<(usize, f64, Folded)> = None;
     for &o in offsets {
-        let Some(fd) = features(x, o, fft.as_ref(), &window) else {
+        let keep = if kept.is_some() { HEAD_FRAMES } else { 0 };
+        let Some((fd, frames)) = features(x, o, fft.as_ref(), &window, keep) else {
             continue;
         };
-        let compared = fd.count.iter().filter(|&&c| c > 0).count();
-        if compared == 0 {
-            continue;
+        if let Some(k) = kept.as_deref_mut() {
+            k.push(frames);
         }
-        // z = S / sqrt(sum a_i^2) at every phase: the correlation and the bound's variance term
-        // (chip-free), both circular correlations over the period computed by FFT
-        let (s, s2) = corr.correlate(&fd.acc);
-        let mut local: Option<(usize, f64)> = None;
-        for (phase, (&s, &s2)) in s.iter().zip(&s2).enumerate() {
-            let z = if s2 > 0.0 { s / s2.sqrt() } else { 0.0 };
-            if local.is_none_or(|(_, bz)| z > bz) {
-                local = Some((phase, z));
-            }
-        }
-        if let Some((phase, z)) = local
-            && best.as_ref().is_none_or(|(b, _, _)| z > b.z)
+        if let Some((phase, z)) = best_phase(corr, &fd)
+            && best.as_ref().is_none_or(|(_, bz, _)| z > *bz)
         {
-            let matches = pilot_matches(&fd, layout, phase);
-            best = Some((Trial { phase, z, matches }, fd, compared));
+            best = Some((phase, z, fd));
         }
     }
-    let (t, fd, compared) = best?;
+    let (phase, z, fd) = best?;
+    let f0 = (PERIOD - phase) % PERIOD;
+    let start = (fd.first_sample + f0 * HOP) as f64 / DET_RATE as f64 / speed as f64;
+    Some(finish(fd, layout, phase, z, trials, speed, start))
+}
+
+/// The unfolded features of the first `HEAD_FRAMES` frames of `x` at the given sub-hop offsets.
+pub(super) fn head_frames(x: &[f32], offsets: &[usize]) -> Vec<Frames> {
+    let mut planner = RealFftPlanner::<f32>::new();
+    let fft = planner.plan_fft_forward(N);
+    let window: Vec<f32> = (0..N)
+        .map(|i| (std::f32::consts::PI * i as f32 / N as f32).sin())
+        .collect();
+    let head = &x[..x.len().min(HEAD_FRAMES * HOP + N)];
+    offsets
+        .iter()
+        .filter_map(|&o| features(head, o, fft.as_ref(), &window, HEAD_FRAMES).map(|f| f.1))
+        .collect()
+}
+
+/// The layout's phase correlator (built on first use).
+pub(super) fn correlator(layout: &Layout) -> &PhaseCorrelator {
+    layout
+        .correlator
+        .get_or_init(|| PhaseCorrelator::new(layout))
+}
+
+/// The best period phase of folded features and its `z` (`None` if no frame was folded).
+pub(super) fn best_phase(corr: &PhaseCorrelator, fd: &Folded) -> Option<(usize, f64)> {
+    if fd.count.iter().all(|&c| c == 0) {
+        return None;
+    }
+    // z = S / sqrt(sum a_i^2) at every phase: the correlation and the bound's variance term
+    // (chip-free), both circular correlations over the period computed by FFT
+    let (s, s2) = corr.correlate(&fd.acc);
+    let mut local: Option<(usize, f64)> = None;
+    for (phase, (&s, &s2)) in s.iter().zip(&s2).enumerate() {
+        let z = if s2 > 0.0 { s / s2.sqrt() } else { 0.0 };
+        if local.is_none_or(|(_, bz)| z > bz) {
+            local = Some((phase, z));
+        }
+    }
+    local
+}
+
+/// The candidate at `phase` of `fd` with score `z`: its false-positive probability (Hoeffding
+/// tail times `trials`) and its decoded payload.
+pub(super) fn finish(
+    fd: Folded,
+    layout: &Layout,
+    phase: usize,
+    z: f64,
+    trials: f64,
+    speed: f32,
+    start_seconds: f64,
+) -> Found {
+    let compared = fd.count.iter().filter(|&&c| c > 0).count();
+    let matches = pilot_matches(&fd, layout, phase);
     // Hoeffding: P(S >= z * sqrt(sum a^2)) <= exp(-z^2 / 2) for i.i.d. fair chips, any content
-    let tail = if t.z > 0.0 {
-        (-0.5 * t.z * t.z).exp()
-    } else {
-        1.0
-    };
+    let tail = if z > 0.0 { (-0.5 * z * z).exp() } else { 1.0 };
     let fpp = (tail * trials).min(1.0);
     // decode the payload at the winning alignment
-    let gw = cell_gains(&fd, layout, t.phase);
-    let soft = payload_soft(&fd, layout, t.phase, &gw);
+    let gw = cell_gains(&fd, layout, phase);
+    let soft = payload_soft(&fd, layout, phase, &gw);
     let payload = conv::decode(&soft);
-    let f0 = (PERIOD - t.phase) % PERIOD;
-    let start = (fd.first_sample + f0 * HOP) as f64 / DET_RATE as f64 / speed as f64;
-    Some(Found {
+    Found {
         det: Detection {
             payload,
-            matching_bits: t.matches as u32,
+            matching_bits: matches as u32,
             compared_bits: compared as u32,
             false_positive_probability: fpp,
-            start_seconds: start,
+            start_seconds,
             speed,
         },
-        z: t.z,
+        z,
         fd,
-        phase: t.phase,
-    })
+        phase,
+    }
 }
 
 /// Frames whose pilot correlation is positive at `phase` (reported as `matching_bits`).
@@ -496,6 +593,37 @@ impl PhaseCorrelator {
         s.iter_mut().for_each(|v| *v *= norm);
         s2.iter_mut().for_each(|v| *v *= norm);
         (s, s2)
+    }
+
+    /// `S` alone at every phase (half the work of [`Self::correlate`]), for screening.
+    pub(super) fn correlate_chips(&self, acc: &[f32]) -> Vec<f64> {
+        use realfft::num_complex::Complex64;
+        let bins = PERIOD / 2 + 1;
+        let mut xs = vec![Complex64::new(0.0, 0.0); bins];
+        let mut col = vec![0f64; PERIOD];
+        let mut spec = self.fwd.make_output_vec();
+        let mut scratch = self.fwd.make_scratch_vec();
+        for c in 0..CELLS {
+            for (q, v) in col.iter_mut().enumerate() {
+                *v = f64::from(acc[q * CELLS + c]);
+            }
+            let _ = self
+                .fwd
+                .process_with_scratch(&mut col, &mut spec, &mut scratch);
+            for ((x, a), k) in xs.iter_mut().zip(&spec).zip(&self.chips[c]) {
+                *x += a.conj() * k;
+            }
+        }
+        xs[0].im = 0.0;
+        xs[bins - 1].im = 0.0;
+        let mut s = vec![0f64; PERIOD];
+        let mut iscratch = self.inv.make_scratch_vec();
+        let _ = self
+            .inv
+            .process_with_scratch(&mut xs, &mut s, &mut iscratch);
+        let norm = 1.0 / PERIOD as f64;
+        s.iter_mut().for_each(|v| *v *= norm);
+        s
     }
 }
 

@@ -60,10 +60,28 @@
 //!   20 s). Every speed within +-6 % is within 0.15 % of a grid point, but that point is only
 //!   searched when the coarse pass points to it (the coarse neighbour must win), so mid-way
 //!   speeds are found less reliably than those near a coarse point.
+//! * **Tempo and pitch search.** A time-stretch with the pitch kept (tempo, e.g. WSOLA or a
+//!   phase vocoder) moves only the time axis, a pitch shift with the tempo kept only the
+//!   frequency axis; the speed search moves both. If the speed search does not pass either,
+//!   the weighted cell features of the first 20 s (the unfolded terms of the fold, kept from the
+//!   speed-1 step's two sub-hop offsets, a frame every 10 ms) are folded again under tempo
+//!   hypotheses `1 + 0.003 j`, `0 < |j| <= 34` (+-10.2 %; original frame `k` read from the
+//!   computed frame nearest to input time `t0 + k * 20 ms / tempo`) and pitch hypotheses
+//!   `1 + 0.003 j`, `0 < |j| <= 17` (+-5.1 %, +-86 cents; original cell `c` read by linear
+//!   interpolation at input cell `(6.5 + c) * pitch - 6.5`), each at time origins `t0` 0 and
+//!   10 ms. No new spectra are needed, and the features are log powers, so the phase smearing
+//!   of a stretch does not matter (its few ms of time jitter cost part of `z`). A screen tries
+//!   every tempo point (0.3 % off drifts by 3 frames over 20 s, which `z` does not survive),
+//!   every second pitch point and the two next to the best one (0.3 % off moves the top cell by
+//!   22 Hz), scoring each with the variance term of an average phase (half the correlation
+//!   work); if the best reaches 5.0 (unmarked audio: about 4), the 8 sub-hop offsets of the
+//!   first 20 s are computed afresh (a frame every 2.5 ms) and that hypothesis and its two grid
+//!   neighbours are searched exactly; only these refined trials can report a detection (a
+//!   screened score below 5.0 is far under the threshold).
 //!
 //! * **Pre-screen.** Each search step first tries part of its sub-hop offsets (speed 1: 2 of
 //!   the 8, 10 ms apart; each grid speed: 1 of its 2) and tries the rest only if the best `z`
-//!   so far reaches 4.0 (the pass needs 6.55 or 7.20). Unmarked audio, whose best of 232 phases
+//!   so far reaches 4.0 (the pass needs 6.56, 7.20 or 7.43). Unmarked audio, whose best of 232 phases
 //!   is about 3, stops there: detection on an unmarked clip computes 16 feature passes instead
 //!   of 36 (2 instead of 8 over the whole file, 14 instead of 28 over its first 20 s).
 //!   Marked audio loses little of its `z` 5 ms away from its best offset, so it continues.
@@ -80,28 +98,36 @@
 //! key: unmarked, or marked with an independent key) the chips are independent fair +-1 signs
 //! given the audio, so Hoeffding's inequality gives, for *any* audio and any such weights,
 //! `P(S >= z * sqrt(sum_i a_i^2)) <= exp(-z^2 / 2)`.
-//! The whole search space is (8 offsets at speed 1 + 40 grid speeds x 2 offsets) x 232 phases
-//! = 20416 trials: 1856 at speed 1 and 18560 at the other speeds (folding makes this independent
-//! of the file's length, so a 10-minute file costs no more trials than a 5 s clip). The 1e-6
-//! budget is split by a weighted union bound: 0.9e-6 over the 1856 speed-1 trials and 0.1e-6
-//! over the 18560 others. A speed-1 trial reports `p = (1856 / 0.9) * exp(-z^2 / 2)`, any other
-//! trial `p = (18560 / 0.1) * exp(-z^2 / 2)`, and the mark is reported when `p <= 1e-6`, i.e.
-//! `z >= 6.55` at speed 1 and `z >= 7.20` at the other speeds. Then
-//! `P(false positive) <= 1856 * (0.9e-6 / 1856) + 18560 * (0.1e-6 / 18560) = 1e-6` for any
-//! unmarked audio; [`Detection::false_positive_probability`] is `p` of the winning trial. All
-//! 20416 trials are counted although only some are computed (the search stops at speed 1 if
-//! that passes, the coarse pass stops at the first speed that passes, and only 14 of the 40
-//! grid speeds are ever tried, chosen from the audio and the key; the reported trial is the
-//! best of those tried): the trials actually run are a subset of the counted grid, so the
+//! For a tempo or pitch trial (hypothesis, time origin, period phase) the `a_i` are the same
+//! per-frame terms, picked and interpolated as the hypothesis says: still functions of the
+//! audio only, so the same inequality holds.
+//! The whole search space is 67744 trials: 8 offsets x 232 phases = 1856 at speed 1, 40 grid
+//! speeds x 2 offsets x 232 = 18560 at the other speeds, and (68 tempos + 34 pitches) x 2 time
+//! origins x 232 = 47328 in the tempo and pitch grid (folding makes this independent of the
+//! file's length, so a 10-minute file costs no more trials than a 5 s clip). The 1e-6 budget is
+//! split by a weighted union bound: 0.85e-6 over the speed-1 trials, 0.10e-6 over the speed
+//! grid's and 0.05e-6 over the tempo and pitch grid's. A trial reports
+//! `p = (n_g / b_g) * exp(-z^2 / 2)` with `(n_g, b_g)` its group's `(1856, 0.85)`,
+//! `(18560, 0.10)` or `(47328, 0.05)`, and the mark is reported when `p <= 1e-6`, i.e.
+//! `z >= 6.56` at speed 1, `z >= 7.20` at the other speeds and `z >= 7.43` in the tempo and
+//! pitch grid. Then `P(false positive) <= sum_g n_g * (b_g * 1e-6 / n_g) = 1e-6` for any
+//! unmarked audio; [`Detection::false_positive_probability`] is `p` of the winning trial. What
+//! the new grid cost: the speed-1 threshold rose from 6.55 (share 0.9) to 6.56, the speed grid's
+//! stayed 7.20 (share 0.1 before and after). All 67744 trials are counted although only some
+//! are computed (the search stops at speed 1 if that passes, the coarse pass stops at the first
+//! speed that passes, only 14 of the 40 grid speeds are ever tried, and at most 3 tempo or
+//! pitch hypotheses are refined, all chosen from the audio and the key; the reported trial is
+//! the best of those tried): the trials actually run are a subset of the counted grid, so the
 //! event "some trial run passes" is contained in "some grid trial passes", whose probability
-//! the bound already covers.
+//! the bound already covers. The screen's scores are not trials: they only choose what is
+//! refined, and one is reported only when it is below 5.0, where `p > 1e-6` in every group.
 //! (`matching_bits`/`compared_bits` count frames whose pilot correlation has the right sign;
 //! under the null they are Binomial(n, 1/2) and are reported for information.) The error
 //! correcting code plays no part in the decision.
 //!
-//! Not done: time-stretch without pitch change (tempo only) is not searched (it changes the
-//! frame rate but not the frequencies: a tempo grid would need its own trials); speeds beyond
-//! +-6 % are not searched; the speed search reads only the first 20 s; presence from 2 s
+//! Not done: speeds beyond +-6 %, tempos beyond +-10 % and pitch shifts beyond +-5 % are not
+//! searched, nor tempo and pitch changed together other than as a speed change; the speed,
+//! tempo and pitch searches read only the first 20 s; presence from 2 s
 //! excerpts is not always reached (less than one period: the pilot evidence of 2 s is about
 //! half that of a period), and their payload mostly fails; no use of the data cells for presence (that would need a bound over
 //! code words; a verifier that knows the payload can use [`detect_expected`], whose single-trial
@@ -118,6 +144,7 @@ mod features;
 mod keystream;
 mod layout;
 mod resample;
+mod stretch;
 
 pub use error::WmError;
 
@@ -188,7 +215,8 @@ pub struct Detection {
     pub false_positive_probability: f64,
     /// Where the first whole period found starts, in seconds from the start of the input.
     pub start_seconds: f64,
-    /// Speed factor of the input relative to the marked original (1.0 = unchanged).
+    /// Speed factor of the input relative to the marked original (1.0 = unchanged); for a mark
+    /// found by the tempo search, the tempo factor (time axis only); 1.0 for a pitch shift.
     pub speed: f32,
 }
 
@@ -372,7 +400,7 @@ fn confirm_samples<S: embed::Sample>(
 /// Hoeffding's inequality gives `P(T >= z sqrt(sum x_i^2)) <= exp(-z^2 / 2)` for any audio.
 /// The data chips enter no search, so this is a single trial (no multiplicity factor); a
 /// verifier checking `m` candidate payloads must multiply by `m`. `agrees` needs this at most
-/// 1e-6 (`z >= 5.26`, against 6.55 for the blind presence test, which pays for 20416 trials).
+/// 1e-6 (`z >= 5.26`, against 6.56 for the blind presence test, which pays for 67744 trials).
 ///
 /// **Another payload.** A mark made with this key but carrying a different payload is not
 /// covered by the bound: its code word differs from the expected one in at least the free

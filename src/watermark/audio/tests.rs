@@ -172,7 +172,73 @@ fn speed_change_plus_minus_5_percent_is_found() {
         );
     }
     // the reported probability counts every speed, offset and phase
-    assert_eq!(super::detect::TRIALS, (8 + 40 * 2) * 232);
+    assert_eq!(super::detect::TRIALS, (8 + 40 * 2 + 102 * 2) * 232);
+}
+
+/// Time-stretch by overlap-add of 50 ms Hann-squared grains, 12.5 ms apart at the output and
+/// `12.5 ms * tempo` apart at the input: tempo changed, pitch kept, phases smeared (no waveform
+/// alignment, cruder than WSOLA).
+fn ola_tempo(x: &[f32], rate: u32, tempo: f64) -> Vec<f32> {
+    let g = (0.05 * rate as f64) as usize;
+    let hop = g / 4;
+    let out_len = (x.len() as f64 / tempo) as usize;
+    let win: Vec<f32> = (0..g)
+        .map(|i| (std::f32::consts::PI * i as f32 / g as f32).sin().powi(2))
+        .collect();
+    let mut y = vec![0f32; out_len + g];
+    let mut wsum = vec![0f32; out_len + g];
+    for o in (0..out_len).step_by(hop) {
+        let s = (o as f64 * tempo) as usize;
+        if s + g > x.len() {
+            break;
+        }
+        for i in 0..g {
+            y[o + i] += win[i] * x[s + i];
+            wsum[o + i] += win[i];
+        }
+    }
+    y.truncate(out_len);
+    for (v, w) in y.iter_mut().zip(&wsum) {
+        *v = if *w > 1e-3 { *v / w } else { 0.0 };
+    }
+    y
+}
+
+#[test]
+fn tempo_and_pitch_changes_are_found() {
+    let rate = 22050u32;
+    let host = music(rate, 14.0, 9);
+    let x = marked(&host, 1, rate);
+    for tempo in [1.05f64, 0.95, 1.1] {
+        let y = ola_tempo(&x, rate, tempo);
+        let d = detect(&y, 1, rate, &KEY).unwrap();
+        let d = d.unwrap_or_else(|| panic!("tempo {tempo}: not detected"));
+        // reported as the tempo grid point nearest to the true one (0.15 % apart), or the one
+        // next to it
+        assert!(
+            (d.speed as f64 - tempo).abs() < 0.0046,
+            "tempo {} vs {tempo}",
+            d.speed
+        );
+    }
+    for pitch in [1.03f64, 0.97, 1.05] {
+        // frequencies x pitch, duration kept: stretch by pitch, then play pitch times faster
+        let y = ola_tempo(&x, rate, 1.0 / pitch);
+        let y = super::resample::resample(
+            &y,
+            rate as f64 * pitch,
+            rate as f64,
+            0.45 * rate as f64 * pitch.min(1.0),
+        );
+        let d = detect(&y, 1, rate, &KEY).unwrap();
+        assert!(d.is_some(), "pitch {pitch}: not detected");
+    }
+    // the reported probability counts the tempo and pitch grid too
+    assert_eq!(
+        super::stretch::TRIALS,
+        (2 * 34 + 2 * 17) * 2 * 232,
+        "tempo and pitch trials"
+    );
 }
 
 #[test]
