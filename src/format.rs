@@ -486,6 +486,27 @@ pub trait Handler: Send + Sync {
         opts: &WriteOptions<'_>,
     ) -> Result<Vec<u8>>;
 
+    /// [`Handler::write_label`] on bytes the caller gives up (what [`Handler::edit_content`]
+    /// returned): a format that can add its label without moving anything writes it into them
+    /// instead of copying the file once more. The result is the same; the default copies.
+    fn write_label_owned(
+        &self,
+        input: Vec<u8>,
+        label_json: &str,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Vec<u8>> {
+        self.write_label(&input, label_json, opts)
+    }
+
+    /// [`Handler::edit_content`] on bytes the caller gives up; the result always holds the bytes
+    /// (`input` itself when nothing had to change). A format that can edit in place does so
+    /// instead of copying the file; the default copies.
+    fn edit_content_owned(&self, input: Vec<u8>, edits: &ContentEdits<'_>) -> Result<Edited> {
+        let mut edited = self.edit_content(&input, edits)?;
+        edited.bytes.get_or_insert(input);
+        Ok(edited)
+    }
+
     /// Adds the explicit label and/or the watermark. The default handles neither.
     fn edit_content(&self, _input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
         if edits.explicit.is_some() {

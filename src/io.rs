@@ -82,25 +82,33 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     check_regular(path, &meta)?;
-    read_bounded(file, max_bytes, &path.display().to_string()).map_err(|e| match e {
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(max_bytes)).unwrap_or(0) + 1);
+    read_into(file, max_bytes, &path.display().to_string(), &mut bytes).map_err(|e| match e {
         Error::Io { source, .. } => Error::io(path, source),
         other => other,
-    })
+    })?;
+    Ok(bytes)
 }
 
 /// Reads `reader` to its end, refusing more than `max_bytes` (`what` names it in the error).
 pub fn read_bounded(reader: impl Read, max_bytes: u64, what: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
+    read_into(reader, max_bytes, what, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_bounded`] into `bytes` (whose capacity may be set for the expected size).
+fn read_into(reader: impl Read, max_bytes: u64, what: &str, bytes: &mut Vec<u8>) -> Result<()> {
     reader
         .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| Error::io(what, e))?;
     if bytes.len() as u64 > max_bytes {
         return Err(Error::Limit(format!(
             "{what} is over the {max_bytes}-byte limit"
         )));
     }
-    Ok(bytes)
+    Ok(())
 }
 
 fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<()> {

@@ -106,6 +106,34 @@ pub fn label(
     signer: &Signer,
     opts: &LabelOptions,
 ) -> Result<Labeled> {
+    label_input(Input::Borrowed(input), format, signer, opts)
+}
+
+/// [`label`] on bytes the caller gives up, with the same result: a 16-bit WAV then has its
+/// samples watermarked where they lie and its label appended, without a second copy of the
+/// file (the copy [`label`] must make of bytes it only borrows). Other formats and cases label
+/// as [`label`] does. The bytes are gone on error.
+pub fn label_owned(
+    input: Vec<u8>,
+    format: Format,
+    signer: &Signer,
+    opts: &LabelOptions,
+) -> Result<Labeled> {
+    label_input(Input::Owned(input), format, signer, opts)
+}
+
+/// The input to labeling: bytes to copy where they change, or bytes to change in place.
+enum Input<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+fn label_input(
+    input: Input<'_>,
+    format: Format,
+    signer: &Signer,
+    opts: &LabelOptions,
+) -> Result<Labeled> {
     let mut record = new_record(opts)?;
     let produce_id = record.produce_id.clone().unwrap_or_default();
     let handler = formats::handler(format)?;
@@ -114,7 +142,10 @@ pub fn label(
         watermark_key: None,
         explicit: false,
     };
-    let first = handler.scan(input, &scan_opts)?;
+    let first = match &input {
+        Input::Borrowed(b) => handler.scan(b, &scan_opts)?,
+        Input::Owned(v) => handler.scan(v, &scan_opts)?,
+    };
     if !opts.replace && !first.carriers.is_empty() {
         return Err(Error::Refused(
             "the input already carries a label; relabeling replaces it only when asked \
@@ -142,13 +173,20 @@ pub fn label(
         jpeg_quality: opts.jpeg_quality,
         limits: &opts.limits,
     };
-    let edited = handler.edit_content(input, &edits)?;
-    let content = edited.bytes.as_deref().unwrap_or(input);
+    // `unchanged`: the borrowed input, when editing left it as it was
+    let (mut edited, unchanged) = match input {
+        Input::Borrowed(b) => {
+            let e = handler.edit_content(b, &edits)?;
+            let unchanged = e.bytes.is_none().then_some(b);
+            (e, unchanged)
+        }
+        Input::Owned(v) => (handler.edit_content_owned(v, &edits)?, None),
+    };
     let handler = formats::handler(edited.format)?;
     // The first scan's digest still holds when the content was not changed.
-    let digest = match &edited.bytes {
-        None => first.digest,
-        Some(changed) => handler.scan(changed, &scan_opts)?.digest,
+    let digest = match (&edited.bytes, unchanged) {
+        (Some(changed), _) => handler.scan(changed, &scan_opts)?.digest,
+        _ => first.digest,
     }
     .ok_or_else(|| Error::Unsupported(format!("{} content cannot be bound", edited.format)))?;
 
@@ -165,14 +203,20 @@ pub fn label(
         },
     )?;
     let json = record.to_json()?;
-    let bytes = handler.write_label(
-        content,
-        &json,
-        &WriteOptions {
-            carriers: opts.carriers,
-            limits: &opts.limits,
-        },
-    )?;
+    let write = WriteOptions {
+        carriers: opts.carriers,
+        limits: &opts.limits,
+    };
+    let bytes = match (edited.bytes.take(), unchanged) {
+        (Some(changed), _) => handler.write_label_owned(changed, &json, &write)?,
+        (None, Some(input)) => handler.write_label(input, &json, &write)?,
+        (None, None) => {
+            return Err(Error::Unsupported(format!(
+                "the {} handler returned no content from an in-place edit",
+                edited.format
+            )));
+        }
+    };
     // The timestamp token over the new seal, in the file before a C2PA manifest binds it; a
     // replaced label's old token (over the old seal) goes.
     let (bytes, timestamp_token) = timestamp_into(bytes, edited.format, &record, opts)?;

@@ -391,3 +391,60 @@ fn the_watermark_never_hides_the_rhythm_it_was_sealed_with() {
         r.explicit
     );
 }
+
+/// `label_owned` (which marks a 16-bit WAV's samples where they lie and appends the label in
+/// place) writes the same file as `label`, whatever the file holds: plain, with a LIST/INFO
+/// chunk, with a label in INFO, already labeled (replaced), 24-bit, and without a watermark.
+#[test]
+fn labeling_owned_bytes_writes_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = corpus_file("audio/asterisk/demo-congrats.wav");
+    let plain = std::fs::read(&src).unwrap();
+    let ffmpeg = |name: &str, args: &[&str]| {
+        let out = dir.path().join(name);
+        run(Command::new(tool("ffmpeg", "ffmpeg"))
+            .args(["-v", "error", "-i"])
+            .arg(&src)
+            .args(args)
+            .arg(&out));
+        std::fs::read(&out).unwrap()
+    };
+    let titled = ffmpeg("titled.wav", &["-c", "copy", "-metadata", "title=Congrats"]);
+    let info_label = ffmpeg(
+        "info.wav",
+        &[
+            "-c",
+            "copy",
+            "-metadata",
+            r#"comment={"AIGC":{"Label":"1","ContentProducer":"x","ProduceID":"y"}}"#,
+        ],
+    );
+    let deep = ffmpeg("deep.wav", &["-c:a", "pcm_s24le"]);
+    let (signer, _) = demo_keys(1, PRODUCER);
+    let mut opts = aigcmark::LabelOptions::new(PRODUCER);
+    opts.produce_id = Some("owned-1".into());
+    opts.signed_at = Some(1_780_000_000);
+    opts.replace = true;
+    let labeled = aigcmark::label(&plain, Format::Wav, &signer, &opts)
+        .unwrap()
+        .bytes;
+    for (name, input) in [
+        ("plain", &plain),
+        ("titled", &titled),
+        ("info label", &info_label),
+        ("labeled", &labeled),
+        ("24-bit", &deep),
+    ] {
+        for watermark in [true, false] {
+            opts.watermark = watermark;
+            let borrowed = aigcmark::label(input, Format::Wav, &signer, &opts).unwrap();
+            let owned = aigcmark::label_owned(input.clone(), Format::Wav, &signer, &opts).unwrap();
+            assert_eq!(owned.watermark_id, borrowed.watermark_id, "{name}");
+            assert_eq!(owned.watermark_id.is_some(), watermark, "{name}");
+            assert!(
+                owned.bytes == borrowed.bytes,
+                "{name}, watermark {watermark}"
+            );
+        }
+    }
+}

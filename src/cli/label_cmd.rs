@@ -222,7 +222,7 @@ pub fn label(a: LabelArgs) -> Result<u8, Error> {
         }
         opts.tsa = Some(aigcmark::timestamp::TsaRequest::new(url));
     }
-    let out = aigcmark::label(&input, format, &signer, &opts)?;
+    let out = aigcmark::label_owned(input, format, &signer, &opts)?;
     for note in &out.notes {
         eprintln!("note: {}", note.message);
     }

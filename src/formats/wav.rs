@@ -288,6 +288,62 @@ fn sample_layout(input: &[u8], l: &Layout, limits: &Limits) -> Result<(WavFmt, C
     Ok((f, data))
 }
 
+/// True when [`rebuild`] copies every chunk of `input` as it is (and, with a `label`, appends
+/// the `AIGC` chunk): a well-formed RIFF/WAVE file whose chunks tile it to its end, pad bytes
+/// included, none of which is a label chunk or, with a `label`, may hold a label.
+fn rebuilds_unchanged(input: &[u8], l: &Layout, limits: &Limits, label: bool) -> bool {
+    if &l.header.magic != b"RIFF" || l.walk_end.is_some() || l.riff_end != input.len() {
+        return false;
+    }
+    let mut at = 12;
+    l.chunks.iter().all(|c| {
+        let kept = c.offset == at
+            && c.end() <= input.len()
+            && &c.id != AIGC
+            && !(label
+                && (matches!(&c.id, b"aigc" | b"_PMX")
+                    || is_id3(c)
+                    || (is_info(input, c) && !info_labels(input, c, limits).0.is_empty())));
+        at = c.end();
+        kept
+    }) && at == input.len()
+}
+
+/// Room kept after an edited file for the label written next (so it is written in place).
+const LABEL_ROOM: usize = 4096;
+
+/// 16-bit integer PCM with whole 2-byte samples: what is marked where it lies.
+fn is_pcm16(f: &WavFmt) -> bool {
+    (f.tag, f.bits) == (1, 16) && usize::from(f.block_align) == 2 * usize::from(f.channels)
+}
+
+/// Marks the `frames` 16-bit frames at `at` in `bytes`; whether the mark holds, and the note
+/// when it does not.
+fn mark_pcm16(
+    bytes: &mut [u8],
+    at: usize,
+    frames: usize,
+    f: &WavFmt,
+    key: &crate::watermark::WatermarkKey,
+    payload: [u8; 8],
+) -> Result<(bool, Vec<Finding>)> {
+    let pcm = bytes
+        .get_mut(at..at + frames * usize::from(f.block_align))
+        .ok_or_else(|| Error::malformed("wav", "the data chunk moved"))?;
+    Ok(
+        match audio::embed_watermark_into(
+            audio::Marked::Pcm16le(pcm),
+            f.channels,
+            f.rate,
+            key,
+            payload,
+        ) {
+            Ok(()) => (true, Vec::new()),
+            Err(why) => (false, vec![audio::not_embedded(&why)]),
+        },
+    )
+}
+
 /// Rebuilds the file. With a label: the first `AIGC` (or `aigc`) chunk becomes the new `AIGC`
 /// chunk and the others disappear, as do label-bearing INFO sub-chunks, `TXXX:AIGC` frames in
 /// `id3 ` chunks and the `TC260:AIGC` property of a `_PMX` XMP packet. `data` may be replaced.
@@ -309,7 +365,9 @@ fn rebuild(
             format!("{}; repair the file before labeling it", end.describe()),
         ));
     }
-    let mut out = Vec::with_capacity(input.len() + aigc.map_or(0, <[u8]>::len) + 16);
+    // room for the label that follows an edit, so that writing it in place does not move the file
+    let room = aigc.map_or(LABEL_ROOM, <[u8]>::len);
+    let mut out = Vec::with_capacity(input.len() + room + 16);
     out.extend_from_slice(&input[..12]);
     let mut placed = false;
     for c in &l.chunks {
@@ -559,6 +617,48 @@ impl Handler for Wav {
         rebuild(input, &l, Some(label_json.as_bytes()), None, opts.limits)
     }
 
+    fn write_label_owned(
+        &self,
+        mut input: Vec<u8>,
+        label_json: &str,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Vec<u8>> {
+        let l = layout(&input, opts.limits)?;
+        if !rebuilds_unchanged(&input, &l, opts.limits, true) {
+            return self.write_label(&input, label_json, opts);
+        }
+        riff::write_chunk(&mut input, AIGC, label_json.as_bytes())?;
+        riff::fix_riff_size(&mut input)?;
+        Ok(input)
+    }
+
+    fn edit_content_owned(&self, mut input: Vec<u8>, edits: &ContentEdits<'_>) -> Result<Edited> {
+        let l = layout(&input, edits.limits)?;
+        if let (Some((key, payload)), None) = (edits.watermark, audio::rhythm_request(edits)?)
+            && rebuilds_unchanged(&input, &l, edits.limits, false)
+        {
+            let (f, data) = sample_layout(&input, &l, edits.limits)?;
+            if is_pcm16(&f) {
+                // what `edit_content` does in its copy, done in `input` (which is that copy)
+                riff::fix_riff_size(&mut input)?;
+                input.reserve(LABEL_ROOM);
+                let frames = data.size / usize::from(f.block_align);
+                let at = data.body_start();
+                let (watermarked, notes) = mark_pcm16(&mut input, at, frames, &f, key, payload)?;
+                return Ok(Edited {
+                    bytes: Some(input),
+                    format: Format::Wav,
+                    explicit_record: None,
+                    watermarked,
+                    notes,
+                });
+            }
+        }
+        let mut edited = self.edit_content(&input, edits)?;
+        edited.bytes.get_or_insert(input);
+        Ok(edited)
+    }
+
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
         let placement = audio::rhythm_request(edits)?;
         let mut notes = Vec::new();
@@ -579,8 +679,8 @@ impl Handler for Wav {
         let frames = body.len() / align;
         let mut record = None;
         let mut watermarked = false;
-        if let (Some((key, payload)), None, (1, 16)) = (edits.watermark, placement, (f.tag, f.bits))
-            && usize::from(f.block_align) == 2 * usize::from(f.channels)
+        if let (Some((key, payload)), None) = (edits.watermark, placement)
+            && is_pcm16(&f)
         {
             // 16-bit PCM, the mark alone: the file is copied once and its samples are marked
             // where they lie in the copy (no float copy of the audio, no second copy of the file)
@@ -590,22 +690,7 @@ impl Handler for Wav {
                 .data
                 .map(|d| d.body_start())
                 .ok_or_else(|| Error::malformed("wav", "no data chunk"))?;
-            let pcm = bytes
-                .get_mut(at..at + frames * align)
-                .ok_or_else(|| Error::malformed("wav", "the data chunk moved"))?;
-            let watermarked = match audio::embed_watermark_into(
-                audio::Marked::Pcm16le(pcm),
-                f.channels,
-                f.rate,
-                key,
-                payload,
-            ) {
-                Ok(()) => true,
-                Err(why) => {
-                    notes.push(audio::not_embedded(&why));
-                    false
-                }
-            };
+            let (watermarked, notes) = mark_pcm16(&mut bytes, at, frames, &f, key, payload)?;
             return Ok(Edited {
                 bytes: Some(bytes),
                 format: Format::Wav,

@@ -39,10 +39,18 @@ pub(super) fn hop_for_rate(rate: u32) -> usize {
     ((rate as f64) / 50.0).round().max(1.0) as usize
 }
 
-/// The mark at unit strength for the mono signal `x` at `rate`: per STFT bin in the band
-/// `s * min(env/|X|, RATIO_CAP) * X` (`s` the cell's signed amplitude), overlap-added.
-fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
-    let len = x.len();
+/// The mark at unit strength for a mono signal of `len` samples at `rate`: per STFT bin in the
+/// band `s * min(env/|X|, RATIO_CAP) * X` (`s` the cell's signed amplitude), overlap-added.
+/// The signal is read a hop at a time, in order, through `fill(start, buf)` (samples
+/// `start..start + buf.len()`, all inside `0..len`), so it need not be stored. The result has
+/// `pad` zeros on each side (what [`FullRate`] interpolates from).
+fn unit_mark(
+    len: usize,
+    rate: u32,
+    signs: &[f32],
+    pad: usize,
+    mut fill: impl FnMut(usize, &mut [f32]),
+) -> Result<Vec<f32>, WmError> {
     let hop = hop_for_rate(rate);
     let n = 2 * hop;
     // bin -> cell map at this rate
@@ -95,26 +103,24 @@ fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
 
     // The mark at unit strength: per bin  s * min(env/|X|, RATIO_CAP) * X, i.e. magnitude
     // |s| * env (env the local spectral envelope) with the host's phase, exactly linear in alpha.
-    let mut mark = vec![0f32; len];
+    let mut mark = vec![0f32; len + 2 * pad];
     let norm = 1.0 / n as f32;
     let nframes = len.div_ceil(hop);
+    // the frame's samples (zero outside the signal): its first half is the previous frame's
+    // second half, its second half is read
+    let mut cur = vec![0f32; n];
     for f in -1..nframes as isize {
         let start = f * hop as isize;
         let interior = start >= 0 && start as usize + n <= len;
-        if interior {
-            let s = start as usize;
-            for ((t, &x), &w) in tbuf.iter_mut().zip(&x[s..s + n]).zip(&window) {
-                *t = x * w;
-            }
-        } else {
-            for (i, t) in tbuf.iter_mut().enumerate() {
-                let p = start + i as isize;
-                *t = if p >= 0 && (p as usize) < len {
-                    x[p as usize] * window[i]
-                } else {
-                    0.0
-                };
-            }
+        cur.copy_within(hop.., 0);
+        let next = (start + hop as isize) as usize;
+        let (new, end) = (&mut cur[hop..], (next + hop).min(len));
+        new.fill(0.0);
+        if next < end {
+            fill(next, &mut new[..end - next]);
+        }
+        for ((t, &x), &w) in tbuf.iter_mut().zip(&cur).zip(&window) {
+            *t = x * w;
         }
         let energy: f32 = tbuf.iter().map(|t| t * t).sum();
         if energy <= 1e-20
@@ -152,7 +158,7 @@ fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
             continue;
         }
         if interior {
-            let s = start as usize;
+            let s = start as usize + pad;
             for ((m, &t), &w) in mark[s..s + n].iter_mut().zip(&tbuf).zip(&window) {
                 *m += t * w * norm;
             }
@@ -160,7 +166,7 @@ fn unit_mark(x: &[f32], rate: u32, signs: &[f32]) -> Result<Vec<f32>, WmError> {
             for (i, t) in tbuf.iter().enumerate() {
                 let p = start + i as isize;
                 if p >= 0 && (p as usize) < len {
-                    mark[p as usize] += t * window[i] * norm;
+                    mark[p as usize + pad] += t * window[i] * norm;
                 }
             }
         }
@@ -325,6 +331,9 @@ impl Sample for [u8; 2] {
     }
 }
 
+/// 1 ms blocks whose mark is interpolated at once in the passes over the samples.
+const GROUP: usize = 64;
+
 /// Odd samples interpolated per pass of [`FullRate::at`] (longer stretches take several).
 const ODD_MAX: usize = 64;
 
@@ -347,6 +356,11 @@ impl FullRate {
         } else {
             mark
         };
+        Self::padded(z, up)
+    }
+
+    /// From a mark that already has its `HB_TAPS` zeros on each side when `up`.
+    fn padded(z: Vec<f32>, up: bool) -> Self {
         FullRate {
             z,
             up,
@@ -455,35 +469,68 @@ pub(super) fn embed_f32<S: Sample>(
 
     // The unit mark is computed on the mono mix brought down by half-band decimation to
     // 22.05 / 24 kHz (the band ends at 7.4 kHz), then interpolated back: half the FFT work.
-    let mut lens = vec![len];
-    let mut srate = rate;
-    let mut low: Option<Vec<f32>> = None;
-    if fused {
-        let mix = |c: &[S]| (c[0].get() + c[1].get()) * inv_c;
-        let frames = samples.chunks_exact(2);
-        let d = half_down_parts(
-            len,
-            frames.clone().step_by(2).map(mix),
-            frames.skip(1).step_by(2).map(mix),
-        );
-        lens.push(d.len());
-        low = Some(d);
-        srate /= 2;
-    }
-    while srate.is_multiple_of(100) && srate >= 44_100 {
-        let d = half_down(low.as_deref().unwrap_or(mono));
-        lens.push(d.len());
-        low = Some(d);
-        srate /= 2;
-    }
-    let mut mark = unit_mark(low.as_deref().unwrap_or(mono), srate, &signs)?;
-    drop(low);
-    // all interpolation steps but the last one here; the last one as the samples are visited
-    // (the mark is never stored at the input rate)
-    for w in lens.windows(2).skip(1).rev() {
-        mark = half_up(&mark, w[0]);
-    }
-    let mark = FullRate::new(mark, lens.len() > 1);
+    let halves = |r: u32| r.is_multiple_of(100) && r >= 44_100;
+    let mark = if fused && !halves(rate / 2) {
+        // one step, stereo: decimated from the interleaved samples a hop at a time, as
+        // `half_down_parts` would (the mix is stored at no rate)
+        let mix = |fr: usize| (samples[2 * fr].get() + samples[2 * fr + 1].get()) * inv_c;
+        let (h, odd_count) = (halfband(), len / 2);
+        let mut odd = Vec::new();
+        let mark = unit_mark(len.div_ceil(2), rate / 2, &signs, HB_TAPS, |a, buf| {
+            // odd samples a - HB_TAPS .. a + buf.len() + HB_TAPS, zero outside the signal
+            odd.clear();
+            odd.extend(
+                (0..buf.len() + 2 * HB_TAPS).map(|k| match (a + k).checked_sub(HB_TAPS) {
+                    Some(q) if q < odd_count => mix(2 * q + 1),
+                    _ => 0.0,
+                }),
+            );
+            for (j, o) in buf.iter_mut().enumerate() {
+                *o = 0.5 * mix(2 * (a + j));
+            }
+            symmetric_fir(buf, &odd, &h, 1.0);
+        })?;
+        FullRate::padded(mark, true)
+    } else {
+        let mut lens = vec![len];
+        let mut srate = rate;
+        let mut low: Option<Vec<f32>> = None;
+        if fused {
+            let mix = |c: &[S]| (c[0].get() + c[1].get()) * inv_c;
+            let frames = samples.chunks_exact(2);
+            let d = half_down_parts(
+                len,
+                frames.clone().step_by(2).map(mix),
+                frames.skip(1).step_by(2).map(mix),
+            );
+            lens.push(d.len());
+            low = Some(d);
+            srate /= 2;
+        }
+        while halves(srate) {
+            let d = half_down(low.as_deref().unwrap_or(mono));
+            lens.push(d.len());
+            low = Some(d);
+            srate /= 2;
+        }
+        let x = low.as_deref().unwrap_or(mono);
+        // padded for `FullRate` when one interpolation step is left
+        let pad = if lens.len() == 2 { HB_TAPS } else { 0 };
+        let mut mark = unit_mark(x.len(), srate, &signs, pad, |a, buf| {
+            buf.copy_from_slice(&x[a..a + buf.len()]);
+        })?;
+        drop(low);
+        if lens.len() > 2 {
+            // all interpolation steps but the last one here; the last one as the samples are
+            // visited (the mark is never stored at the input rate)
+            for w in lens.windows(2).skip(1).rev() {
+                mark = half_up(&mark, w[0]);
+            }
+            FullRate::new(mark, true)
+        } else {
+            FullRate::padded(mark, lens.len() == 2)
+        }
+    };
 
     // Per-channel level ratio per hop block, so each channel's mark follows its own level and the
     // down-mix carries exactly `mark`; host energy; guard limit of every 1 ms block.
@@ -590,13 +637,24 @@ pub(super) fn embed_f32<S: Sample>(
     };
     // per (channel, block): energy and peak of the unit mark, so a block that the guard does not
     // clip scales exactly with the strength; the two runs' energy and peak are channel-free
+    // (the mark is interpolated a group of blocks at a time: the values do not depend on the
+    // stretch asked for)
+    let groups = (0..nblk).step_by(GROUP).map(|g| (g, (g + GROUP).min(nblk)));
+    let stretch = |(b0, b1): (usize, usize), buf: &mut Vec<f32>| {
+        let s = b0 * blk;
+        mark.at(s, (b1 * blk).min(len), buf);
+        s
+    };
     let mut run_ep = vec![[0f32; 4]; nblk];
-    let mut seg_buf = Vec::with_capacity(blk);
-    for (b, ep) in run_ep.iter_mut().enumerate() {
-        for (j, (s, t, _)) in runs(0, b).into_iter().enumerate() {
-            let seg = mark.at(s, t, &mut seg_buf);
-            ep[2 * j] = seg.iter().map(|v| v * v).sum::<f32>();
-            ep[2 * j + 1] = abs_max(seg.iter().copied());
+    let mut seg_buf = Vec::with_capacity(GROUP * blk);
+    for g in groups.clone() {
+        let base = stretch(g, &mut seg_buf);
+        for (b, ep) in run_ep[g.0..g.1].iter_mut().enumerate() {
+            for (j, (s, t, _)) in runs(0, g.0 + b).into_iter().enumerate() {
+                let seg = &seg_buf[s - base..t - base];
+                ep[2 * j] = seg.iter().map(|v| v * v).sum::<f32>();
+                ep[2 * j + 1] = abs_max(seg.iter().copied());
+            }
         }
     }
     let mut blk_e = vec![0f32; channels * nblk];
@@ -641,46 +699,47 @@ pub(super) fn embed_f32<S: Sample>(
         }
         scale = (scale * (allowed_total / mark_e).sqrt() as f32).clamp(ALPHA_MIN, ALPHA_MAX);
     }
-    let mut added_e = 0f64;
+    // the energy added per (channel, block), summed in that order below
+    let mut added = vec![0f32; channels * nblk];
     // hop frames (20 ms) that received some of the mark in some channel
     let mut marked = vec![false; nblocks];
-    for ch in 0..channels {
-        for b in 0..nblk {
-            let l = lims[ch][b];
-            if blk_e[ch * nblk + b] > 0.0 && l > 0.0 {
-                marked[(b * blk / hop).min(nblocks - 1)] = true;
-            }
-            if blk_m[ch * nblk + b] * scale <= l {
-                // not clipped by the guard: plain scaled add, energy known
+    for g in groups {
+        let base = stretch(g, &mut seg_buf);
+        for ch in 0..channels {
+            for b in g.0..g.1 {
+                let l = lims[ch][b];
+                if blk_e[ch * nblk + b] > 0.0 && l > 0.0 {
+                    marked[(b * blk / hop).min(nblocks - 1)] = true;
+                }
+                let unclipped = blk_m[ch * nblk + b] * scale <= l;
+                let mut eb = 0f32;
                 for (s, t, g) in runs(ch, b) {
                     let gs = g * scale;
-                    for (v, x) in mark
-                        .at(s, t, &mut seg_buf)
+                    let pairs = seg_buf[s - base..t - base]
                         .iter()
-                        .zip(samples[s * channels..t * channels].chunks_exact_mut(channels))
-                    {
-                        x[ch].add(v * gs);
+                        .zip(samples[s * channels..t * channels].chunks_exact_mut(channels));
+                    if unclipped {
+                        // not clipped by the guard: plain scaled add, energy known
+                        for (v, x) in pairs {
+                            x[ch].add(v * gs);
+                        }
+                    } else {
+                        for (v, x) in pairs {
+                            let w = (v * gs).clamp(-l, l);
+                            x[ch].add(w);
+                            eb += w * w;
+                        }
                     }
                 }
-                added_e += (blk_e[ch * nblk + b] * scale * scale) as f64;
-                continue;
+                added[ch * nblk + b] = if unclipped {
+                    blk_e[ch * nblk + b] * scale * scale
+                } else {
+                    eb
+                };
             }
-            let mut eb = 0f32;
-            for (s, t, g) in runs(ch, b) {
-                let gs = g * scale;
-                for (v, x) in mark
-                    .at(s, t, &mut seg_buf)
-                    .iter()
-                    .zip(samples[s * channels..t * channels].chunks_exact_mut(channels))
-                {
-                    let w = (v * gs).clamp(-l, l);
-                    x[ch].add(w);
-                    eb += w * w;
-                }
-            }
-            added_e += eb as f64;
         }
     }
+    let added_e = added.iter().fold(0f64, |e, &v| e + v as f64);
     let snr_db = if added_e > 0.0 {
         10.0 * (host_e / added_e).log10()
     } else {
