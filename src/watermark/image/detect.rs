@@ -5,7 +5,7 @@ use rustfft::num_complex::Complex32;
 
 use super::ecc;
 use super::embed::cell_size;
-use super::fft2::Fft2;
+use super::fft2::{Fft2, transpose};
 use super::fold::{FOLD, FoldScratch, fold, fold_grid};
 use super::keyed::Layout;
 use super::luma::{downsampled_ycc, downsampled_ycc_area, whiten};
@@ -28,21 +28,34 @@ struct Ctx<'a> {
     h2: usize,
     layout: &'a Layout,
     band: Vec<f32>,
-    corr: Vec<Complex32>,
     fft: Fft2,
     fft_fold: Fft2,
     fold_buf: Vec<f32>,
     fold_scratch: FoldScratch,
     phases: Vec<Vec<Complex32>>,
+    /// `phases` times `corr` (the products the correlations need, once per detection), and the
+    /// same transposed (`[kx][ky]`, for the coarse score), with `|corr|²` transposed.
+    phase_corr: Vec<Vec<Complex32>>,
+    phase_corr_t: Vec<Vec<Complex32>>,
+    corr_pow_t: Vec<f32>,
     /// Buffers of the scan and the offset search, kept from one trial to the next.
     small: Vec<f32>,
     spec: Vec<Complex32>,
+    spec_t: Vec<Complex32>,
     corr_buf: Vec<Complex32>,
+    corr_out: Vec<Complex32>,
 }
 
 /// The scan folds the 2× downsampled working image from this cell size (in working pixels) on;
 /// below it the mark's band would alias there.
 const SCAN_HALF_MIN_CELL: f64 = 1.5;
+
+/// Gate of the lattice trials: a candidate's full trial runs only when its coarse score
+/// ([`Ctx::coarse_score`], the scan's statistic) reaches this many standard deviations
+/// (unmarked content: ≈ 4.3 typical; marks the scan found: ≥ 6.7). Skipping trials can only
+/// lower the false-positive bound; `detect_full_search` runs them all, so the robustness sweep
+/// counts what the gate misses.
+const LATTICE_GATE_Z: f32 = 4.5;
 
 /// Sub-cell phases tried for every offset (in cells): the fold is at half-cell resolution and its
 /// band-limited spectrum is shifted exactly.
@@ -60,26 +73,32 @@ struct Outcome {
 }
 
 impl Ctx<'_> {
-    /// Scale scan: normalised pilot correlation over the whole band (max over offsets and phases)
-    /// of the spectrally whitened cell-resolution fold at `cell`, unrotated, unflipped, and the
-    /// same maximum in units of its standard deviation under random phases (≈ 4.3 for
-    /// unmarked content). Only ranks scales and picks which full trials to run; never decides.
+    /// Scale scan: [`Ctx::coarse_score`] at `cell`, unrotated, unflipped.
     fn scan_score(&mut self, cell: f64) -> (f32, f32) {
+        self.coarse_score(&Geometry::similar(cell, 0.0), false)
+    }
+
+    /// Normalised pilot correlation over the whole band (max over offsets and phases) of the
+    /// spectrally whitened cell-resolution fold at `geo`, and the same maximum in units of its
+    /// standard deviation under random phases (≈ 4.3 for unmarked content). Ranks the scan's
+    /// scales and gates the lattice trials; never decides presence.
+    fn coarse_score(&mut self, geo: &Geometry, flip: bool) -> (f32, f32) {
         // Cell-resolution fold: the coarser splat blurs mark and texture alike (whitened below).
-        if cell >= SCAN_HALF_MIN_CELL && self.w2 >= 32 && self.h2 >= 32 {
-            let g = Geometry::similar(cell / 2.0, 0.0);
-            let s = &mut self.fold_scratch;
-            fold_grid(&self.n2, self.w2, self.h2, &g, false, &mut self.small, s);
+        let s = &mut self.fold_scratch;
+        if geo.min_cell() >= SCAN_HALF_MIN_CELL && self.w2 >= 32 && self.h2 >= 32 {
+            let g = geo.scaled(0.5);
+            fold_grid(&self.n2, self.w2, self.h2, &g, flip, &mut self.small, s);
         } else {
-            let g = Geometry::similar(cell, 0.0);
-            let s = &mut self.fold_scratch;
-            fold_grid(self.n, self.w, self.h, &g, false, &mut self.small, s);
+            fold_grid(self.n, self.w, self.h, geo, flip, &mut self.small, s);
         }
-        let spec = &mut self.spec;
-        for (c, &v) in spec.iter_mut().zip(&self.small) {
+        for (c, &v) in self.spec.iter_mut().zip(&self.small) {
             *c = Complex32::new(v, 0.0);
         }
-        self.fft.forward(spec);
+        // The spectrum stays transposed (`[kx][ky]`): the band and the prewhitening are symmetric
+        // under transposition, the correlator tables are stored transposed, and only the
+        // maximum of the correlation is wanted, wherever it lies.
+        let spec = &mut self.spec_t;
+        self.fft.forward_t(&mut self.spec, spec);
         whiten_spectrum(spec, &self.band);
         let norm: f32 = spec
             .iter()
@@ -89,26 +108,26 @@ impl Ctx<'_> {
             .sqrt();
         let sd: f32 = spec
             .iter()
-            .zip(&self.corr)
-            .map(|(v, w)| v.norm_sqr() * w.norm_sqr())
+            .zip(&self.corr_pow_t)
+            .map(|(v, w)| v.norm_sqr() * w)
             .sum::<f32>()
             .sqrt();
         if norm <= 0.0 || sd <= 0.0 {
             return (0.0, 0.0);
         }
         let mut best = f32::NEG_INFINITY;
-        let c = &mut self.corr_buf;
-        for ph in self.phases.iter() {
-            for (((v, s), p), w) in c.iter_mut().zip(spec.iter()).zip(ph).zip(&self.corr) {
-                *v = s * p * w;
-            }
-            self.fft.inverse(c);
+        let (c, out) = (&mut self.corr_buf, &mut self.corr_out);
+        for pair in self.phase_corr_t.chunks_exact(2) {
+            // Two phases per inverse transform (see `pack_pair`): real part, imaginary part.
+            pack_pair(c, spec, &pair[0], &pair[1]);
+            self.fft.inverse_t(c, out);
             // Eight running maxima side by side (one chain of 4096 dependent maxima was the
             // scan's critical path); the maximum of a set does not depend on the order.
             let mut lanes = [f32::NEG_INFINITY; 8];
-            for ch in c.chunks_exact(8) {
-                for (l, v) in lanes.iter_mut().zip(ch) {
-                    *l = l.max(v.re);
+            for ch in out.chunks_exact(4) {
+                for (l, v) in lanes.chunks_exact_mut(2).zip(ch) {
+                    l[0] = l[0].max(v.re);
+                    l[1] = l[1].max(v.im);
                 }
             }
             best = lanes.iter().fold(best, |m, &v| m.max(v));
@@ -156,24 +175,25 @@ impl Ctx<'_> {
                 *o = s * p;
             }
         };
-        let mut shifted = vec![Complex32::new(0.0, 0.0); CELLS];
-        for si in 0..SUBS.len() {
-            shift(si, &mut shifted);
+        for si in (0..SUBS.len()).step_by(2) {
+            // Phases si and si + 1 in one inverse transform (see `pack_pair`).
             let c = &mut self.corr_buf;
-            for ((v, a), b) in c.iter_mut().zip(&shifted).zip(&self.corr) {
-                *v = a * b;
-            }
+            let pc = &self.phase_corr;
+            pack_pair(c, &spec, &pc[si], &pc[si + 1]);
             self.fft.inverse(c);
-            for (i, v) in c.iter().enumerate() {
-                if v.re > best {
-                    best = v.re;
-                    bi = i;
-                    bsub = si;
+            let parts: [fn(&Complex32) -> f32; 2] = [|v| v.re, |v| v.im];
+            for (k, part) in parts.iter().enumerate() {
+                for (i, v) in c.iter().enumerate() {
+                    if part(v) > best {
+                        best = part(v);
+                        bi = i;
+                        bsub = si + k;
+                    }
                 }
             }
         }
         let (ox, oy) = (bi % TILE, bi / TILE);
-        let mut fh = shifted;
+        let mut fh = vec![Complex32::new(0.0, 0.0); CELLS];
         shift(bsub, &mut fh);
         for (v, &g) in fh.iter_mut().zip(&self.band) {
             *v *= g;
@@ -253,6 +273,19 @@ pub(super) fn detect_inner(
     let mut fft = Fft2::new(TILE, TILE);
     let corr = pilot_correlator(&layout, &band, &mut fft);
     let (n2, w2, h2) = half(&n, ww, wh);
+    let phases = phase_tables();
+    let phase_corr: Vec<Vec<Complex32>> = phases
+        .iter()
+        .map(|p| p.iter().zip(&corr).map(|(p, c)| p * c).collect())
+        .collect();
+    let transposed = |v: &[Complex32]| {
+        let mut t = vec![Complex32::new(0.0, 0.0); CELLS];
+        transpose(v, &mut t, TILE, TILE);
+        t
+    };
+    let phase_corr_t = phase_corr.iter().map(|p| transposed(p)).collect();
+    let corr_pow_t = transposed(&corr).iter().map(|v| v.norm_sqr()).collect();
+    debug_assert!((0..CELLS).all(|i| band[i] == band[(i % TILE) * TILE + i / TILE]));
     let mut ctx = Ctx {
         n: &n,
         w: ww,
@@ -262,15 +295,19 @@ pub(super) fn detect_inner(
         h2,
         layout: &layout,
         band,
-        corr,
         fft,
         fold_buf: vec![0f32; FOLD * FOLD],
         fft_fold: Fft2::new(FOLD, FOLD),
         fold_scratch: FoldScratch::default(),
-        phases: phase_tables(),
+        phases,
+        phase_corr,
+        phase_corr_t,
+        corr_pow_t,
         small: vec![0f32; CELLS],
         spec: vec![Complex32::new(0.0, 0.0); CELLS],
+        spec_t: vec![Complex32::new(0.0, 0.0); CELLS],
         corr_buf: vec![Complex32::new(0.0, 0.0); CELLS],
+        corr_out: vec![Complex32::new(0.0, 0.0); CELLS],
     };
     let zthr = z_threshold(TRIALS, TARGET_FPR) as f32;
     let mut search = Search { best: None, zthr };
@@ -291,6 +328,11 @@ pub(super) fn detect_inner(
         let hyps = geos.iter().map(|g| (g, false));
         let hyps = hyps.chain(affine.iter().map(|g| (g, false)));
         for (g, flip) in hyps.chain(geos.iter().map(|g| (g, true))) {
+            // Gate: a lattice candidate gets its full trial only when the cheap coarse score of
+            // its geometry reaches LATTICE_GATE_Z (most unmarked images run none).
+            if !full_search && ctx.coarse_score(g, flip).1 < LATTICE_GATE_Z {
+                continue;
+            }
             if search.run(&mut ctx, *g, flip) {
                 break;
             }
@@ -500,6 +542,19 @@ fn presence_score(soft: &[f32], pilot: &[u8]) -> f32 {
     }
 }
 
+/// `out = spec·a + i·spec·b` (a, b: phase ramps times the pilot correlator), whose inverse
+/// transform holds the correlation at phase a in its real part and at phase b in its imaginary
+/// part (half the transforms of one per phase). Exact up to rounding: the fold is real, so its
+/// spectrum is Hermitian; so are the correlator (a real template times the radial band) and the
+/// phase ramps wherever the band is non-zero (everywhere but the Nyquist lines), so each product
+/// alone transforms to a real correlation.
+fn pack_pair(out: &mut [Complex32], spec: &[Complex32], a: &[Complex32], b: &[Complex32]) {
+    for (((o, s), a), b) in out.iter_mut().zip(spec).zip(a).zip(b) {
+        let (x, y) = (s * a, s * b);
+        *o = Complex32::new(x.re - y.im, x.im + y.re);
+    }
+}
+
 /// Radius (in frequency bins) of the local power average used by [`whiten_spectrum`].
 const SPEC_SMOOTH: usize = 2;
 /// Floor of the whitening power, relative to the mean in-band power.
@@ -601,4 +656,63 @@ fn phase_tables() -> Vec<Vec<Complex32>> {
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two phases per inverse transform, on a transposed spectrum, give the correlation maxima of
+    /// one plain inverse transform per phase (the Hermitian argument of `pack_pair`, and the
+    /// transposition symmetry of the band and the prewhitening the coarse score relies on).
+    #[test]
+    fn packed_transposed_correlation_matches_plain() {
+        let layout = Layout::new(&[3; 32]);
+        let band = band_response();
+        let mut fft = Fft2::new(TILE, TILE);
+        let corr = pilot_correlator(&layout, &band, &mut fft);
+        let phases = phase_tables();
+        let fold: Vec<Complex32> = (0..CELLS)
+            .map(|i| Complex32::new((((i * 7919) % 1013) as f32 / 506.0) - 1.0, 0.0))
+            .collect();
+        let mut spec = fold.clone();
+        fft.forward(&mut spec);
+        whiten_spectrum(&mut spec, &band);
+        let plain: Vec<f32> = phases
+            .iter()
+            .map(|p| {
+                let mut c: Vec<Complex32> = (0..CELLS).map(|k| spec[k] * p[k] * corr[k]).collect();
+                fft.inverse(&mut c);
+                c.iter().map(|v| v.re).fold(f32::NEG_INFINITY, f32::max)
+            })
+            .collect();
+        let (mut src, mut spec_t) = (fold, vec![Complex32::new(0.0, 0.0); CELLS]);
+        fft.forward_t(&mut src, &mut spec_t);
+        whiten_spectrum(&mut spec_t, &band);
+        let t = |v: &[Complex32]| {
+            let mut o = vec![Complex32::new(0.0, 0.0); CELLS];
+            transpose(v, &mut o, TILE, TILE);
+            o
+        };
+        let pc: Vec<Vec<Complex32>> = phases
+            .iter()
+            .map(|p| t(&p.iter().zip(&corr).map(|(p, c)| p * c).collect::<Vec<_>>()))
+            .collect();
+        let scale = plain.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!(scale > 0.0);
+        for pair in 0..2 {
+            let mut c = vec![Complex32::new(0.0, 0.0); CELLS];
+            let mut out = c.clone();
+            pack_pair(&mut c, &spec_t, &pc[2 * pair], &pc[2 * pair + 1]);
+            fft.inverse_t(&mut c, &mut out);
+            let re = out.iter().map(|v| v.re).fold(f32::NEG_INFINITY, f32::max);
+            let im = out.iter().map(|v| v.im).fold(f32::NEG_INFINITY, f32::max);
+            assert!(
+                (re - plain[2 * pair]).abs() < 1e-4 * scale,
+                "{re} vs {}",
+                plain[2 * pair]
+            );
+            assert!((im - plain[2 * pair + 1]).abs() < 1e-4 * scale, "{im}");
+        }
+    }
 }

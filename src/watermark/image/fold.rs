@@ -46,12 +46,12 @@ pub(super) fn fold_grid(
 ) {
     let grid = out.len().isqrt();
     debug_assert_eq!(grid * grid, out.len());
-    out.iter_mut().for_each(|v| *v = 0.0);
     let per_bin = TILE as f64 / grid as f64;
     if geo.axis_aligned() {
         let cx = geo.cell * per_bin;
         fold_axes(n, w, h, (cx, cx * geo.aspect), flip, out, scratch);
     } else {
+        out.iter_mut().for_each(|v| *v = 0.0);
         fold_general(n, w, h, geo, flip, out, grid);
     }
 }
@@ -106,26 +106,52 @@ fn fold_general_g<const G: usize>(
         )
     };
     let (du, dv) = ((fx * m[0][0]) as f32, (fx * m[1][0]) as f32);
-    for y in 0..h {
-        let py = y as f64 + 0.5 - cy;
-        let row = &n[y * w..(y + 1) * w];
-        for (x0, chunk) in row.chunks(64).enumerate() {
-            let (mut uf, mut vf) = anchor(x0 * 64, py);
-            for &val in chunk {
-                // 0 < uf, vf < 2^24: truncation == floor, and i32 ↔ f32 are the cheapest casts
-                let (iu, iv) = (uf as i32, vf as i32);
-                let au = uf - iu as f32;
-                let av = vf - iv as f32;
-                let (u0, v0) = (iu as usize & mask, iv as usize & mask);
-                let (u1, v1) = ((u0 + 1) & mask, (v0 + 1) & mask);
-                let a1 = val * au;
-                let a0 = val - a1;
-                out[v0][u0] += a0 * (1.0 - av);
-                out[v0][u1] += a1 * (1.0 - av);
-                out[v1][u0] += a0 * av;
-                out[v1][u1] += a1 * av;
-                uf += du;
-                vf += dv;
+    // Rows y and y + h/2 are splatted side by side: neighbouring pixels of one row share bins, so
+    // a single row is a chain of dependent read-modify-writes; two distant rows rarely share
+    // bins and their chains overlap.
+    let splat = |out: &mut [[f32; G]; G], uf: f32, vf: f32, val: f32| {
+        // 0 < uf, vf < 2^24: truncation == floor, and i32 ↔ f32 are the cheapest casts
+        let (iu, iv) = (uf as i32, vf as i32);
+        let au = uf - iu as f32;
+        let av = vf - iv as f32;
+        let (u0, v0) = (iu as usize & mask, iv as usize & mask);
+        let (u1, v1) = ((u0 + 1) & mask, (v0 + 1) & mask);
+        let a1 = val * au;
+        let a0 = val - a1;
+        out[v0][u0] += a0 * (1.0 - av);
+        out[v0][u1] += a1 * (1.0 - av);
+        out[v1][u0] += a0 * av;
+        out[v1][u1] += a1 * av;
+    };
+    let hh = h / 2;
+    let pairs = (0..hh).map(|y| (y, Some(y + hh)));
+    let odd = (h % 2 == 1).then_some((h - 1, None));
+    for (ya, yb) in pairs.chain(odd) {
+        let (pa, pb) = (ya as f64 + 0.5 - cy, yb.map(|y| y as f64 + 0.5 - cy));
+        let ra = &n[ya * w..(ya + 1) * w];
+        let rb = yb.map(|y| &n[y * w..(y + 1) * w]);
+        for x0 in (0..w).step_by(64) {
+            let x1 = (x0 + 64).min(w);
+            let (mut ua, mut va) = anchor(x0, pa);
+            match (rb, pb) {
+                (Some(rb), Some(pb)) => {
+                    let (mut ub, mut vb) = anchor(x0, pb);
+                    for (&a, &b) in ra[x0..x1].iter().zip(&rb[x0..x1]) {
+                        splat(out, ua, va, a);
+                        splat(out, ub, vb, b);
+                        ua += du;
+                        va += dv;
+                        ub += du;
+                        vb += dv;
+                    }
+                }
+                _ => {
+                    for &a in &ra[x0..x1] {
+                        splat(out, ua, va, a);
+                        ua += du;
+                        va += dv;
+                    }
+                }
             }
         }
     }
@@ -146,7 +172,7 @@ fn taps(len: usize, centre: f64, sign: f64, cell: f64, grid: usize) -> Vec<(u32,
         .collect()
 }
 
-/// Axis-aligned fold (`cell` = pixels per bin along x and y), separably: the bilinear weight of a pixel is (row weight) × (column weight),
+/// Axis-aligned fold (`cell` = pixels per bin along x and y; writes every bin of `out`), separably: the bilinear weight of a pixel is (row weight) × (column weight),
 /// so rows are first summed into `grid` bin rows (contiguous, vectorised), then the columns of
 /// those `grid` rows are splatted. Same sums as the general path up to rounding, at a fraction
 /// of its cost (`grid`·`w` scattered adds instead of 4 per pixel).

@@ -53,7 +53,10 @@
 //!   mean product × √overlap, so a multiple of the period does not win by its noise — and
 //!   paired: two lattice vectors give the whole 2×2 map, i.e. a non-uniform resize, shear and
 //!   rotation at once; unflipped only, and not when it folds like a square candidate), then the
-//!   square ones flipped; (4) if the best so far stands out of the noise (z ≥ 5), 3×3 small
+//!   square ones flipped; each lattice candidate gets its full trial only when its *coarse score*
+//!   (the scale scan's statistic below, at its geometry) reaches 4.5 standard deviations (a
+//!   gate: most unmarked images run none of these trials, and `detect_full_search` runs them
+//!   all, so the robustness sweep counts what the gate misses); (4) if the best so far stands out of the noise (z ≥ 5), 3×3 small
 //!   scale/rotation steps around it; (5) a scale scan for crops: cell = base × 0.97…2.09 in
 //!   1 % steps, then on to 3.0 in 2.5 % steps (crops keeping down to 35 % of each side; a
 //!   smaller piece holds fewer cells, so it tolerates a larger scale error) (base = the prior,
@@ -84,10 +87,11 @@
 //! `N = [(1 prior + 4 square lattices) × 3 scales × 3 rotations × 2 flips + 3 affine lattices ×
 //! 3 scales × 3 rotations + (78 + 15) scan scales × 5 fine scales] × 4096 offsets × 4 half-cell
 //! phases = 582 × 16 384 = 9 535 488` trials; which ones it
-//! looks at depends on the data (the scan's ranking and early triggers and the choice of best
-//! offset use the key; the pre-processing — colour cancellation, local normalisation, clipping —
+//! looks at depends on the data (the scan's ranking and early triggers, the lattice gate and the
+//! choice of best offset use the key; the pre-processing — colour cancellation, local normalisation, clipping —
 //! the lattice and the spectral prewhitening use the image only), but always
-//! within this fixed set (the early reject only skips trials of it), so by the union bound `P(false positive) ≤ N · P(z ≥ t)`. The
+//! within this fixed set (the early reject and the lattice gate only skip trials of it, which
+//! are still counted), so by the union bound `P(false positive) ≤ N · P(z ≥ t)`. The
 //! smallest `t` with `N · P ≤ 1e-6` is **z ≥ 7.540** (`stats::z_threshold`, computed at run
 //! time; there the Pinelis term is the smaller one: 4.46 × P(Z ≥ 7.540) = 1.05e-13, and
 //! N × 1.05e-13 = 1.0e-6; the affine search of round two raised it from 7.515 with
