@@ -338,15 +338,55 @@ pub fn embed_watermark(
     jpeg_quality: u8,
     limits: &Limits,
 ) -> Result<Watermarked> {
-    let edited = formats::handler(format)?.edit_content(
-        input,
-        &ContentEdits {
-            explicit: None,
-            watermark: Some((key, payload.0)),
-            jpeg_quality,
-            limits,
-        },
-    )?;
+    embed_watermark_input(
+        Input::Borrowed(input),
+        format,
+        payload,
+        key,
+        jpeg_quality,
+        limits,
+    )
+}
+
+/// [`embed_watermark`] on bytes the caller gives up, with the same result: a 16-bit WAV has its
+/// samples marked where they lie, without a copy of the file (see [`label_owned`]).
+pub fn embed_watermark_owned(
+    input: Vec<u8>,
+    format: Format,
+    payload: Payload,
+    key: &WatermarkKey,
+    jpeg_quality: u8,
+    limits: &Limits,
+) -> Result<Watermarked> {
+    embed_watermark_input(
+        Input::Owned(input),
+        format,
+        payload,
+        key,
+        jpeg_quality,
+        limits,
+    )
+}
+
+fn embed_watermark_input(
+    input: Input<'_>,
+    format: Format,
+    payload: Payload,
+    key: &WatermarkKey,
+    jpeg_quality: u8,
+    limits: &Limits,
+) -> Result<Watermarked> {
+    let edits = ContentEdits {
+        explicit: None,
+        watermark: Some((key, payload.0)),
+        jpeg_quality,
+        limits,
+    };
+    let handler = formats::handler(format)?;
+    let (edited, unchanged) = match input {
+        Input::Borrowed(b) => (handler.edit_content(b, &edits)?, Some(b)),
+        Input::Owned(v) => (handler.edit_content_owned(v, &edits)?, None),
+    };
     if !edited.watermarked {
         let audio = matches!(
             format,
@@ -369,7 +409,10 @@ pub fn embed_watermark(
         );
     }
     Ok(Watermarked {
-        bytes: edited.bytes.unwrap_or_else(|| input.to_vec()),
+        bytes: edited
+            .bytes
+            .or_else(|| unchanged.map(<[u8]>::to_vec))
+            .unwrap_or_default(),
         format: edited.format,
         notes: edited.notes,
     })

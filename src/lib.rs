@@ -59,8 +59,8 @@ pub use keys::PublicKey;
 pub use keys::Signer;
 pub use label::{LabelKind, LabelRecord, check_value as check_label_value};
 pub use labeler::{
-    LabelOptions, Labeled, PropagateOptions, Watermarked, embed_watermark, label, label_owned,
-    propagate,
+    LabelOptions, Labeled, PropagateOptions, Watermarked, embed_watermark, embed_watermark_owned,
+    label, label_owned, propagate,
 };
 pub use limits::Limits;
 pub use report::{Finding, Report, Severity, Verdict};

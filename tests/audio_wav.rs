@@ -394,7 +394,8 @@ fn the_watermark_never_hides_the_rhythm_it_was_sealed_with() {
 
 /// `label_owned` (which marks a 16-bit WAV's samples where they lie and appends the label in
 /// place) writes the same file as `label`, whatever the file holds: plain, with a LIST/INFO
-/// chunk, with a label in INFO, already labeled (replaced), 24-bit, and without a watermark.
+/// chunk, with a label in INFO, already labeled (replaced), 24-bit, and without a watermark;
+/// `embed_watermark_owned` the same as `embed_watermark`.
 #[test]
 fn labeling_owned_bytes_writes_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -446,5 +447,17 @@ fn labeling_owned_bytes_writes_the_same_file() {
                 "{name}, watermark {watermark}"
             );
         }
+        let (payload, key) = (
+            aigcmark::watermark::Payload::from_id("6afa0123456789ab").unwrap(),
+            aigcmark::watermark::WatermarkKey::public_default(),
+        );
+        let limits = Limits::default();
+        let borrowed = aigcmark::embed_watermark(input, Format::Wav, payload, &key, 92, &limits);
+        let owned =
+            aigcmark::embed_watermark_owned(input.clone(), Format::Wav, payload, &key, 92, &limits);
+        assert!(
+            owned.unwrap().bytes == borrowed.unwrap().bytes,
+            "{name}, mark only"
+        );
     }
 }

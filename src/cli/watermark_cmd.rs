@@ -92,8 +92,14 @@ fn embed(a: EmbedArgs) -> Result<u8, Error> {
         return Err(wrong_name(Format::Wav, &a.output));
     }
     let key = WatermarkKey::public_default();
-    let edited =
-        aigcmark::embed_watermark(&input, format, payload, &key, a.quality, &Limits::default())?;
+    let edited = aigcmark::embed_watermark_owned(
+        input,
+        format,
+        payload,
+        &key,
+        a.quality,
+        &Limits::default(),
+    )?;
     if named.is_some_and(|n| n != edited.format) {
         return Err(wrong_name(edited.format, &a.output));
     }
