@@ -20,13 +20,11 @@ const N: usize = 2 * HOP; // 40 ms, 25 Hz bins
 pub(super) const SUB: usize = 8;
 /// Speed hypotheses besides 1 (input played faster by this factor, tempo and pitch together):
 /// the grid `1 + SPEED_STEP * j` for `0 < |j| <= SPEED_J` (+-0.3 % steps up to +-6 %, 40
-/// speeds). Each is undone by resampling and searched at `SUB_SPEED` offsets. Only every
-/// `SPEED_COARSE`-th grid point is always searched (+-1.2 % steps); then the 4 grid points
-/// nearest to the best coarse one (or to speed 1) are; the false-positive bound counts the
-/// whole grid.
+/// speeds). Each is undone by resampling and searched at `SUB_SPEED` offsets, but only the
+/// best screened point (`stretch::screen_speed`) and its 4 grid neighbours are; the
+/// false-positive bound counts the whole grid.
 pub(super) const SPEED_STEP: f64 = 0.003;
 pub(super) const SPEED_J: i32 = 20;
-const SPEED_COARSE: i32 = 4;
 pub(super) const SUB_SPEED: usize = 2;
 /// The speed search looks at the first SPEED_SECS seconds only (bounded cost).
 const SPEED_SECS: usize = 20;
@@ -128,12 +126,9 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
     if f1.det.false_positive_probability <= FP_TARGET {
         return Some(f1);
     }
-    let z1 = f1.z;
     let mut best = f1;
     let head = &x[..x.len().min(SPEED_SECS * DET_RATE as usize)];
-    // best z per grid index (speed 1 = index 0 with its own z)
-    let mut best_j = (0i32, z1);
-    let try_speed = |j: i32, best: &mut Found, best_j: &mut (i32, f64)| -> bool {
+    let try_speed = |j: i32, best: &mut Found| {
         let s = 1.0 + SPEED_STEP * j as f64;
         // undo a speed-up by s: stretch by s (new rate DET_RATE * s, read as DET_RATE)
         let out_rate = (DET_RATE as f64 * s).round();
@@ -141,7 +136,7 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
         let y = resample(head, DET_RATE as f64, out_rate, cutoff);
         // one sub-hop offset first, the other only if that one passes the pre-screen
         let Some(f) = search(&y, layout, s as f32, &[0], trials_s, None) else {
-            return false;
+            return;
         };
         let f = if f.z >= PRE_Z {
             better(
@@ -151,36 +146,28 @@ pub(super) fn search_found(x: &[f32], layout: &Layout) -> Option<Found> {
         } else {
             f
         };
-        if f.z > best_j.1 {
-            *best_j = (j, f.z);
-        }
         if f.det.false_positive_probability < best.det.false_positive_probability {
             *best = f;
         }
-        best.det.false_positive_probability <= FP_TARGET
     };
-    'coarse: for k in 1..=SPEED_J / SPEED_COARSE {
-        for j in [k * SPEED_COARSE, -k * SPEED_COARSE] {
-            if try_speed(j, &mut best, &mut best_j) {
-                break 'coarse;
+    // the speed screen picks the grid point (if any) worth resampling for; then it and its
+    // neighbours are tried exactly, all of them even after a pass: the best one (highest z) is
+    // the most accurate speed, which the payload decoding needs
+    let screened = stretch::screen(&stretch::screen_frames(kept), layout);
+    if let Some(centre) = screened.speed() {
+        for dj in [0, 1, -1, 2, -2] {
+            let j = centre + dj;
+            if j == 0 || j.abs() > SPEED_J {
+                continue;
             }
+            try_speed(j, &mut best);
         }
-    }
-    // the fine points next to the best coarse speed, all of them even after a pass: the best
-    // one (highest z) is the most accurate speed, which the payload decoding needs
-    let centre = best_j.0;
-    for dj in [1, -1, 2, -2] {
-        let j = centre + dj;
-        if j == 0 || j.abs() > SPEED_J {
-            continue;
-        }
-        try_speed(j, &mut best, &mut best_j);
     }
     if best.det.false_positive_probability <= FP_TARGET {
         return Some(best);
     }
     let trials_t = stretch::TRIALS as f64 / STRETCH_SHARE;
-    Some(stretch::search(head, layout, kept, trials_t, best))
+    Some(stretch::search(head, layout, &screened, trials_t, best))
 }
 use super::features::{CLIP, FIRST_BIN, FW, NBINS, TM, W, cell_values, log_row, time_reference};
 /// Quantile of the frames' in-band power (`frame_weights`) and of each cell's smoothed power
@@ -542,7 +529,7 @@ impl PhaseCorrelator {
     }
 
     /// `(S, S2)` at every phase for the folded features `acc` (`PERIOD x CELLS`).
-    fn correlate(&self, acc: &[f32]) -> (Vec<f64>, Vec<f64>) {
+    pub(super) fn correlate(&self, acc: &[f32]) -> (Vec<f64>, Vec<f64>) {
         use realfft::num_complex::Complex64;
         let bins = PERIOD / 2 + 1;
         let mut xs = vec![Complex64::new(0.0, 0.0); bins];
@@ -595,11 +582,11 @@ impl PhaseCorrelator {
         (s, s2)
     }
 
-    /// `S` alone at every phase (half the work of [`Self::correlate`]), for screening.
-    pub(super) fn correlate_chips(&self, acc: &[f32]) -> Vec<f64> {
-        use realfft::num_complex::Complex64;
+    /// The spectra of every cell's column of the folded features `acc` (`PERIOD x CELLS`):
+    /// `CELLS` rows of `PERIOD / 2 + 1` bins, for [`Self::correlate_chips_mapped`].
+    pub(super) fn column_spectra(&self, acc: &[f32]) -> Vec<realfft::num_complex::Complex64> {
         let bins = PERIOD / 2 + 1;
-        let mut xs = vec![Complex64::new(0.0, 0.0); bins];
+        let mut out = Vec::with_capacity(CELLS * bins);
         let mut col = vec![0f64; PERIOD];
         let mut spec = self.fwd.make_output_vec();
         let mut scratch = self.fwd.make_scratch_vec();
@@ -610,8 +597,37 @@ impl PhaseCorrelator {
             let _ = self
                 .fwd
                 .process_with_scratch(&mut col, &mut spec, &mut scratch);
-            for ((x, a), k) in xs.iter_mut().zip(&spec).zip(&self.chips[c]) {
-                *x += a.conj() * k;
+            out.extend_from_slice(&spec);
+        }
+        out
+    }
+
+    /// `S` alone at every phase (for screening) for the features whose cell `c` is
+    /// `(1 - w) A[i] + w A[i + 1]`, `(i, w) = map[c]` (`i == CELLS`: zero; `A[CELLS]` = 0),
+    /// given the column spectra of `A` ([`Self::column_spectra`]). The FFT along the period
+    /// commutes with a map across the cells, so one set of spectra serves every pitch factor.
+    pub(super) fn correlate_chips_mapped(
+        &self,
+        spectra: &[realfft::num_complex::Complex64],
+        map: &[(usize, f32); CELLS],
+    ) -> Vec<f64> {
+        use realfft::num_complex::Complex64;
+        let bins = PERIOD / 2 + 1;
+        let mut xs = vec![Complex64::new(0.0, 0.0); bins];
+        let col = |i: usize| &spectra[i * bins..(i + 1) * bins];
+        for (&(i, w), k) in map.iter().zip(&self.chips) {
+            if i >= CELLS {
+                continue;
+            }
+            let (w0, w1) = (1.0 - f64::from(w), f64::from(w));
+            if w == 0.0 || i + 1 == CELLS {
+                for ((x, a), k) in xs.iter_mut().zip(col(i)).zip(k) {
+                    *x += a.conj() * k * w0;
+                }
+            } else {
+                for (((x, a), b), k) in xs.iter_mut().zip(col(i)).zip(col(i + 1)).zip(k) {
+                    *x += (a * w0 + b * w1).conj() * k;
+                }
             }
         }
         xs[0].im = 0.0;

@@ -50,40 +50,38 @@
 //!   that alignment (maximal-ratio combining: `sum chip * a / sum a^2` per cell, pooled over
 //!   +-5 cells and shrunk half-way to the all-cell value), so cells the mark does not reach
 //!   (above 4 kHz in telephone audio, bands a codec removed) count little in the payload.
-//! * **Speed search.** If speed 1 does not reach the threshold, speed hypotheses (input played
-//!   faster by `1 + 0.003 j`, `0 < |j| <= 20`, i.e. +-0.3 % steps up to +-6 %: tempo and pitch
-//!   together, i.e. resampling) are undone by resampling the first 20 s and searched at 2
-//!   sub-hop offsets each: first the coarse points (every 4th, +-1.2 % steps, stopping at the
-//!   first that passes), then always the 4 grid points next to the best coarse one (or to
-//!   speed 1); the best of all tried is reported (the one with the highest `z`, i.e. the speed
-//!   nearest to the true one, which the payload needs: a 0.2 % error drifts by 2 frames over
-//!   20 s). Every speed within +-6 % is within 0.15 % of a grid point, but that point is only
-//!   searched when the coarse pass points to it (the coarse neighbour must win), so mid-way
-//!   speeds are found less reliably than those near a coarse point.
-//! * **Tempo and pitch search.** A time-stretch with the pitch kept (tempo, e.g. WSOLA or a
-//!   phase vocoder) moves only the time axis, a pitch shift with the tempo kept only the
-//!   frequency axis; the speed search moves both. If the speed search does not pass either,
-//!   the weighted cell features of the first 20 s (the unfolded terms of the fold, kept from the
-//!   speed-1 step's two sub-hop offsets, a frame every 10 ms) are folded again under tempo
-//!   hypotheses `1 + 0.003 j`, `0 < |j| <= 34` (+-10.2 %; original frame `k` read from the
-//!   computed frame nearest to input time `t0 + k * 20 ms / tempo`) and pitch hypotheses
-//!   `1 + 0.003 j`, `0 < |j| <= 17` (+-5.1 %, +-86 cents; original cell `c` read by linear
-//!   interpolation at input cell `(6.5 + c) * pitch - 6.5`), each at time origins `t0` 0 and
-//!   10 ms. No new spectra are needed, and the features are log powers, so the phase smearing
-//!   of a stretch does not matter (its few ms of time jitter cost part of `z`). A screen tries
-//!   every tempo point (0.3 % off drifts by 3 frames over 20 s, which `z` does not survive),
-//!   every second pitch point and the two next to the best one (0.3 % off moves the top cell by
-//!   22 Hz), scoring each with the variance term of an average phase (half the correlation
-//!   work); if the best reaches 5.0 (unmarked audio: about 4), the 8 sub-hop offsets of the
+//! * **Screen.** If speed 1 does not reach the threshold, the weighted cell features of the
+//!   first 20 s (the unfolded terms of the fold, kept from the speed-1 step's two sub-hop
+//!   offsets, a frame every 10 ms) are folded again under hypotheses, with no new spectra: a
+//!   tempo `t` (time axis only) reads original frame `k` from the computed frame nearest to
+//!   input time `t0 + k * 20 ms / t`, a pitch factor `p` (frequency axis only) reads original
+//!   cell `c` by linear interpolation at input cell `(6.5 + c) * p - 6.5`, and a speed `s`
+//!   (resampling: both) is tempo `s` with pitch `s`. The screen scores every point of three
+//!   lines, `1 + 0.003 j`: speed `0 < |j| <= 20` (+-6 %), tempo `0 < |j| <= 34` (+-10.2 %) and
+//!   pitch `0 < |j| <= 17` (+-5.1 %, +-86 cents), each at time origins `t0` 0 and 10 ms, with
+//!   the variance term of an average phase (half the correlation work). The pitch map is the
+//!   same linear map for every frame and commutes with the fold and with the FFT along the
+//!   period, so each tempo's fold and column spectra serve its pitch factors (tempo 1 the pitch
+//!   line, tempo `s` speed `s`): 138 folds for 284 hypotheses. The features are log powers, so
+//!   the phase smearing of a stretch does not matter (its few ms of time jitter cost part of
+//!   `z`). A screened score is not a trial: it only chooses what is searched exactly below, and
+//!   unmarked audio (best screened score about 4) goes no further than the screen.
+//! * **Speed search.** If the best screened speed reaches 5.0, that grid speed and the 4 next
+//!   to it (+-0.3 % and +-0.6 %) are undone by resampling the first 20 s and searched at 2
+//!   sub-hop offsets each; the best of all tried is reported (the one with the highest `z`,
+//!   i.e. the speed nearest to the true one, which the payload needs: a 0.2 % error drifts by
+//!   2 frames over 20 s). Every speed within +-6 % is within 0.15 % of a grid point.
+//! * **Tempo and pitch search.** If the speed search does not pass either and the better of
+//!   the tempo and pitch lines' best screened scores reaches 5.0, the 8 sub-hop offsets of the
 //!   first 20 s are computed afresh (a frame every 2.5 ms) and that hypothesis and its two grid
-//!   neighbours are searched exactly; only these refined trials can report a detection (a
-//!   screened score below 5.0 is far under the threshold).
+//!   neighbours are searched exactly at time origins 0 and 10 ms; only these refined trials can
+//!   report a detection (a screened score below 5.0 is far under the threshold).
 //!
 //! * **Pre-screen.** Each search step first tries part of its sub-hop offsets (speed 1: 2 of
 //!   the 8, 10 ms apart; each grid speed: 1 of its 2) and tries the rest only if the best `z`
-//!   so far reaches 4.0 (the pass needs 6.56, 7.20 or 7.43). Unmarked audio, whose best of 232 phases
-//!   is about 3, stops there: detection on an unmarked clip computes 16 feature passes instead
-//!   of 36 (2 instead of 8 over the whole file, 14 instead of 28 over its first 20 s).
+//!   so far reaches 4.0 (the pass needs 6.56, 7.20 or 7.43). Unmarked audio, whose best of 232
+//!   phases is about 3, stops there: with the screen above, detection on an unmarked clip
+//!   computes 2 feature passes (over the whole file) and no resampling beyond the input's.
 //!   Marked audio loses little of its `z` 5 ms away from its best offset, so it continues.
 //!   Skipped trials are still counted in the bound below.
 //!
@@ -114,13 +112,12 @@
 //! unmarked audio; [`Detection::false_positive_probability`] is `p` of the winning trial. What
 //! the new grid cost: the speed-1 threshold rose from 6.55 (share 0.9) to 6.56, the speed grid's
 //! stayed 7.20 (share 0.1 before and after). All 67744 trials are counted although only some
-//! are computed (the search stops at speed 1 if that passes, the coarse pass stops at the first
-//! speed that passes, only 14 of the 40 grid speeds are ever tried, and at most 3 tempo or
-//! pitch hypotheses are refined, all chosen from the audio and the key; the reported trial is
-//! the best of those tried): the trials actually run are a subset of the counted grid, so the
+//! are computed (the search stops at speed 1 if that passes, at most 5 of the 40 grid speeds
+//! are tried and at most 3 tempo or pitch hypotheses are refined, all chosen by the screen from
+//! the audio and the key; the reported trial is the best of those tried): the trials actually run are a subset of the counted grid, so the
 //! event "some trial run passes" is contained in "some grid trial passes", whose probability
 //! the bound already covers. The screen's scores are not trials: they only choose what is
-//! refined, and one is reported only when it is below 5.0, where `p > 1e-6` in every group.
+//! searched exactly, and none is ever reported.
 //! (`matching_bits`/`compared_bits` count frames whose pilot correlation has the right sign;
 //! under the null they are Binomial(n, 1/2) and are reported for information.) The error
 //! correcting code plays no part in the decision.
