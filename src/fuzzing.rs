@@ -85,21 +85,26 @@ pub fn verify_as(format: Format, data: &[u8]) {
 }
 
 /// Writing a label into arbitrary bytes of `format`: when the writer accepts the input, the
-/// label must read back from its output.
+/// label must read back from its output; writing into bytes given up (in place where the format
+/// can) gives the same result.
 pub fn write_then_read(format: Format, data: &[u8]) {
     const JSON: &str = r#"{"Label":"1","ContentProducer":"001191000000MA00DEMO0X10000","ProduceID":"fuzz","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}"#;
     let Ok(handler) = crate::formats::handler(format) else {
         return;
     };
     let limits = small_limits();
-    let Ok(out) = handler.write_label(
-        data,
-        JSON,
-        &WriteOptions {
-            carriers: crate::format::CarrierChoice::Both,
-            limits: &limits,
-        },
-    ) else {
+    let opts = WriteOptions {
+        carriers: crate::format::CarrierChoice::Both,
+        limits: &limits,
+    };
+    let written = handler.write_label(data, JSON, &opts);
+    let owned = handler.write_label_owned(data.to_vec(), JSON, &opts);
+    assert_eq!(
+        written.as_ref().ok(),
+        owned.as_ref().ok(),
+        "a label written into {format} bytes given up is the label written into borrowed ones"
+    );
+    let Ok(out) = written else {
         return;
     };
     let scan = handler
