@@ -498,13 +498,18 @@ pub trait Handler: Send + Sync {
         self.write_label(&input, label_json, opts)
     }
 
-    /// [`Handler::edit_content`] on bytes the caller gives up; the result always holds the bytes
-    /// (`input` itself when nothing had to change). A format that can edit in place does so
-    /// instead of copying the file; the default copies.
-    fn edit_content_owned(&self, input: Vec<u8>, edits: &ContentEdits<'_>) -> Result<Edited> {
-        let mut edited = self.edit_content(&input, edits)?;
-        edited.bytes.get_or_insert(input);
-        Ok(edited)
+    /// [`Handler::edit_content`] on bytes the caller gives up, with `input` given back when
+    /// nothing had to change (`Edited::bytes` is `None`). A format that can edit in place does so
+    /// (and returns the edited `input` as the new bytes) instead of copying the file; the default
+    /// copies.
+    fn edit_content_owned(
+        &self,
+        input: Vec<u8>,
+        edits: &ContentEdits<'_>,
+    ) -> Result<(Edited, Option<Vec<u8>>)> {
+        let edited = self.edit_content(&input, edits)?;
+        let back = edited.bytes.is_none().then_some(input);
+        Ok((edited, back))
     }
 
     /// Adds the explicit label and/or the watermark. The default handles neither.

@@ -8,7 +8,8 @@
 use crate::error::{Error, Result};
 use crate::findings::Finding;
 use crate::format::{
-    CarrierChoice, ContentEdits, ExplicitOptions, Format, ScanOptions, WriteOptions,
+    CarrierChoice, ContentEdits, Edited, ExplicitOptions, Format, Handler, ScanOptions,
+    WriteOptions,
 };
 use crate::formats;
 use crate::keys::Signer;
@@ -128,6 +129,52 @@ enum Input<'a> {
     Owned(Vec<u8>),
 }
 
+/// The content after editing: new bytes, or the input as it was.
+enum Content<'a> {
+    Changed(Vec<u8>),
+    Same(Input<'a>),
+}
+
+impl<'a> Input<'a> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Borrowed(b) => b,
+            Input::Owned(v) => v,
+        }
+    }
+
+    /// [`Handler::edit_content`], in place when the input is owned and the format can; the
+    /// content is taken out of the returned `Edited`.
+    fn edit(
+        self,
+        handler: &dyn Handler,
+        edits: &ContentEdits<'_>,
+    ) -> Result<(Edited, Content<'a>)> {
+        let (mut edited, back) = match self {
+            Input::Borrowed(b) => {
+                let e = handler.edit_content(b, edits)?;
+                let back = e.bytes.is_none().then_some(Input::Borrowed(b));
+                (e, back)
+            }
+            Input::Owned(v) => {
+                let (e, back) = handler.edit_content_owned(v, edits)?;
+                (e, back.map(Input::Owned))
+            }
+        };
+        let content = match (edited.bytes.take(), back) {
+            (Some(changed), _) => Content::Changed(changed),
+            (None, Some(same)) => Content::Same(same),
+            (None, None) => {
+                return Err(Error::Unsupported(format!(
+                    "the {} handler returned neither new content nor the input",
+                    edited.format
+                )));
+            }
+        };
+        Ok((edited, content))
+    }
+}
+
 fn label_input(
     input: Input<'_>,
     format: Format,
@@ -142,10 +189,7 @@ fn label_input(
         watermark_key: None,
         explicit: false,
     };
-    let first = match &input {
-        Input::Borrowed(b) => handler.scan(b, &scan_opts)?,
-        Input::Owned(v) => handler.scan(v, &scan_opts)?,
-    };
+    let first = handler.scan(input.bytes(), &scan_opts)?;
     if !opts.replace && !first.carriers.is_empty() {
         return Err(Error::Refused(
             "the input already carries a label; relabeling replaces it only when asked \
@@ -173,20 +217,12 @@ fn label_input(
         jpeg_quality: opts.jpeg_quality,
         limits: &opts.limits,
     };
-    // `unchanged`: the borrowed input, when editing left it as it was
-    let (mut edited, unchanged) = match input {
-        Input::Borrowed(b) => {
-            let e = handler.edit_content(b, &edits)?;
-            let unchanged = e.bytes.is_none().then_some(b);
-            (e, unchanged)
-        }
-        Input::Owned(v) => (handler.edit_content_owned(v, &edits)?, None),
-    };
+    let (edited, content) = input.edit(handler, &edits)?;
     let handler = formats::handler(edited.format)?;
     // The first scan's digest still holds when the content was not changed.
-    let digest = match (&edited.bytes, unchanged) {
-        (Some(changed), _) => handler.scan(changed, &scan_opts)?.digest,
-        _ => first.digest,
+    let digest = match &content {
+        Content::Changed(changed) => handler.scan(changed, &scan_opts)?.digest,
+        Content::Same(_) => first.digest,
     }
     .ok_or_else(|| Error::Unsupported(format!("{} content cannot be bound", edited.format)))?;
 
@@ -207,15 +243,11 @@ fn label_input(
         carriers: opts.carriers,
         limits: &opts.limits,
     };
-    let bytes = match (edited.bytes.take(), unchanged) {
-        (Some(changed), _) => handler.write_label_owned(changed, &json, &write)?,
-        (None, Some(input)) => handler.write_label(input, &json, &write)?,
-        (None, None) => {
-            return Err(Error::Unsupported(format!(
-                "the {} handler returned no content from an in-place edit",
-                edited.format
-            )));
+    let bytes = match content {
+        Content::Changed(bytes) | Content::Same(Input::Owned(bytes)) => {
+            handler.write_label_owned(bytes, &json, &write)?
         }
+        Content::Same(Input::Borrowed(input)) => handler.write_label(input, &json, &write)?,
     };
     // The timestamp token over the new seal, in the file before a C2PA manifest binds it; a
     // replaced label's old token (over the old seal) goes.
@@ -383,10 +415,7 @@ fn embed_watermark_input(
         limits,
     };
     let handler = formats::handler(format)?;
-    let (edited, unchanged) = match input {
-        Input::Borrowed(b) => (handler.edit_content(b, &edits)?, Some(b)),
-        Input::Owned(v) => (handler.edit_content_owned(v, &edits)?, None),
-    };
+    let (edited, content) = input.edit(handler, &edits)?;
     if !edited.watermarked {
         let audio = matches!(
             format,
@@ -409,10 +438,10 @@ fn embed_watermark_input(
         );
     }
     Ok(Watermarked {
-        bytes: edited
-            .bytes
-            .or_else(|| unchanged.map(<[u8]>::to_vec))
-            .unwrap_or_default(),
+        bytes: match content {
+            Content::Changed(bytes) | Content::Same(Input::Owned(bytes)) => bytes,
+            Content::Same(Input::Borrowed(input)) => input.to_vec(),
+        },
         format: edited.format,
         notes: edited.notes,
     })

@@ -317,31 +317,37 @@ fn is_pcm16(f: &WavFmt) -> bool {
     (f.tag, f.bits) == (1, 16) && usize::from(f.block_align) == 2 * usize::from(f.channels)
 }
 
-/// Marks the `frames` 16-bit frames at `at` in `bytes`; whether the mark holds, and the note
-/// when it does not.
-fn mark_pcm16(
-    bytes: &mut [u8],
+/// `bytes` with the `frames` 16-bit frames at `at` marked, as an edit that says whether the mark
+/// holds (and why not when it does not).
+fn marked_pcm16(
+    mut bytes: Vec<u8>,
     at: usize,
     frames: usize,
     f: &WavFmt,
     key: &crate::watermark::WatermarkKey,
     payload: [u8; 8],
-) -> Result<(bool, Vec<Finding>)> {
+) -> Result<Edited> {
     let pcm = bytes
         .get_mut(at..at + frames * usize::from(f.block_align))
         .ok_or_else(|| Error::malformed("wav", "the data chunk moved"))?;
-    Ok(
-        match audio::embed_watermark_into(
-            audio::Marked::Pcm16le(pcm),
-            f.channels,
-            f.rate,
-            key,
-            payload,
-        ) {
-            Ok(()) => (true, Vec::new()),
-            Err(why) => (false, vec![audio::not_embedded(&why)]),
-        },
-    )
+    let marked = audio::embed_watermark_into(
+        audio::Marked::Pcm16le(pcm),
+        f.channels,
+        f.rate,
+        key,
+        payload,
+    );
+    Ok(Edited {
+        bytes: Some(bytes),
+        format: Format::Wav,
+        explicit_record: None,
+        watermarked: marked.is_ok(),
+        notes: marked
+            .err()
+            .map(|why| audio::not_embedded(&why))
+            .into_iter()
+            .collect(),
+    })
 }
 
 /// Rebuilds the file. With a label: the first `AIGC` (or `aigc`) chunk becomes the new `AIGC`
@@ -632,7 +638,11 @@ impl Handler for Wav {
         Ok(input)
     }
 
-    fn edit_content_owned(&self, mut input: Vec<u8>, edits: &ContentEdits<'_>) -> Result<Edited> {
+    fn edit_content_owned(
+        &self,
+        mut input: Vec<u8>,
+        edits: &ContentEdits<'_>,
+    ) -> Result<(Edited, Option<Vec<u8>>)> {
         let l = layout(&input, edits.limits)?;
         if let (Some((key, payload)), None) = (edits.watermark, audio::rhythm_request(edits)?)
             && rebuilds_unchanged(&input, &l, edits.limits, false)
@@ -642,21 +652,14 @@ impl Handler for Wav {
                 // what `edit_content` does in its copy, done in `input` (which is that copy)
                 riff::fix_riff_size(&mut input)?;
                 input.reserve(LABEL_ROOM);
-                let frames = data.size / usize::from(f.block_align);
+                let frames = data.body(&input).len() / usize::from(f.block_align);
                 let at = data.body_start();
-                let (watermarked, notes) = mark_pcm16(&mut input, at, frames, &f, key, payload)?;
-                return Ok(Edited {
-                    bytes: Some(input),
-                    format: Format::Wav,
-                    explicit_record: None,
-                    watermarked,
-                    notes,
-                });
+                return Ok((marked_pcm16(input, at, frames, &f, key, payload)?, None));
             }
         }
-        let mut edited = self.edit_content(&input, edits)?;
-        edited.bytes.get_or_insert(input);
-        Ok(edited)
+        let edited = self.edit_content(&input, edits)?;
+        let back = edited.bytes.is_none().then_some(input);
+        Ok((edited, back))
     }
 
     fn edit_content(&self, input: &[u8], edits: &ContentEdits<'_>) -> Result<Edited> {
@@ -684,20 +687,13 @@ impl Handler for Wav {
         {
             // 16-bit PCM, the mark alone: the file is copied once and its samples are marked
             // where they lie in the copy (no float copy of the audio, no second copy of the file)
-            let mut bytes = rebuild(input, &l, None, None, edits.limits)?;
+            let bytes = rebuild(input, &l, None, None, edits.limits)?;
             let out = layout(&bytes, edits.limits)?;
             let at = out
                 .data
                 .map(|d| d.body_start())
                 .ok_or_else(|| Error::malformed("wav", "no data chunk"))?;
-            let (watermarked, notes) = mark_pcm16(&mut bytes, at, frames, &f, key, payload)?;
-            return Ok(Edited {
-                bytes: Some(bytes),
-                format: Format::Wav,
-                explicit_record: None,
-                watermarked,
-                notes,
-            });
+            return marked_pcm16(bytes, at, frames, &f, key, payload);
         }
         let new_body = if let (Some((key, payload)), true) = (edits.watermark, wants_watermark) {
             // Watermarking changes every sample: decode, mark, add the rhythm, encode. The
